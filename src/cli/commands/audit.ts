@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { AUDIT_ACTIONS, type AuditQuery, type AuditRow } from '../../store/types.ts';
+import { loadContext, openMigratedStore } from '../context.ts';
+import { dateOption, intOption } from '../options.ts';
+import { table } from '../summary.ts';
+
+interface AuditOptions {
+  crmId?: string;
+  sahutId?: string;
+  identity?: string;
+  run?: string;
+  action?: AuditQuery['action'];
+  connection?: string;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  cursor?: string;
+  json?: boolean;
+}
+
+export function registerAuditCommand(program: Command) {
+  program
+    .command('audit')
+    .description("Query the audit log: every attempt on every record, newest first, with the field diff and the error.")
+    .option('--crm-id <id>', 'rows of this CRM record')
+    .option('--sahut-id <id>', 'rows of this Sahut contact')
+    .option('--identity <phone-or-email>', 'rows of the records linked to this phone or email')
+    .option('--run <id>', 'rows of this run')
+    .addOption(program.createOption('--action <action>', 'only this action').choices(AUDIT_ACTIONS))
+    .option('--connection <name>', 'only this connection')
+    .option('--since <time>', 'rows at or after this ISO time', dateOption)
+    .option('--until <time>', 'rows before this ISO time', dateOption)
+    .option('--limit <n>', 'rows per page (max 1000)', intOption, 50)
+    .option('--cursor <cursor>', 'next page: the cursor printed by the previous page')
+    .option('--json', 'print JSON lines instead of a table')
+    .action(async (opts: AuditOptions) => {
+      const { config } = loadContext();
+      const store = await openMigratedStore(config);
+      try {
+        const base: AuditQuery = {
+          limit: Math.min(Math.max(opts.limit, 1), 1000),
+          ...(opts.crmId ? { crmId: opts.crmId } : {}),
+          ...(opts.sahutId ? { sahutId: opts.sahutId } : {}),
+          ...(opts.run ? { runId: opts.run } : {}),
+          ...(opts.action ? { action: opts.action } : {}),
+          ...(opts.connection ? { connection: opts.connection } : {}),
+          ...(opts.since ? { since: opts.since } : {}),
+          ...(opts.until ? { until: opts.until } : {}),
+          ...(opts.cursor ? { cursor: opts.cursor } : {}),
+        };
+        const queries: AuditQuery[] = [base];
+        if (opts.identity) {
+          const identity = opts.identity.trim();
+          const links = await store.findLinks({ phone: identity, email: identity.toLowerCase() }, 20);
+          queries.splice(0, 1, ...links.map((l) => ({ ...base, crmId: l.crmId, connection: l.connection })));
+        }
+        const rows: AuditRow[] = [];
+        let nextCursor: string | null = null;
+        for (const q of queries) {
+          const page = await store.queryAudit(q);
+          rows.push(...page.rows);
+          nextCursor ??= page.nextCursor;
+        }
+        print(rows, nextCursor, opts.json === true);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+function print(rows: readonly AuditRow[], nextCursor: string | null, json: boolean) {
+  if (json) {
+    for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+    return;
+  }
+  const cells = rows.map((r) => [
+    r.at.toISOString(),
+    r.runId,
+    r.direction,
+    r.crmId ?? '-',
+    r.sahutId ?? '-',
+    r.action,
+    String(r.attempt),
+    r.error ?? (r.diff ? Object.keys(r.diff).join(', ') : ''),
+  ]);
+  process.stdout.write(`${table(['at', 'run', 'direction', 'crm id', 'sahut id', 'action', 'try', 'detail'], cells)}\n`);
+  if (nextCursor) process.stdout.write(`more: --cursor ${nextCursor}\n`);
+}

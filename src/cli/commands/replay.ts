@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { createRuntime, replayFailed, startWorkers, waitForRun } from '../../queue/index.ts';
+import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
+import { EXIT } from '../exit.ts';
+import { printRunSummary } from '../summary.ts';
+
+export function registerReplayCommand(program: Command) {
+  program
+    .command('replay')
+    .description('Re-enqueue failed records (kept in Redis up to KEEP_FAILED_JOBS) as a new run, and wait for it.')
+    .requiredOption('--failed', 'replay the failed records')
+    .option('--run <id>', 'only the records that failed in this run')
+    .option('--no-wait', 'enqueue and exit; running workers do the work')
+    .action(async (opts: { failed: boolean; run?: string; wait: boolean }) => {
+      const { config, log } = loadContext();
+      const store = await openMigratedStore(config);
+      const rt = createRuntime({ config, ...connectionsOf(config), store, log });
+      const workers = opts.wait ? startWorkers(rt) : undefined;
+      try {
+        const replays = await replayFailed(rt, opts.run ? { runId: opts.run } : {});
+        if (replays.length === 0) {
+          process.stdout.write('No failed records to replay.\n');
+          return;
+        }
+        for (const r of replays) process.stdout.write(`Replaying ${r.records} record(s) of ${r.connection} as run ${r.runId}\n`);
+        if (!opts.wait) return;
+        const runs = [];
+        for (const r of replays) runs.push(await waitForRun(rt, r.job, r.runId));
+        const failing = await printRunSummary(store, runs, process.stdout);
+        process.exitCode = failing > 0 ? EXIT.recordsFailed : EXIT.ok;
+      } finally {
+        await workers?.close();
+        await rt.close();
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,31 @@
+import dotenv from 'dotenv';
+import { type Config, type Connection, loadConfig, loadConnections, secretsOf } from '../config/index.ts';
+import { createLogger, type Logger } from '../log/index.ts';
+import { openStore, type Store } from '../store/index.ts';
+
+export interface Context {
+  config: Readonly<Config>;
+  log: Logger;
+}
+
+/** Loads `.env` (if any), then the environment, and builds the logger: the first step of every command. */
+export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
+  dotenv.config({ quiet: true, processEnv: env });
+  const config = loadConfig(env);
+  const log = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config) });
+  return { config, log };
+}
+
+export async function openMigratedStore(config: Readonly<Config>): Promise<Store> {
+  const store = await openStore(
+    config.store.kind === 'postgres'
+      ? { kind: 'postgres', url: config.store.url, schema: config.store.schema }
+      : { kind: 'sqlite', path: config.store.path },
+  );
+  await store.migrate();
+  return store;
+}
+
+export function connectionsOf(config: Readonly<Config>): { connections: Connection[] } {
+  return { connections: loadConnections(config.syncConfigPath) };
+}

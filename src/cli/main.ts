@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { execute } from './program.ts';
+
+await execute();

@@ -1,0 +1,52 @@
+import { Command } from 'commander';
+import { ConfigError } from '../config/index.ts';
+import { RedisSetupError } from '../queue/index.ts';
+import { registerAuditCommand } from './commands/audit.ts';
+import { registerDemoCommand } from './commands/demo.ts';
+import { registerReplayCommand } from './commands/replay.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerSandboxCommand } from './commands/sandbox.ts';
+import { registerSchedulerCommand } from './commands/scheduler.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
+import { EXIT } from './exit.ts';
+
+
+export function buildCli(): Command {
+  const program = new Command('sahut-sync')
+    .description('Bidirectional contact sync between a CRM and Sahut: no duplicates, no loops, a full audit trail.')
+    .version('0.1.0')
+    .showHelpAfterError();
+  for (const register of [
+    registerWorkerCommand,
+    registerSchedulerCommand,
+    registerRunCommand,
+    registerReplayCommand,
+    registerAuditCommand,
+    registerServeCommand,
+    registerSandboxCommand,
+    registerDemoCommand,
+  ]) {
+    register(program);
+  }
+  return program;
+}
+
+/** Runs the CLI and turns fatal errors into one clear line and a documented exit code. */
+export async function execute(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv as string[]);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+    process.stderr.write(`sahut-sync: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof ConfigError) return EXIT.config;
+  if (err instanceof RedisSetupError) return EXIT.unavailable;
+  if (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('commander.')) {
+    return EXIT.usage;
+  }
+  return EXIT.software;
+}

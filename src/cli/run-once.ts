@@ -1,0 +1,47 @@
+import type { Config, Connection } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import { createMetrics } from '../metrics/index.ts';
+import { checkRedis, createRuntime, enqueueRun, startWorkers, waitForRun } from '../queue/index.ts';
+import type { Run, Store } from '../store/types.ts';
+import type { Direction } from '../sync/contact.ts';
+import { createProgress } from './progress.ts';
+import { printRunSummary } from './summary.ts';
+
+export interface RunOnceOptions {
+  config: Readonly<Config>;
+  log: Logger;
+  store: Store;
+  connections: readonly Connection[];
+  targets: readonly { connection: Connection; direction: Direction }[];
+  concurrency?: number;
+  out: NodeJS.WritableStream;
+}
+
+/**
+ * Enqueues each run and works on it in this process (other workers of the
+ * deployment may help), waits for the end, prints the summary. Returns the
+ * number of records that failed, were ambiguous or were rejected.
+ */
+export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; failing: number }> {
+  const { config, log, store } = opts;
+  await checkRedis(config.redis.url);
+  const rt = createRuntime({ config, connections: opts.connections, store, log, metrics: createMetrics() });
+  const workers = startWorkers(rt, opts.concurrency ? { concurrency: opts.concurrency } : {});
+  try {
+    const runs: Run[] = [];
+    for (const { connection, direction } of opts.targets) {
+      const { job, runId } = await enqueueRun(rt, connection.name, direction);
+      const progress = createProgress(`${connection.name} ${direction}`, log);
+      try {
+        runs.push(await waitForRun(rt, job, runId, (run) => progress.update(run)));
+      } finally {
+        progress.stop();
+      }
+    }
+    const failing = await printRunSummary(store, runs, opts.out);
+    return { runs, failing };
+  } finally {
+    await workers.close();
+    await rt.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type SourceConfig, sourceSchema } from '../crm/index.ts';
+import { loadMapping, type Mapping } from '../mapping/index.ts';
+import { DIRECTIONS, type Direction } from '../sync/contact.ts';
+import { ConfigError } from './errors.ts';
+
+const validTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const syncOptionsSchema = z
+  .object({
+    /** `reject` audits the record as rejected; `drop` syncs it without the bad field. */
+    invalidPhone: z.enum(['reject', 'drop']).default('reject'),
+    invalidEmail: z.enum(['reject', 'drop']).default('reject'),
+    /** Records with neither phone nor email cannot be deduplicated; create them anyway? */
+    createWithoutIdentity: z.boolean().default(false),
+    /** Who wins when both sides changed a field owned by `both`. */
+    onConflict: z.enum(['crm', 'sahut']).default('crm'),
+    /** Records read from the source per page, and per window (the cursor advances per window). */
+    pageSize: z.number().int().min(1).max(10_000).default(500),
+    windowSize: z.number().int().min(1).max(1_000_000).default(10_000),
+  })
+  .strict();
+export type SyncOptions = z.infer<typeof syncOptionsSchema>;
+
+const connectionSchema = z
+  .object({
+    source: sourceSchema,
+    /** Mapping file, relative to the connections file. */
+    mapping: z.string().min(1),
+    directions: z.array(z.enum(DIRECTIONS)).min(1).default(['crm-to-sahut']),
+    schedule: z
+      .object({
+        cron: z.string().regex(/^\S+(\s+\S+){4,5}$/, 'expected a cron expression of 5 or 6 fields'),
+        tz: z.string().refine(validTimeZone, 'expected an IANA time zone such as Asia/Jakarta').default('UTC'),
+      })
+      .strict()
+      .optional(),
+    options: syncOptionsSchema.default(syncOptionsSchema.parse({})),
+  })
+  .strict();
+
+// Connection names become parts of job ids and Redis keys: no ':' allowed.
+const fileSchema = z
+  .object({ connections: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), connectionSchema) })
+  .strict();
+
+export interface Connection {
+  name: string;
+  source: SourceConfig;
+  mapping: Mapping;
+  directions: Direction[];
+  schedule: { cron: string; tz: string } | undefined;
+  options: SyncOptions;
+}
+
+/** Reads the connections file (YAML or JSON); relative paths inside it resolve from its folder. */
+export function loadConnections(path: string): Connection[] {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new ConfigError(`Cannot read the connections file ${path} (SYNC_CONFIG): ${reason}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) throw ConfigError.fromIssues(path, parsed.error.issues);
+  const baseDir = dirname(resolve(path));
+  return Object.entries(parsed.data.connections).map(([name, c]) => ({
+    name,
+    source: resolveSource(c.source, baseDir),
+    mapping: loadMapping(resolve(baseDir, c.mapping)),
+    directions: [...new Set(c.directions)],
+    schedule: c.schedule,
+    options: c.options,
+  }));
+}
+
+function resolveSource(source: SourceConfig, baseDir: string): SourceConfig {
+  return source.type === 'file' ? { ...source, path: resolve(baseDir, source.path) } : source;
+}
+
+export function findConnection(connections: readonly Connection[], name: string): Connection {
+  const found = connections.find((c) => c.name === name);
+  if (!found) {
+    const known = connections.map((c) => c.name).join(', ') || 'none';
+    throw new ConfigError(`Unknown connection "${name}"; the connections file defines: ${known}`);
+  }
+  return found;
+}

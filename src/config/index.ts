@@ -1,0 +1,4 @@
+export { ENV_KEYS, type Env, envSchema } from './env.ts';
+export { ConfigError } from './errors.ts';
+export { type Config, loadConfig, requireSahutKey, secretsOf } from './load.ts';
+export { type Connection, findConnection, loadConnections, type SyncOptions, syncOptionsSchema } from './connections.ts';

@@ -1,0 +1,28 @@
+export const CRM_ERROR_CODES = [
+  /** A cursor that this connector did not produce, or that is corrupt. */
+  'CURSOR_INVALID',
+  /** Write-back named a column outside the mapping (or the id / cursor column). */
+  'COLUMN_NOT_WRITABLE',
+  /** Write-back targeted an id that does not exist (or is not unique). */
+  'RECORD_NOT_FOUND',
+  /** The source itself is unusable: missing file, bad CSV header, bad options. */
+  'SOURCE_INVALID',
+] as const;
+export type CrmErrorCode = (typeof CRM_ERROR_CODES)[number];
+
+/**
+ * A connector failure the caller can act on by `code`. Messages name columns,
+ * tables, files and line numbers, never field values (they may be personal data)
+ * nor connection strings.
+ */
+export class CrmError extends Error {
+  readonly code: CrmErrorCode;
+  constructor(code: CrmErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CrmError';
+    this.code = code;
+  }
+}
+
+export const isCrmError = (err: unknown, code?: CrmErrorCode): err is CrmError =>
+  err instanceof CrmError && (code === undefined || err.code === code);

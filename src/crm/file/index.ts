@@ -1,0 +1,1 @@
+export { createFileConnector, DEFAULT_MAX_RECORD_BYTES, type FileConnectorOptions } from './connector.ts';

@@ -1,0 +1,1 @@
+export { createPostgresConnector, type PostgresConnectorOptions } from './connector.ts';

@@ -1,0 +1,87 @@
+import type { Pool, PoolClient } from 'pg';
+import { CrmError } from '../errors.ts';
+import { isImpossibleId, quoteIdent, type TableSql } from './sql.ts';
+
+export interface WriteContext {
+  pool: Pool;
+  sql: TableSql;
+  label: string;
+  idColumn: string;
+  cursorColumn: string;
+  /** The mapped columns: the only ones write-back may touch. */
+  writable: ReadonlySet<string>;
+}
+
+
+function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, allowId: boolean): string[] {
+  const names = Object.keys(fields);
+  for (const name of names) {
+    if ((name === ctx.idColumn && allowId) || (ctx.writable.has(name) && name !== ctx.cursorColumn && name !== ctx.idColumn)) continue;
+    const allowed = [...ctx.writable].filter((c) => c !== ctx.idColumn && c !== ctx.cursorColumn);
+    throw new CrmError(
+      'COLUMN_NOT_WRITABLE',
+      `Column "${name}" of ${ctx.label} is not writable: write-back may only touch mapped columns (${allowed.join(', ') || 'none'})`,
+    );
+  }
+  return names;
+}
+
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (err) {
+    // A failed ROLLBACK means the connection is broken: destroy it instead of pooling it.
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      (rollbackErr: Error) => client.release(rollbackErr),
+    );
+    throw err;
+  }
+}
+
+/**
+ * Writes the given mapped columns of one row and stamps the cursor column with
+ * now(), so incremental readers see the change. That includes our own reader:
+ * the Sahut→CRM engine must recognise this echo by comparing hashes.
+ */
+export async function updateRow(ctx: WriteContext, id: string, fields: Record<string, unknown>): Promise<void> {
+  const names = checkColumns(ctx, fields, false);
+  if (names.length === 0) return;
+  const sets = names.map((name, i) => `${quoteIdent(name)} = $${i + 1}`);
+  const text = `UPDATE ${ctx.sql.table} SET ${sets.join(', ')}, ${ctx.sql.key} = now() WHERE ${ctx.sql.id} = $${names.length + 1}`;
+  await inTransaction(ctx.pool, async (client) => {
+    let count: number;
+    try {
+      count = (await client.query(text, [...names.map((n) => fields[n]), id])).rowCount ?? 0;
+    } catch (err) {
+      if (isImpossibleId(err)) count = 0;
+      else throw err;
+    }
+    if (count !== 1) {
+      // More than one row means the id is not unique (a view?): roll back rather than guess.
+      const what = count === 0 ? 'no row' : `${count} rows`;
+      throw new CrmError('RECORD_NOT_FOUND', `Update of ${ctx.label}: ${what} with ${ctx.idColumn} = ${id}`);
+    }
+  });
+}
+
+/** Inserts a row (cursor column = now()) and returns its id, which the table must generate unless given. */
+export async function insertRow(ctx: WriteContext, fields: Record<string, unknown>): Promise<string> {
+  const names = checkColumns(ctx, fields, true);
+  const columns = [...names.map(quoteIdent), ctx.sql.key];
+  const params = [...names.map((_, i) => `$${i + 1}`), 'now()'];
+  const text = `INSERT INTO ${ctx.sql.table} (${columns.join(', ')}) VALUES (${params.join(', ')}) RETURNING ${ctx.sql.id}::text`;
+  return inTransaction(ctx.pool, async (client) => {
+    const { rows } = await client.query({ text, values: names.map((n) => fields[n]), rowMode: 'array' });
+    const id: unknown = rows[0]?.[0];
+    if (typeof id !== 'string' || id === '') {
+      throw new CrmError('SOURCE_INVALID', `Insert into ${ctx.label} produced no ${ctx.idColumn}: give the column a default or pass it`);
+    }
+    return id;
+  });
+}

@@ -1,0 +1,50 @@
+/** A CRM record as the connector read it: an id and raw, unmapped fields. */
+export interface CrmRecord {
+  id: string;
+  data: Record<string, unknown>;
+}
+
+/** A source row that could not even be read as a record (bad CSV line, bad JSON …). */
+export interface CrmRejectedRow {
+  /** Where it was, e.g. `line 17`, so an operator can find it. */
+  ref: string;
+  reason: string;
+}
+
+export type CrmItem = { ok: true; record: CrmRecord } | { ok: false; rejected: CrmRejectedRow };
+
+/** A page of changes; `cursor` resumes just after the page's last item. */
+export interface CrmPage {
+  items: CrmItem[];
+  cursor: string;
+}
+
+export interface CrmCapabilities {
+  /** `read(cursor)` returns only what changed since the cursor. */
+  incremental: boolean;
+  /** `update()` writes fields back (Sahut→CRM direction). */
+  update: boolean;
+  /** `create()` makes new CRM records. */
+  create: boolean;
+}
+
+export interface ReadOptions {
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * What every CRM connector implements. Reading is an async iterator of pages
+ * in a stable order, so memory stays bounded and a crash resumes from the
+ * last settled cursor.
+ */
+export interface CrmConnector {
+  readonly capabilities: CrmCapabilities;
+  read(cursor: string | null, opts?: ReadOptions): AsyncIterable<CrmPage>;
+  get(id: string): Promise<CrmRecord | null>;
+  /** Updates only the given raw fields; required when `capabilities.update`. */
+  update?(id: string, fields: Record<string, unknown>): Promise<void>;
+  /** Creates a record and returns its id; required when `capabilities.create`. */
+  create?(fields: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { FlowProducer, type Job } from 'bullmq';
+import { QUEUES, type RecordJob, recordJobId, recordJobSchema, type RunJob } from './jobs.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface ReplayResult {
+  runId: string;
+  connection: string;
+  records: number;
+  job: Job;
+}
+
+/**
+ * Puts the failed record jobs still kept in Redis back to work, as one new
+ * run per connection (so the audit shows the replay as its own run), then
+ * removes the old failed jobs.
+ */
+export async function replayFailed(rt: Runtime, filter: { runId?: string } = {}): Promise<ReplayResult[]> {
+  const failed = await rt.queues.records.getFailed(0, -1);
+  const byConnection = new Map<string, { id: string; data: RecordJob }[]>();
+  for (const job of failed) {
+    const parsed = recordJobSchema.safeParse(job.data);
+    if (!parsed.success || !job.id) continue;
+    if (filter.runId && parsed.data.runId !== filter.runId) continue;
+    const list = byConnection.get(parsed.data.connection) ?? [];
+    list.push({ id: job.id, data: parsed.data });
+    byConnection.set(parsed.data.connection, list);
+  }
+  const flows = new FlowProducer({ connection: rt.redis, prefix: rt.config.redis.prefix });
+  const results: ReplayResult[] = [];
+  try {
+    for (const [connection, jobs] of byConnection) {
+      const runId = `replay-${randomUUID()}`;
+      await rt.store.startRun({ id: runId, connection, direction: 'crm-to-sahut', dryRun: false });
+      await rt.store.addRunTotal(runId, jobs.length);
+      // Nothing to read: the run only waits for its children, then finishes.
+      const data: Partial<RunJob> = { connection, direction: 'crm-to-sahut', trigger: 'replay', runId, step: 'wait' };
+      const node = await flows.add({
+        name: 'run',
+        queueName: QUEUES.runs,
+        data,
+        opts: { removeOnComplete: { count: rt.config.worker.keepCompleted } },
+        children: jobs.map(({ data: child }) => ({
+          name: child.direction,
+          queueName: QUEUES.records,
+          data: { ...child, runId },
+          opts: { ...rt.recordJobOptions, jobId: recordJobId(runId, 0, keyOf(child)) },
+        })),
+      });
+      for (const { id } of jobs) await rt.queues.records.remove(id);
+      results.push({ runId, connection, records: jobs.length, job: node.job });
+    }
+  } finally {
+    await flows.close();
+  }
+  return results;
+}
+
+const keyOf = (job: RecordJob) => (job.direction === 'crm-to-sahut' ? job.record.id : job.sahutId);

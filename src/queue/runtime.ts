@@ -1,0 +1,149 @@
+import { dirname } from 'node:path';
+import { type Job, type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import type { Config } from '../config/index.ts';
+import type { Connection } from '../config/index.ts';
+import { ConfigError, findConnection } from '../config/index.ts';
+import { type CrmConnector, createConnector } from '../crm/index.ts';
+import type { Logger } from '../log/index.ts';
+import { sourceColumns } from '../mapping/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import { createSahutClient } from '../sahut/index.ts';
+import type { SahutApi } from '../sahut/types.ts';
+import type { Store } from '../store/types.ts';
+import type { IdentityLocks } from '../sync/apply/ports.ts';
+import { QUEUES } from './jobs.ts';
+import { createRedisLocks } from './locks.ts';
+import { createRedisRateLimiter } from './rate-limit.ts';
+import { createRedis } from './redis.ts';
+
+/** Everything a processor needs, built once per process and closed on shutdown. */
+export interface Runtime {
+  config: Readonly<Config>;
+  connections: readonly Connection[];
+  store: Store;
+  sahut: SahutApi;
+  locks: IdentityLocks;
+  redis: Redis;
+  queues: { runs: Queue; records: Queue };
+  log: Logger;
+  metrics: Metrics | undefined;
+  /** Options of every record job: bounded attempts with backoff, bounded retention. */
+  recordJobOptions: JobsOptions;
+  connector(name: string): CrmConnector;
+  connection(name: string): Connection;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  config: Readonly<Config>;
+  connections: readonly Connection[];
+  store: Store;
+  log: Logger;
+  metrics?: Metrics;
+  /** Supplies connectors instead of building them from each connection's `source` (embedding, tests). */
+  connectorFor?: (connection: Connection) => CrmConnector;
+}
+
+export function queueOptions(config: Readonly<Config>, connection: Redis) {
+  return { connection, prefix: config.redis.prefix };
+}
+
+export function createRuntime(opts: RuntimeOptions): Runtime {
+  const { config, log } = opts;
+  const redis = createRedis(config.redis.url);
+  redis.on('error', (err) => log.error({ err }, 'redis connection error'));
+  const prefix = config.redis.prefix;
+  const apiKey = config.sahut.apiKey;
+  if (!apiKey) throw new ConfigError('SAHUT_API_KEY: is required — set it to your Sahut API key');
+  const sahut = createSahutClient({
+    baseUrl: config.sahut.baseUrl,
+    apiKey,
+    timeouts: { headersMs: config.sahut.timeoutMs, bodyMs: config.sahut.timeoutMs },
+    retry: { retries: config.sahut.maxRetries },
+    rateLimiter: createRedisRateLimiter(redis, { key: `${prefix}:sahut-rate`, ratePerSec: config.sahut.rateLimit }),
+    ...(opts.metrics ? { onRequest: opts.metrics.onSahutRequest } : {}),
+  });
+  const queues = {
+    runs: new Queue(QUEUES.runs, queueOptions(config, redis)),
+    records: new Queue(QUEUES.records, queueOptions(config, redis)),
+  };
+  for (const q of Object.values(queues)) q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
+
+  const connectors = createConnectors(config, opts.connections, log, opts.connectorFor);
+  const connection = (name: string) => findConnection(opts.connections, name);
+
+  return {
+    config,
+    connections: opts.connections,
+    store: opts.store,
+    sahut,
+    locks: createRedisLocks(redis, { prefix }),
+    redis,
+    queues,
+    log,
+    metrics: opts.metrics,
+    recordJobOptions: {
+      attempts: config.worker.attempts,
+      backoff: { type: 'exponential', delay: config.worker.backoffMs, jitter: 0.5 },
+      removeOnComplete: { count: config.worker.keepCompleted },
+      removeOnFail: { count: config.worker.keepFailed },
+      // A failed record is audited and replayable; it must not hold its run open forever.
+      ignoreDependencyOnFailure: true,
+    },
+    connection,
+    connector: connectors.get,
+    async close() {
+      await connectors.close();
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await sahut.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export type AnyJob = Job<unknown, unknown, string>;
+
+/** Opens each connection's CRM connector on first use; PostgreSQL pools are shared per URL. */
+export function createConnectors(
+  config: Readonly<Config>,
+  connections: readonly Connection[],
+  log: Logger,
+  connectorFor?: (connection: Connection) => CrmConnector,
+) {
+  const pools = new Map<string, pg.Pool>();
+  const connectors = new Map<string, CrmConnector>();
+  const pgPoolFor = (url: string) => {
+    let pool = pools.get(url);
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: url, max: 4 });
+      pool.on('error', (err) => log.error({ err }, 'CRM database pool error'));
+      pools.set(url, pool);
+    }
+    return pool;
+  };
+  return {
+    get(name: string): CrmConnector {
+      let connector = connectors.get(name);
+      if (!connector) {
+        const c = findConnection(connections, name);
+        if (connectorFor) {
+          connector = connectorFor(c);
+          connectors.set(name, connector);
+          return connector;
+        }
+        // A PostgreSQL source without its own url reads the store's database.
+        const defaultUrl = config.store.kind === 'postgres' ? config.store.url : undefined;
+        const source = c.source.type === 'postgres' && !c.source.url ? { ...c.source, url: defaultUrl } : c.source;
+        connector = createConnector(source, { pgPoolFor, baseDir: dirname(config.syncConfigPath), columns: sourceColumns(c.mapping) });
+        connectors.set(name, connector);
+      }
+      return connector;
+    },
+    async close() {
+      for (const c of connectors.values()) await c.close();
+      await Promise.all([...pools.values()].map((p) => p.end()));
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { Worker } from 'bullmq';
+import { QUEUES } from './jobs.ts';
+import { createRecordProcessor } from './record-processor.ts';
+import { createRunProcessor } from './run-processor.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface Workers {
+  runs: Worker;
+  records: Worker;
+  /**
+   * Stops taking jobs and waits for in-flight ones up to `graceMs`; jobs still
+   * running then are left to the stall checker of another worker.
+   */
+  close(graceMs?: number): Promise<'drained' | 'timed-out'>;
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
+  /** Runs read sources and fan out; a few at a time is plenty. */
+  runConcurrency?: number;
+}
+
+export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
+  const { config, log } = rt;
+  const common = { connection: rt.redis, prefix: config.redis.prefix, autorun: true };
+  const runs = new Worker(QUEUES.runs, createRunProcessor(rt), {
+    ...common,
+    concurrency: opts.runConcurrency ?? 2,
+    removeOnComplete: { count: config.worker.keepCompleted },
+    removeOnFail: { count: config.worker.keepFailed },
+  });
+  const records = new Worker(QUEUES.records, createRecordProcessor(rt), {
+    ...common,
+    concurrency: opts.concurrency ?? config.worker.concurrency,
+    // Every record job calls Sahut at least once, so job starts never need to outpace its limit.
+    limiter: { max: config.sahut.rateLimit, duration: 1000 },
+    // Rate-limit pauses do not consume attempts; this bounds how often one job may be put back.
+    maxStartedAttempts: config.worker.attempts * 20,
+  });
+  for (const w of [runs, records]) {
+    w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) =>
+      log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
+    );
+  }
+  return {
+    runs,
+    records,
+    async close(graceMs = config.worker.shutdownGraceMs) {
+      // worker.close() never resolves once Redis is gone (bullmq #4656): race it against the grace period.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timed-out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed-out'), graceMs);
+      });
+      const drained = Promise.all([runs.close(), records.close()]).then(() => 'drained' as const);
+      try {
+        return await Promise.race([drained, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../log/index.ts';
+import { QUEUES } from '../../queue/index.ts';
+
+export interface DeploymentQueues {
+  readonly list: readonly Queue[];
+  close(): Promise<void>;
+}
+
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * Read handles on every queue of the deployment, sharing the server's Redis
+ * connection (BullMQ leaves a shared connection open on close).
+ */
+export function openQueues(redis: Redis, prefix: string, log: Logger): DeploymentQueues {
+  const list = Object.values(QUEUES).map((name) => {
+    const queue = new Queue(name, { connection: redis, prefix });
+    queue.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue connection error'));
+    return queue;
+  });
+  return {
+    list,
+    // close() waits for Redis; with Redis gone it would hold shutdown forever.
+    close: async () => {
+      await Promise.all(
+        list.map((q) => Promise.race([q.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())])),
+      );
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { guardScope } from './auth/guard.ts';
+import { authSettings } from './auth/settings.ts';
+import { registerAuditApi } from './api/plugin.ts';
+import { registerBoard } from './board/plugin.ts';
+import { openQueues } from './board/queues.ts';
+import type { ServerDeps } from './deps.ts';
+import { useErrorHandler, useNotFoundHandler } from './errors/handler.ts';
+import { registerHealth } from './health/plugin.ts';
+import { scrapeRefresher } from './metrics/refresh.ts';
+import { metricsRoute } from './metrics/route.ts';
+import { registerAuditPages } from './pages/plugin.ts';
+
+/**
+ * Reads (probes, scrapes, the board's polling, audit searches that carry a
+ * phone or email in the URL) are not logged; actions such as a retry from the
+ * board are. Errors are logged by the error handler either way.
+ */
+const quietRequest = (request: { method: string }) => request.method === 'GET' || request.method === 'HEAD';
+
+/**
+ * The app, ready but not listening. `host` is where it will listen: it
+ * decides whether running without authentication is allowed.
+ */
+export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyInstance> {
+  // Checked before anything opens, so a refused config leaks no connection.
+  const auth = deps.dashboard ? authSettings(deps.config.dashboard, host) : undefined;
+  // Typed as Fastify's logger so the app is a plain FastifyInstance for callers.
+  const loggerInstance: FastifyBaseLogger = deps.log;
+  const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: quietRequest }) });
+  try {
+    useErrorHandler(app, deps.log);
+    useNotFoundHandler(app);
+    await registerHealth(app, deps);
+    let refresh: (() => Promise<void>) | undefined;
+    if (auth) {
+      const queues = openQueues(deps.redis, deps.config.redis.prefix, deps.log);
+      app.addHook('onClose', () => queues.close());
+      refresh = scrapeRefresher({ queues: queues.list, store: deps.store, metrics: deps.metrics, log: deps.log });
+      await app.register(async (scope) => {
+        await guardScope(scope, auth);
+        await registerBoard(scope, {
+          queues: queues.list,
+          prefix: deps.config.redis.prefix,
+          readOnly: deps.config.dashboard.readOnly,
+          redactPii: deps.config.dashboard.redactPii,
+          log: deps.log,
+        });
+        await registerAuditApi(scope, deps.store);
+        await registerAuditPages(scope, { store: deps.store, log: deps.log, region: deps.config.defaultRegion });
+      });
+    }
+    app.route(metricsRoute(deps.metrics.registry, refresh));
+    await app.ready();
+    return app;
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}

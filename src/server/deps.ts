@@ -1,0 +1,16 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+import type { Metrics } from '../metrics/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface ServerDeps {
+  config: Readonly<Config>;
+  log: Logger;
+  store: Store;
+  metrics: Metrics;
+  /** ioredis with `maxRetriesPerRequest: null`; shared, never closed by the server. */
+  redis: Redis;
+  /** Mount Bull Board and the audit API and pages; false (inside a worker) = only health and metrics. */
+  dashboard: boolean;
+}

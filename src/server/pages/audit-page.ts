@@ -1,0 +1,60 @@
+import type { RouteOptions } from 'fastify';
+import { z } from 'zod';
+import type { Store } from '../../store/index.ts';
+import { parseQuery } from '../api/query.ts';
+import { recordHistory } from './history.ts';
+import { href, html, type SafeHtml } from './html.ts';
+import { page, sendPage } from './layout.ts';
+import { historyTable, linksTable } from './tables.ts';
+
+const PAGE_SIZE = 50;
+
+const querySchema = z.object({
+  q: z.string().trim().max(200).optional(),
+  run: z.string().trim().min(1).max(200).optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9]\d{0,17}$/, 'expected the link of a previous page')
+    .optional(),
+});
+
+/**
+ * GET /audit — one search box for a phone, email, CRM id or Sahut id, and the
+ * whole history of the matching record; `?run=` lists one run's rows instead.
+ */
+export function auditPageRoute(store: Store, region: string): RouteOptions {
+  return {
+    method: 'GET',
+    url: '/audit',
+    handler: async (request, reply) => {
+      const { q, run, cursor } = parseQuery(querySchema, request.query);
+      let content: SafeHtml;
+      if (run) {
+        const [found, rows] = await Promise.all([
+          store.getRun(run),
+          store.queryAudit({ runId: run, limit: PAGE_SIZE, cursor }),
+        ]);
+        content = html`<h1>Run <code>${run}</code></h1>
+<p>${found ? `${found.connection} · ${found.direction} · ${found.status}` : 'Unknown run.'} <a href="/runs">All runs</a></p>
+${historyTable(rows.rows)}${olderLink({ run }, rows.nextCursor)}`;
+      } else if (q) {
+        const history = await recordHistory(store, q, { limit: PAGE_SIZE, cursor, region });
+        content = html`${searchForm(q)}<h2>Linked records</h2>${linksTable(history.links)}
+<h2>History</h2>${historyTable(history.rows)}${olderLink({ q }, history.nextCursor)}`;
+      } else {
+        content = html`${searchForm('')}<p class="muted">Type a phone, email, CRM id or Sahut id to see every sync attempt of that record.</p>`;
+      }
+      return sendPage(reply, page('Record history', content));
+    },
+  };
+}
+
+function searchForm(q: string): SafeHtml {
+  return html`<h1>Record history</h1>
+<form method="get" action="/audit" role="search"><input name="q" value="${q}" placeholder="Phone, email, CRM id or Sahut id" aria-label="Phone, email, CRM id or Sahut id" autofocus> <button type="submit">Search</button></form>`;
+}
+
+function olderLink(params: Record<string, string>, nextCursor: string | null): SafeHtml {
+  if (!nextCursor) return html``;
+  return html`<p><a id="older" rel="next" href="${href('/audit', { ...params, cursor: nextCursor })}">Older rows →</a></p>`;
+}

@@ -1,0 +1,34 @@
+import type { FastifyReply } from 'fastify';
+import { BOARD_PATH } from '../board/path.ts';
+import { html, SafeHtml } from './html.ts';
+
+const STYLE = `
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2433;background:#f6f7f9}
+header{background:#1d2433;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
+header a{color:#cfe0ff;text-decoration:none}header strong{margin-right:1rem}
+main{padding:1rem 1.2rem}h1{font-size:1.3rem}
+table{border-collapse:collapse;width:100%;background:#fff;margin:.6rem 0}
+th,td{border:1px solid #dde1e7;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#eef1f5}td.num{text-align:right}code{font-size:12px}
+.diff li{list-style:none}.diff del{color:#a3242a}.diff ins{color:#1f7a3a;text-decoration:none}
+.error{color:#a3242a}.muted{color:#6b7380}
+form input{width:26rem;padding:.35rem}form button{padding:.35rem .8rem}`;
+
+/** Whole HTML document with the navigation bar; pages pass only their main content. */
+export function page(title: string, content: SafeHtml): SafeHtml {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · sahut-sync</title><style>${new SafeHtml(STYLE)}</style></head>
+<body><header><strong>sahut-sync</strong><a href="/audit">Record history</a><a href="/runs">Runs</a><a href="${BOARD_PATH}">Queues</a></header>
+<main>${content}</main></body></html>`;
+}
+
+/** Sends a page; the policy forbids scripts and remote content outright, so a missed escape cannot run code. */
+export function sendPage(reply: FastifyReply, doc: SafeHtml, statusCode = 200): FastifyReply {
+  return reply
+    .code(statusCode)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+    .header('x-content-type-options', 'nosniff')
+    .send(doc.value);
+}

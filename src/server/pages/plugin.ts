@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../../log/index.ts';
+import type { Store } from '../../store/index.ts';
+import type { ErrorRenderer } from '../errors/handler.ts';
+import { useErrorHandler } from '../errors/handler.ts';
+import { auditPageRoute } from './audit-page.ts';
+import { html } from './html.ts';
+import { page, sendPage } from './layout.ts';
+import { runsPageRoute } from './runs-page.ts';
+
+const renderHtmlError: ErrorRenderer = (reply, body) =>
+  sendPage(reply, page(body.error, html`<h1>${body.error}</h1><p class="error">${body.message}</p>`), body.statusCode);
+
+/** The server-rendered audit pages (own plugin, so their errors render as HTML). */
+export async function registerAuditPages(
+  scope: FastifyInstance,
+  deps: { store: Store; log: Logger; region: string },
+): Promise<void> {
+  await scope.register(async (pages) => {
+    useErrorHandler(pages, deps.log, renderHtmlError);
+    pages.get('/', async (_request, reply) => reply.redirect('/runs'));
+    pages.route(auditPageRoute(deps.store, deps.region));
+    pages.route(runsPageRoute(deps.store));
+  });
+}

@@ -1,0 +1,55 @@
+import { auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
+import { auditRowSchema } from '../rows.ts';
+import type { AuditEntry, AuditPage, AuditQuery } from '../types.ts';
+import type { PgContext } from './context.ts';
+
+/**
+ * One INSERT for the whole batch: each column travels as one array parameter
+ * and `unnest … with ordinality` turns them back into rows, in order, so ids
+ * follow the order of `entries`. The database stamps `at`.
+ */
+export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await ctx.pool.query(
+    `insert into ${ctx.schema}.audit
+       (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt)
+     select run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt
+     from unnest(
+       $1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+       $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::int[]
+     ) with ordinality
+       as entry(run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, position)
+     order by position`,
+    [
+      entries.map((e) => e.runId),
+      entries.map((e) => e.jobId),
+      entries.map((e) => e.connection),
+      entries.map((e) => e.direction),
+      entries.map((e) => e.crmId),
+      entries.map((e) => e.sahutId),
+      entries.map((e) => e.action),
+      entries.map((e) => (e.diff === null ? null : JSON.stringify(e.diff))),
+      entries.map((e) => e.error),
+      entries.map((e) => e.attempt),
+    ],
+  );
+}
+
+/** Newest first; the WHERE clause is built from the shared condition list, values bound as $n. */
+export async function queryAudit(ctx: PgContext, query: AuditQuery): Promise<AuditPage> {
+  const fetchSize = auditFetchSize(query);
+  const conditions = auditConditions(query);
+  const where = conditions.map((c, i) => `${c.column} ${c.operator} $${i + 1}`).join(' and ') || 'true';
+  const { rows } = await ctx.pool.query(
+    `select id, run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at
+     from ${ctx.schema}.audit
+     where ${where}
+     order by id desc
+     limit $${conditions.length + 1}`,
+    [...conditions.map((c) => c.value), fetchSize],
+  );
+  return toAuditPage(
+    rows.map((row) => auditRowSchema.parse(row)),
+    query.limit,
+  );
+}

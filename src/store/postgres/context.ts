@@ -1,0 +1,32 @@
+import type { Pool, PoolClient } from 'pg';
+
+/** What every statement needs: the pool and the schema name, identifier-quoted once at construction. */
+export interface PgContext {
+  pool: Pool;
+  /** Already quoted (`"sahut_sync"`): interpolate it as is, never quote it again. */
+  schema: string;
+  /** The bare name, only ever bound as a parameter value. */
+  schemaName: string;
+}
+
+/**
+ * Runs `fn` on one pooled connection inside BEGIN … COMMIT. A connection whose
+ * ROLLBACK failed is in an unknown state, so it is destroyed instead of pooled.
+ */
+export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,101 @@
+import { DatabaseError } from 'pg';
+import { LinkConflictError } from '../errors.ts';
+import { linkRowSchema } from '../rows.ts';
+import type { Link, LinkLookup } from '../types.ts';
+import type { PgContext } from './context.ts';
+
+const LINK_COLUMNS = 'connection, crm_id, sahut_id, phone, email, base, crm_hash, sahut_hash, synced_at';
+const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
+
+/** One query for the whole batch. */
+export async function getLinks(
+  ctx: PgContext,
+  connection: string,
+  crmIds: readonly string[],
+): Promise<Map<string, Link>> {
+  if (crmIds.length === 0) return new Map();
+  const { rows } = await ctx.pool.query(
+    `select ${LINK_COLUMNS} from ${ctx.schema}.links
+     where connection = $1 and crm_id = any($2::text[])`,
+    [connection, crmIds],
+  );
+  return new Map(rows.map(parseLink).map((link) => [link.crmId, link]));
+}
+
+export async function getLinkBySahutId(
+  ctx: PgContext,
+  connection: string,
+  sahutId: string,
+): Promise<Link | null> {
+  const { rows } = await ctx.pool.query(
+    `select ${LINK_COLUMNS} from ${ctx.schema}.links where sahut_id = $1 and connection = $2`,
+    [sahutId, connection],
+  );
+  return rows[0] ? parseLink(rows[0]) : null;
+}
+
+/** Links matching any of the given keys, across connections. */
+export async function findLinks(ctx: PgContext, lookup: LinkLookup, limit: number): Promise<Link[]> {
+  const keys = [lookup.crmId ?? null, lookup.sahutId ?? null, lookup.phone ?? null, lookup.email ?? null];
+  if (keys.every((key) => key === null)) return [];
+  const { rows } = await ctx.pool.query(
+    `select ${LINK_COLUMNS} from ${ctx.schema}.links
+     where crm_id = $1 or sahut_id = $2 or phone = $3 or email = $4
+     order by connection, crm_id
+     limit $5`,
+    [...keys, limit],
+  );
+  return rows.map(parseLink);
+}
+
+/** Keyset page: links of `connection` with crm_id after `afterCrmId`, in crm_id order. */
+export async function listLinks(
+  ctx: PgContext,
+  connection: string,
+  afterCrmId: string | null,
+  limit: number,
+): Promise<Link[]> {
+  const { rows } = await ctx.pool.query(
+    `select ${LINK_COLUMNS} from ${ctx.schema}.links
+     where connection = $1 and ($2::text is null or crm_id > $2)
+     order by crm_id
+     limit $3`,
+    [connection, afterCrmId, limit],
+  );
+  return rows.map(parseLink);
+}
+
+export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
+  try {
+    await ctx.pool.query(
+      `insert into ${ctx.schema}.links (${LINK_COLUMNS})
+       values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+       on conflict (connection, crm_id) do update set
+         sahut_id = excluded.sahut_id,
+         phone = excluded.phone,
+         email = excluded.email,
+         base = excluded.base,
+         crm_hash = excluded.crm_hash,
+         sahut_hash = excluded.sahut_hash,
+         synced_at = excluded.synced_at`,
+      [
+        link.connection,
+        link.crmId,
+        link.sahutId,
+        link.phone,
+        link.email,
+        JSON.stringify(link.base),
+        link.crmHash,
+        link.sahutHash,
+        link.syncedAt,
+      ],
+    );
+  } catch (err) {
+    // ON CONFLICT only resolves (connection, crm_id); the unique sahut_id is left to fail here.
+    if (!(err instanceof DatabaseError && err.code === '23505' && err.constraint === 'links_sahut_id_unique'))
+      throw err;
+    const holder = await getLinkBySahutId(ctx, link.connection, link.sahutId);
+    if (!holder) throw err;
+    throw new LinkConflictError(link.connection, link.sahutId, link.crmId, holder.crmId);
+  }
+}

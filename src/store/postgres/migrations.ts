@@ -1,0 +1,78 @@
+export interface Migration {
+  id: number;
+  name: string;
+  /** The migration's SQL for the given (already quoted) schema. */
+  sql: (schema: string) => string;
+}
+
+// Append only: a released migration is never edited, a change is a new entry.
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'links, audit, runs, cursors',
+    // Ids are opaque: collate "C" orders them bytewise, as SQLite does, and keeps
+    // listLinks' keyset order independent of the database's locale.
+    sql: (s) => `
+      create table ${s}.links (
+        connection text not null,
+        crm_id text collate "C" not null,
+        sahut_id text collate "C" not null,
+        phone text,
+        email text,
+        base jsonb not null,
+        crm_hash text not null,
+        sahut_hash text not null,
+        synced_at timestamptz not null,
+        primary key (connection, crm_id)
+      );
+      -- Not unique: several CRM records of a connection may share one Sahut contact.
+      -- Led by sahut_id so findLinks' lookup across connections uses it too.
+      create index links_sahut_id on ${s}.links (sahut_id, connection);
+      create index links_phone on ${s}.links (phone, connection);
+      create index links_email on ${s}.links (email, connection);
+      create index links_crm_id on ${s}.links (crm_id);
+
+      create table ${s}.audit (
+        id bigint generated always as identity primary key,
+        run_id text not null,
+        job_id text,
+        connection text not null,
+        direction text not null,
+        crm_id text,
+        sahut_id text,
+        action text not null,
+        diff jsonb,
+        error text,
+        attempt integer not null,
+        at timestamptz not null default now()
+      );
+      create index audit_crm_id on ${s}.audit (crm_id, id);
+      create index audit_sahut_id on ${s}.audit (sahut_id, id);
+      create index audit_run_id on ${s}.audit (run_id, id);
+      create index audit_action on ${s}.audit (action, id);
+      create index audit_at on ${s}.audit (at);
+
+      create table ${s}.runs (
+        id text primary key,
+        -- insertion order, to break ties between runs started at the same instant
+        seq bigint generated always as identity,
+        connection text not null,
+        direction text not null,
+        dry_run boolean not null,
+        status text not null default 'running',
+        started_at timestamptz not null default now(),
+        finished_at timestamptz,
+        total bigint not null default 0
+      );
+      create index runs_connection_started_at on ${s}.runs (connection, started_at);
+
+      create table ${s}.cursors (
+        connection text not null,
+        direction text not null,
+        cursor text not null,
+        updated_at timestamptz not null default now(),
+        primary key (connection, direction)
+      );
+    `,
+  },
+];

@@ -1,0 +1,84 @@
+import { escapeIdentifier, Pool } from 'pg';
+import { StoreArgumentError } from '../errors.ts';
+import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
+import type { Store } from '../types.ts';
+import { appendAudit, queryAudit } from './audit.ts';
+import type { PgContext } from './context.ts';
+import { getCursor, setCursor } from './cursors.ts';
+import { findLinks, getLinkBySahutId, getLinks, listLinks, upsertLink } from './links.ts';
+import { migrate } from './migrate.ts';
+import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
+
+export const DEFAULT_SCHEMA = 'sahut_sync';
+const DEFAULT_POOL_SIZE = 10;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** Either a pool the caller owns (and closes), or a URL from which the store builds and owns one. */
+export type PostgresOptions = { schema?: string } & ({ pool: Pool } | { url: string; poolSize?: number });
+
+/** The shared store: every table lives in `schema` (default `sahut_sync`). */
+export function createPostgresStore(options: PostgresOptions): Store {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  if (schema.length === 0 || Buffer.byteLength(schema) > 63) {
+    throw new StoreArgumentError('PostgreSQL schema name must be 1 to 63 bytes long');
+  }
+  const ownsPool = !('pool' in options);
+  const pool =
+    'pool' in options ? options.pool : createPool(options.url, options.poolSize ?? DEFAULT_POOL_SIZE);
+  const ctx: PgContext = { pool, schema: escapeIdentifier(schema), schemaName: schema };
+  let closed = false;
+
+  return {
+    migrate: () => migrate(ctx),
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    close: async () => {
+      if (!ownsPool || closed) return;
+      closed = true;
+      await pool.end();
+    },
+
+    // links
+    getLinks: (connection, crmIds) => getLinks(ctx, connection, crmIds),
+    getLinkBySahutId: (connection, sahutId) => getLinkBySahutId(ctx, connection, sahutId),
+    findLinks: async (lookup, limit = DEFAULT_FIND_LIMIT) =>
+      findLinks(ctx, lookup, checkLimit('Link lookup size', limit, MAX_PAGE)),
+    listLinks: async (connection, afterCrmId, limit) =>
+      listLinks(ctx, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
+    upsertLink: (link) => upsertLink(ctx, link),
+
+    // audit
+    appendAudit: (entries) => appendAudit(ctx, entries),
+    queryAudit: (query) => queryAudit(ctx, query),
+
+    // runs and cursors
+    startRun: (run) => startRun(ctx, run),
+    addRunTotal: (runId, records) => addRunTotal(ctx, runId, records),
+    finishRun: (runId, status) => finishRun(ctx, runId, status),
+    getRun: (runId) => getRun(ctx, runId),
+    listRuns: async (filter) =>
+      listRuns(ctx, { ...filter, limit: checkLimit('Run list size', filter.limit, MAX_PAGE) }),
+    getCursor: (connection, direction) => getCursor(ctx, connection, direction),
+    setCursor: (connection, direction, cursor) => setCursor(ctx, connection, direction, cursor),
+  };
+}
+
+function createPool(url: string, poolSize: number): Pool {
+  // Say what is wrong without echoing the string: it may hold a password.
+  if (!URL.canParse(url)) throw new StoreArgumentError('The PostgreSQL connection string is not a valid URL');
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new StoreArgumentError('PostgreSQL pool size must be a positive integer');
+  }
+  const pool = new Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: 'sahut-sync',
+  });
+  // An idle connection that dies (server restart) is dropped from the pool and
+  // emitted here; unhandled, that event would crash the process. The next query
+  // opens a fresh connection, or fails and reports the problem to its caller.
+  pool.on('error', () => {});
+  return pool;
+}

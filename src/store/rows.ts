@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { contactSchema, DIRECTIONS } from '../sync/contact.ts';
+import { AUDIT_ACTIONS, type AuditAction, type AuditRow, type Link, type Run } from './types.ts';
+
+// Row schemas shared by both backends. Each column type accepts what either
+// driver hands back: PostgreSQL gives Date, jsonb objects and int8 as strings;
+// SQLite gives ISO text, JSON text, numbers and 0/1 booleans.
+
+const timestamp = z.union([z.date(), z.string()]).pipe(z.coerce.date());
+const integer = z
+  .union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)])
+  .transform(Number)
+  .pipe(z.number().int());
+const bigintText = z.union([z.string().regex(/^\d+$/), z.number().int(), z.bigint()]).transform(String);
+const flag = z.union([z.boolean(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]);
+
+/** A JSON column: already parsed (PostgreSQL jsonb) or JSON text (SQLite). */
+function json<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (typeof value === 'string' ? parseJson(value) : value), schema);
+}
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // left for the schema to reject with a readable issue
+  }
+}
+
+const fieldDiffSchema = z.record(z.string(), z.object({ before: z.unknown(), after: z.unknown() }));
+
+export const linkRowSchema = z
+  .object({
+    connection: z.string(),
+    crm_id: z.string(),
+    sahut_id: z.string(),
+    phone: z.string().nullable(),
+    email: z.string().nullable(),
+    base: json(contactSchema),
+    crm_hash: z.string(),
+    sahut_hash: z.string(),
+    synced_at: timestamp,
+  })
+  .transform(
+    (r): Link => ({
+      connection: r.connection,
+      crmId: r.crm_id,
+      sahutId: r.sahut_id,
+      phone: r.phone,
+      email: r.email,
+      base: r.base,
+      crmHash: r.crm_hash,
+      sahutHash: r.sahut_hash,
+      syncedAt: r.synced_at,
+    }),
+  );
+
+export const auditRowSchema = z
+  .object({
+    id: bigintText,
+    run_id: z.string(),
+    job_id: z.string().nullable(),
+    connection: z.string(),
+    direction: z.enum(DIRECTIONS),
+    crm_id: z.string().nullable(),
+    sahut_id: z.string().nullable(),
+    action: z.enum(AUDIT_ACTIONS),
+    diff: json(fieldDiffSchema.nullable()),
+    error: z.string().nullable(),
+    attempt: integer,
+    at: timestamp,
+  })
+  .transform(
+    (r): AuditRow => ({
+      id: r.id,
+      runId: r.run_id,
+      jobId: r.job_id,
+      connection: r.connection,
+      direction: r.direction,
+      crmId: r.crm_id,
+      sahutId: r.sahut_id,
+      action: r.action,
+      diff: r.diff,
+      error: r.error,
+      attempt: r.attempt,
+      at: r.at,
+    }),
+  );
+
+export const runRowSchema = z
+  .object({
+    id: z.string(),
+    connection: z.string(),
+    direction: z.enum(DIRECTIONS),
+    dry_run: flag,
+    status: z.enum(['running', 'succeeded', 'failed']),
+    started_at: timestamp,
+    finished_at: timestamp.nullable(),
+    total: integer,
+  })
+  .transform(
+    (r): Omit<Run, 'counts'> => ({
+      id: r.id,
+      connection: r.connection,
+      direction: r.direction,
+      dryRun: r.dry_run,
+      status: r.status,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      total: r.total,
+    }),
+  );
+
+/** One line of the "records per final action" tally of a run. */
+export const runCountRowSchema = z.object({
+  run_id: z.string(),
+  action: z.enum(AUDIT_ACTIONS),
+  records: integer,
+});
+
+export const cursorRowSchema = z.object({ cursor: z.string() });
+
+/** Attaches each run's tally; runs without audit rows get `{}`. */
+export function withCounts(
+  runs: readonly Omit<Run, 'counts'>[],
+  countRows: readonly z.infer<typeof runCountRowSchema>[],
+): Run[] {
+  const counts = new Map<string, Partial<Record<AuditAction, number>>>();
+  for (const row of countRows) {
+    const tally = counts.get(row.run_id) ?? {};
+    tally[row.action] = row.records;
+    counts.set(row.run_id, tally);
+  }
+  return runs.map((run) => ({ ...run, counts: counts.get(run.id) ?? {} }));
+}

@@ -1,0 +1,55 @@
+import { type AuditCondition, auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
+import { auditRowSchema } from '../rows.ts';
+import type { AuditEntry, AuditPage, AuditQuery } from '../types.ts';
+import { nowSqlTime, type SqliteDatabase, toSqlTime } from './database.ts';
+
+/** All entries in one transaction, stamped with the same time. */
+export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]): void {
+  if (entries.length === 0) return;
+  const at = nowSqlTime();
+  const insert = db.statement(
+    `insert into audit (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at)
+     values (:runId, :jobId, :connection, :direction, :crmId, :sahutId, :action, :diff, :error, :attempt, :at)`,
+  );
+  db.transaction(() => {
+    for (const entry of entries) {
+      insert.run({
+        runId: entry.runId,
+        jobId: entry.jobId,
+        connection: entry.connection,
+        direction: entry.direction,
+        crmId: entry.crmId,
+        sahutId: entry.sahutId,
+        action: entry.action,
+        diff: entry.diff === null ? null : JSON.stringify(entry.diff),
+        error: entry.error,
+        attempt: entry.attempt,
+        at,
+      });
+    }
+  });
+}
+
+/** Newest first; the WHERE clause is built from the shared condition list, values bound as `?`. */
+export function queryAudit(db: SqliteDatabase, query: AuditQuery): AuditPage {
+  const fetchSize = auditFetchSize(query);
+  const conditions = auditConditions(query);
+  const where = conditions.map((c) => `${c.column} ${c.operator} ?`).join(' and ') || 'true';
+  const values = conditions.map(bindValue);
+  const rows = db
+    .statement(
+      `select id, run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at
+       from audit
+       where ${where}
+       order by id desc
+       limit ?`,
+    )
+    .all(...values, fetchSize)
+    .map((row) => auditRowSchema.parse(row));
+  return toAuditPage(rows, query.limit);
+}
+
+function bindValue(condition: AuditCondition): string | bigint {
+  if (condition.value instanceof Date) return toSqlTime(condition.value);
+  return condition.column === 'id' ? BigInt(condition.value) : condition.value;
+}

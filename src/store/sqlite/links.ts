@@ -1,0 +1,101 @@
+import { LinkConflictError } from '../errors.ts';
+import { linkRowSchema } from '../rows.ts';
+import type { Link, LinkLookup } from '../types.ts';
+import { isUniqueViolation, type SqliteDatabase, toSqlTime } from './database.ts';
+
+const LINK_COLUMNS = 'connection, crm_id, sahut_id, phone, email, base, crm_hash, sahut_hash, synced_at';
+const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
+
+/** One query for the whole batch: the ids travel as a JSON array. */
+export function getLinks(
+  db: SqliteDatabase,
+  connection: string,
+  crmIds: readonly string[],
+): Map<string, Link> {
+  if (crmIds.length === 0) return new Map();
+  const rows = db
+    .statement(
+      `select ${LINK_COLUMNS} from links
+       where connection = :connection and crm_id in (select value from json_each(:crmIds))`,
+    )
+    .all({ connection, crmIds: JSON.stringify(crmIds) });
+  return new Map(rows.map(parseLink).map((link) => [link.crmId, link]));
+}
+
+export function getLinkBySahutId(db: SqliteDatabase, connection: string, sahutId: string): Link | null {
+  const row = db
+    .statement(`select ${LINK_COLUMNS} from links where sahut_id = :sahutId and connection = :connection`)
+    .get({ connection, sahutId });
+  return row ? parseLink(row) : null;
+}
+
+/** Links matching any of the given keys, across connections. */
+export function findLinks(db: SqliteDatabase, lookup: LinkLookup, limit: number): Link[] {
+  const keys = {
+    crmId: lookup.crmId ?? null,
+    sahutId: lookup.sahutId ?? null,
+    phone: lookup.phone ?? null,
+    email: lookup.email ?? null,
+  };
+  if (Object.values(keys).every((key) => key === null)) return [];
+  return db
+    .statement(
+      `select ${LINK_COLUMNS} from links
+       where crm_id = :crmId or sahut_id = :sahutId or phone = :phone or email = :email
+       order by connection, crm_id
+       limit :limit`,
+    )
+    .all({ ...keys, limit })
+    .map(parseLink);
+}
+
+/** Keyset page: links of `connection` with crm_id after `afterCrmId`, in crm_id order. */
+export function listLinks(
+  db: SqliteDatabase,
+  connection: string,
+  afterCrmId: string | null,
+  limit: number,
+): Link[] {
+  return db
+    .statement(
+      `select ${LINK_COLUMNS} from links
+       where connection = :connection and (:afterCrmId is null or crm_id > :afterCrmId)
+       order by crm_id
+       limit :limit`,
+    )
+    .all({ connection, afterCrmId, limit })
+    .map(parseLink);
+}
+
+export function upsertLink(db: SqliteDatabase, link: Link): void {
+  try {
+    db.statement(
+      `insert into links (${LINK_COLUMNS})
+       values (:connection, :crmId, :sahutId, :phone, :email, :base, :crmHash, :sahutHash, :syncedAt)
+       on conflict (connection, crm_id) do update set
+         sahut_id = excluded.sahut_id,
+         phone = excluded.phone,
+         email = excluded.email,
+         base = excluded.base,
+         crm_hash = excluded.crm_hash,
+         sahut_hash = excluded.sahut_hash,
+         synced_at = excluded.synced_at`,
+    ).run({
+      connection: link.connection,
+      crmId: link.crmId,
+      sahutId: link.sahutId,
+      phone: link.phone,
+      email: link.email,
+      base: JSON.stringify(link.base),
+      crmHash: link.crmHash,
+      sahutHash: link.sahutHash,
+      syncedAt: toSqlTime(link.syncedAt),
+    });
+  } catch (err) {
+    // The upsert only resolves (connection, crm_id); the unique sahut_id is left to fail here.
+    if (!isUniqueViolation(err, 'links.sahut_id')) throw err;
+    const holder = getLinkBySahutId(db, link.connection, link.sahutId);
+    if (!holder) throw err;
+    throw new LinkConflictError(link.connection, link.sahutId, link.crmId, holder.crmId);
+  }
+}

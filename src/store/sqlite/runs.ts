@@ -1,0 +1,87 @@
+import { RunNotFoundError } from '../errors.ts';
+import { runCountRowSchema, runRowSchema, withCounts } from '../rows.ts';
+import type { Run, RunStatus } from '../types.ts';
+import { nowSqlTime, type SqliteDatabase } from './database.ts';
+
+const RUN_COLUMNS = 'id, connection, direction, dry_run, status, started_at, finished_at, total';
+
+/** Starting a run twice (a retried run job) keeps the first start. */
+export function startRun(
+  db: SqliteDatabase,
+  run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'>,
+): void {
+  db.statement(
+    `insert into runs (id, connection, direction, dry_run, status, started_at)
+     values (:id, :connection, :direction, :dryRun, 'running', :startedAt)
+     on conflict (id) do nothing`,
+  ).run({
+    id: run.id,
+    connection: run.connection,
+    direction: run.direction,
+    dryRun: run.dryRun ? 1 : 0,
+    startedAt: nowSqlTime(),
+  });
+}
+
+export function addRunTotal(db: SqliteDatabase, runId: string, records: number): void {
+  const { changes } = db
+    .statement('update runs set total = total + :records where id = :runId')
+    .run({ runId, records });
+  if (Number(changes) === 0) throw new RunNotFoundError(runId);
+}
+
+export function finishRun(db: SqliteDatabase, runId: string, status: Exclude<RunStatus, 'running'>): void {
+  const { changes } = db
+    .statement('update runs set status = :status, finished_at = :finishedAt where id = :runId')
+    .run({ runId, status, finishedAt: nowSqlTime() });
+  if (Number(changes) === 0) throw new RunNotFoundError(runId);
+}
+
+export function getRun(db: SqliteDatabase, runId: string): Run | null {
+  const row = db.statement(`select ${RUN_COLUMNS} from runs where id = :runId`).get({ runId });
+  if (!row) return null;
+  return withCounts([runRowSchema.parse(row)], countRecords(db, [runId]))[0] ?? null;
+}
+
+/** Newest first; rowid breaks ties between runs started in the same millisecond. */
+export function listRuns(db: SqliteDatabase, filter: { connection?: string; limit: number }): Run[] {
+  const runs = db
+    .statement(
+      `select ${RUN_COLUMNS} from runs
+       where :connection is null or connection = :connection
+       order by started_at desc, rowid desc
+       limit :limit`,
+    )
+    .all({ connection: filter.connection ?? null, limit: filter.limit })
+    .map((row) => runRowSchema.parse(row));
+  return withCounts(
+    runs,
+    countRecords(
+      db,
+      runs.map((run) => run.id),
+    ),
+  );
+}
+
+/**
+ * Per run and action, the records whose latest audit row (highest id) has
+ * that action: a record that failed and then succeeded counts once, as
+ * succeeded. Rows without a crm_id cannot be grouped and count one each.
+ */
+function countRecords(db: SqliteDatabase, runIds: readonly string[]) {
+  if (runIds.length === 0) return [];
+  return db
+    .statement(
+      `select run_id, action, count(*) as records
+       from (
+         select run_id, crm_id, action,
+                row_number() over (partition by run_id, crm_id order by id desc) as recency
+         from audit
+         where run_id in (select value from json_each(:runIds))
+       )
+       where crm_id is null or recency = 1
+       group by run_id, action`,
+    )
+    .all({ runIds: JSON.stringify(runIds) })
+    .map((row) => runCountRowSchema.parse(row));
+}

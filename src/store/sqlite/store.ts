@@ -1,0 +1,46 @@
+import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
+import type { Store } from '../types.ts';
+import { appendAudit, queryAudit } from './audit.ts';
+import { getCursor, setCursor } from './cursors.ts';
+import { SqliteDatabase, type SqliteOptions } from './database.ts';
+import { findLinks, getLinkBySahutId, getLinks, listLinks, upsertLink } from './links.ts';
+import { migrate } from './migrate.ts';
+import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
+
+/**
+ * The embedded store (one host). `node:sqlite` is synchronous: each method runs
+ * to completion before it returns its promise, so a thrown error becomes a rejection.
+ */
+export function createSqliteStore(options: SqliteOptions): Store {
+  const db = new SqliteDatabase(options);
+  return {
+    migrate: async () => migrate(db),
+    ping: async () => {
+      db.statement('select 1').get();
+    },
+    close: async () => db.close(),
+
+    // links
+    getLinks: async (connection, crmIds) => getLinks(db, connection, crmIds),
+    getLinkBySahutId: async (connection, sahutId) => getLinkBySahutId(db, connection, sahutId),
+    findLinks: async (lookup, limit = DEFAULT_FIND_LIMIT) =>
+      findLinks(db, lookup, checkLimit('Link lookup size', limit, MAX_PAGE)),
+    listLinks: async (connection, afterCrmId, limit) =>
+      listLinks(db, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
+    upsertLink: async (link) => upsertLink(db, link),
+
+    // audit
+    appendAudit: async (entries) => appendAudit(db, entries),
+    queryAudit: async (query) => queryAudit(db, query),
+
+    // runs and cursors
+    startRun: async (run) => startRun(db, run),
+    addRunTotal: async (runId, records) => addRunTotal(db, runId, records),
+    finishRun: async (runId, status) => finishRun(db, runId, status),
+    getRun: async (runId) => getRun(db, runId),
+    listRuns: async (filter) =>
+      listRuns(db, { ...filter, limit: checkLimit('Run list size', filter.limit, MAX_PAGE) }),
+    getCursor: async (connection, direction) => getCursor(db, connection, direction),
+    setCursor: async (connection, direction, cursor) => setCursor(db, connection, direction, cursor),
+  };
+}

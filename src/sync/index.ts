@@ -1,0 +1,37 @@
+export { sameTags, sameValue } from './compare.ts';
+export {
+  type AttrValue,
+  attrValueSchema,
+  CONTACT_FIELDS,
+  type Contact,
+  type ContactField,
+  contactSchema,
+  DIRECTIONS,
+  type Direction,
+  type FieldDiff,
+} from './contact.ts';
+export { canonicalJson, contactHash } from './hash.ts';
+export { type Identity, identityKeys, lockKeys } from './identity.ts';
+export {
+  type ExactMatches,
+  exactMatches,
+  type MatchOptions,
+  type MatchResult,
+  matchContact,
+} from './match.ts';
+export { type MergeConflict, type MergeInput, type MergeResult, mergeContact, mergeTags } from './merge.ts';
+export {
+  cleanAttributes,
+  cleanTags,
+  cleanText,
+  type InvalidPolicy,
+  type NormaliseOptions,
+  type NormaliseResult,
+  normaliseContact,
+  normaliseEmail,
+} from './normalise.ts';
+export { type FieldOwner, type Owners, ownerFor } from './owners.ts';
+export { normalisePhone, type ParsedPhone, parsePhone } from './phone.ts';
+export { type CreatePlan, type PlanUpdateOptions, planCreate, planUpdate, type UpdatePlan } from './plan.ts';
+export { projectSahut } from './project.ts';
+export { type ActionCounts, exitCodeFor, FAILING_ACTIONS, latestActions, summarise } from './summary.ts';

@@ -1,0 +1,145 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CrmCapabilities, type CrmConnector, type CrmItem, type CrmPage, isCrmError } from '../src/crm/index.ts';
+
+export interface SeedRecord {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface ConnectorFixture {
+  connector: CrmConnector;
+  cleanup(): Promise<void>;
+}
+
+/** Builds a connector holding exactly `records` (fields `name`, `email`), in any order. */
+export type ConnectorFactory = (records: readonly SeedRecord[]) => Promise<ConnectorFixture>;
+
+export async function readAll(connector: CrmConnector, cursor: string | null, pageSize: number): Promise<CrmPage[]> {
+  const pages: CrmPage[] = [];
+  for await (const page of connector.read(cursor, { pageSize })) pages.push(page);
+  return pages;
+}
+
+/** Only the first page, leaving the rest unread (the connector must stop cleanly). */
+export async function firstPage(connector: CrmConnector, cursor: string | null, pageSize: number) {
+  for await (const page of connector.read(cursor, { pageSize })) return page;
+  return undefined;
+}
+
+export const idsOf = (items: readonly CrmItem[]) => items.map((item) => (item.ok ? item.record.id : `!${item.rejected.ref}`));
+
+export async function catchError(work: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await work();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}
+
+/**
+ * The contract every connector must meet (run it against any new one):
+ * stable order, each record exactly once, bounded pages, exact resume from
+ * any page cursor, `get`, refusal of foreign cursors, and, when the
+ * capabilities say so, write-back and incremental visibility of changes.
+ */
+export function registerConnectorTests(name: string, factory: ConnectorFactory, capabilities: CrmCapabilities): void {
+  describe(`${name}: connector contract`, () => {
+    const seed: SeedRecord[] = Array.from({ length: 23 }, (_, i) => ({
+      id: `c${String(i).padStart(3, '0')}`,
+      name: `Person ${i}`,
+      email: `p${i}@example.com`,
+    }));
+    let fixture: ConnectorFixture;
+    let connector: CrmConnector;
+
+    beforeEach(async () => {
+      fixture = await factory(seed);
+      connector = fixture.connector;
+    });
+    afterEach(async () => {
+      await connector.close();
+      await fixture.cleanup();
+    });
+
+    it('declares its capabilities', () => {
+      expect(connector.capabilities).toEqual(capabilities);
+    });
+
+    it('returns every record exactly once with its data, in pages of at most pageSize', async () => {
+      const pages = await readAll(connector, null, 5);
+      expect(pages.map((p) => p.items.length)).toEqual([5, 5, 5, 5, 3]);
+      const records = pages.flatMap((p) => p.items).map((item) => (item.ok ? item.record : null));
+      expect(records.map((r) => r?.id).sort()).toEqual(seed.map((s) => s.id));
+      for (const s of seed) {
+        expect(records.find((r) => r?.id === s.id)?.data).toMatchObject({ name: s.name, email: s.email });
+      }
+    });
+
+    it('reads in the same order every time, whatever the page size', async () => {
+      const first = idsOf((await readAll(connector, null, 4)).flatMap((p) => p.items));
+      const second = idsOf((await readAll(connector, null, 7)).flatMap((p) => p.items));
+      expect(second).toEqual(first);
+    });
+
+    it('resumes from any page cursor with exactly the records after it', async () => {
+      const pages = await readAll(connector, null, 4);
+      for (const [i, page] of pages.entries()) {
+        const rest = await readAll(connector, page.cursor, 4);
+        expect(idsOf(rest.flatMap((p) => p.items))).toEqual(idsOf(pages.slice(i + 1).flatMap((p) => p.items)));
+      }
+    });
+
+    it('yields no page after the last cursor while nothing changed', async () => {
+      const pages = await readAll(connector, null, 10);
+      expect(await readAll(connector, pages.at(-1)!.cursor, 10)).toEqual([]);
+    });
+
+    it('gets one record by id, and null for an unknown id', async () => {
+      const record = await connector.get('c007');
+      expect(record?.id).toBe('c007');
+      expect(record?.data).toMatchObject({ name: 'Person 7', email: 'p7@example.com' });
+      expect(await connector.get('nope')).toBeNull();
+    });
+
+    it('refuses a corrupt or foreign cursor with CURSOR_INVALID', async () => {
+      const foreign = Buffer.from(JSON.stringify({ kind: 'elsewhere', at: 3 })).toString('base64url');
+      for (const cursor of ['not a cursor', foreign]) {
+        const err = await catchError(() => readAll(connector, cursor, 5));
+        expect(isCrmError(err, 'CURSOR_INVALID'), String(err)).toBe(true);
+      }
+    });
+
+    it.runIf(capabilities.update)('writes a field back, visible to get', async () => {
+      await connector.update!('c004', { email: 'new4@example.com' });
+      const record = await connector.get('c004');
+      expect(record?.data).toMatchObject({ name: 'Person 4', email: 'new4@example.com' });
+    });
+
+    it.runIf(capabilities.update)('refuses to update an unknown id with RECORD_NOT_FOUND', async () => {
+      const err = await catchError(() => connector.update!('nope', { email: 'x@example.com' }));
+      expect(isCrmError(err, 'RECORD_NOT_FOUND'), String(err)).toBe(true);
+    });
+
+    it.runIf(capabilities.update && capabilities.incremental)(
+      'after the last cursor, yields only the record changed since',
+      async () => {
+        const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
+        await connector.update!('c011', { name: 'Renamed' });
+        const items = (await readAll(connector, last, 10)).flatMap((p) => p.items);
+        expect(idsOf(items)).toEqual(['c011']);
+        expect(items[0]?.ok && items[0].record.data).toMatchObject({ name: 'Renamed' });
+      },
+    );
+
+    it.runIf(capabilities.create)('creates a record and returns its new id', async () => {
+      const id = await connector.create!({ name: 'Newcomer', email: 'new@example.com' });
+      expect(seed.map((s) => s.id)).not.toContain(id);
+      expect((await connector.get(id))?.data).toMatchObject({ name: 'Newcomer', email: 'new@example.com' });
+      const all = (await readAll(connector, null, 50)).flatMap((p) => p.items);
+      expect(idsOf(all)).toContain(id);
+      expect(all).toHaveLength(seed.length + 1);
+    });
+  });
+}

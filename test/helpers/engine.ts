@@ -1,0 +1,72 @@
+import { type Connection, syncOptionsSchema } from '../../src/config/index.ts';
+import type { CrmConnector } from '../../src/crm/index.ts';
+import { createLogger } from '../../src/log/index.ts';
+import { parseMapping } from '../../src/mapping/index.ts';
+import { createMetrics } from '../../src/metrics/index.ts';
+import { createRuntime, enqueueRun, type Runtime, startWorkers, waitForRun, type Workers } from '../../src/queue/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import type { Config } from '../../src/config/index.ts';
+
+export const MAPPING_YAML = `
+fields:
+  name:    { from: name, owner: both }
+  phone:   { from: phone, owner: both }
+  email:   { from: email, owner: both }
+  company: { from: company, owner: both }
+  tags:    { from: tags, transform: split, separator: ";", owner: both }
+  custom_attributes.tier: { from: tier, owner: both }
+`;
+
+export function testConnection(name = 'crm', options: Record<string, unknown> = {}): Connection {
+  return {
+    name,
+    source: { type: 'file', path: '/dev/null', format: 'csv', idField: 'id' } as Connection['source'],
+    mapping: parseMapping(MAPPING_YAML, 'yaml'),
+    directions: ['crm-to-sahut'],
+    schedule: undefined,
+    options: syncOptionsSchema.parse(options),
+  };
+}
+
+/** Ignores the cursor, like a full export file dropped again: every record is read on every run. */
+export function fullScan(connector: CrmConnector): CrmConnector {
+  return { ...connector, read: (_cursor, opts) => connector.read(null, opts) };
+}
+
+export interface Node {
+  rt: Runtime;
+  workers: Workers;
+  close(): Promise<void>;
+}
+
+/** One worker process's worth of runtime and workers, in this process. */
+export function startNode(
+  config: Readonly<Config>,
+  store: Store,
+  connections: Connection[],
+  connectorFor: (c: Connection) => CrmConnector,
+  concurrency = 8,
+): Node {
+  const rt = createRuntime({
+    config,
+    connections,
+    store,
+    log: createLogger({ level: 'silent' }),
+    metrics: createMetrics(),
+    connectorFor,
+  });
+  const workers = startWorkers(rt, { concurrency });
+  return {
+    rt,
+    workers,
+    async close() {
+      await workers.close(10_000);
+      await rt.close();
+    },
+  };
+}
+
+export async function runOnce(node: Node, connection = 'crm') {
+  const { job, runId } = await enqueueRun(node.rt, connection, 'crm-to-sahut');
+  return waitForRun(node.rt, job, runId);
+}

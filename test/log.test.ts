@@ -1,0 +1,45 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log/index.ts';
+
+const KEY = 'sk_live_9f8e7d6c5b4a';
+const DB_PASSWORD = 'pg-p@ss"word';
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+describe('logger', () => {
+  it('never writes a secret, whatever carries it', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ secrets: [KEY, DB_PASSWORD], destination, level: 'trace' });
+    log.info({ headers: { authorization: `Bearer ${KEY}` } }, 'request');
+    log.info({ deep: { user: { config: { password: DB_PASSWORD } } } }, 'nested');
+    log.error({ err: new Error(`upstream said key ${KEY} is revoked`) }, 'failed');
+    log.warn(`connecting to postgres://app:${encodeURIComponent(DB_PASSWORD)}@db/x`);
+    log.debug({ apiKey: KEY, token: 'short' }, 'options');
+    log.info({ note: `quoted ${JSON.stringify(DB_PASSWORD)}` }, 'json-escaped');
+
+    expect(lines).toHaveLength(6);
+    const out = lines.join('');
+    expect(out).not.toContain(KEY);
+    expect(out).not.toContain(DB_PASSWORD);
+    expect(out).not.toContain(encodeURIComponent(DB_PASSWORD));
+    expect(out).not.toContain(JSON.stringify(DB_PASSWORD).slice(1, -1));
+    expect(out).toContain('[REDACTED]');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('keeps ordinary fields', () => {
+    const { lines, destination } = capture();
+    createLogger({ destination }).info({ runId: 'r1', crmId: 'c9' }, 'synced');
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ runId: 'r1', crmId: 'c9', msg: 'synced' });
+  });
+});

@@ -1,0 +1,505 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AuditEntry,
+  type AuditQuery,
+  type AuditRow,
+  type Link,
+  LinkConflictError,
+  RunNotFoundError,
+  type Store,
+  StoreArgumentError,
+} from '../src/store/index.ts';
+
+/** How one backend's test file gives the shared suite its databases. */
+export interface StoreHarness {
+  /** A new, unmigrated store instance on the database `name` (same name → same database). */
+  open(name: string): Promise<Store>;
+  /** Ids in the migrations table of database `name`, ascending. */
+  appliedMigrations(name: string): Promise<number[]>;
+}
+
+/**
+ * The store contract, run once per backend. Tests share one database and keep
+ * out of each other's way with unique connection names, run ids and keys.
+ */
+export function registerStoreTests(backend: string, harness: StoreHarness): void {
+  describe(`${backend} store`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await harness.open('main');
+      await store.migrate();
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    describe('migrate', () => {
+      it('is idempotent and safe when two instances migrate at once', async () => {
+        const [a, b] = [await harness.open('concurrent'), await harness.open('concurrent')];
+        try {
+          await Promise.all([a.migrate(), b.migrate()]);
+          await a.upsertLink(makeLink('c', 'crm-1'));
+          await Promise.all([a.migrate(), b.migrate()]);
+
+          expect(await harness.appliedMigrations('concurrent')).toEqual([1]);
+          expect((await b.getLinks('c', ['crm-1'])).get('crm-1')?.sahutId).toBe('sahut-crm-1');
+          await expect(b.ping()).resolves.toBeUndefined();
+        } finally {
+          await Promise.all([a.close(), b.close()]);
+        }
+      });
+    });
+
+    describe('links', () => {
+      it('upserts, replaces and reads links in one batch', async () => {
+        const connection = unique('conn');
+        const [one, two, three] = ['crm-1', 'crm-2', 'crm-3'].map((id) => makeLink(connection, id));
+        for (const link of [one!, two!, three!]) await store.upsertLink(link);
+        await store.upsertLink(makeLink(unique('other'), 'crm-1'));
+
+        const found = await store.getLinks(connection, ['crm-1', 'crm-3', 'crm-missing']);
+        expect([...found.keys()].sort()).toEqual(['crm-1', 'crm-3']);
+        expect(found.get('crm-1')).toEqual(one);
+        expect(found.get('crm-3')).toEqual(three);
+        expect((await store.getLinks(connection, [])).size).toBe(0);
+
+        const replaced = makeLink(connection, 'crm-1', {
+          sahutId: 'sahut-new',
+          phone: '+6281100000001',
+          base: { name: 'Renamed' },
+          crmHash: 'crm-hash-2',
+          sahutHash: 'sahut-hash-2',
+          syncedAt: new Date('2025-06-01T00:00:00.001Z'),
+        });
+        await store.upsertLink(replaced);
+        expect((await store.getLinks(connection, ['crm-1'])).get('crm-1')).toEqual(replaced);
+        expect(await store.getLinkBySahutId(connection, 'sahut-new')).toEqual(replaced);
+        expect(await store.getLinkBySahutId(connection, 'sahut-crm-1')).toBeNull();
+      });
+
+      it('round-trips the base snapshot, custom attributes and tags included', async () => {
+        const connection = unique('conn');
+        const base = {
+          name: 'Zoë Ñandú 🚀 "quoted" \\ back',
+          phone: '+6281234567890',
+          email: null,
+          tags: ['vip', 'jakarta', 'x,y'],
+          custom_attributes: {
+            plan: 'pro',
+            seats: 12,
+            ratio: 0.25,
+            active: true,
+            churned: false,
+            note: null,
+          },
+        };
+        const link = makeLink(connection, 'crm-json', {
+          base,
+          syncedAt: new Date('2024-02-29T23:59:59.999Z'),
+        });
+        await store.upsertLink(link);
+
+        const read = (await store.getLinks(connection, ['crm-json'])).get('crm-json');
+        expect(read?.base).toStrictEqual(base);
+        expect(read?.syncedAt).toBeInstanceOf(Date);
+        expect(read?.syncedAt.toISOString()).toBe('2024-02-29T23:59:59.999Z');
+
+        // Absent keys mean "not managed": they must stay absent, not come back as null.
+        await store.upsertLink(makeLink(connection, 'crm-sparse', { base: { email: 'a@example.com' } }));
+        const sparse = (await store.getLinks(connection, ['crm-sparse'])).get('crm-sparse');
+        expect(sparse?.base).toStrictEqual({ email: 'a@example.com' });
+      });
+
+      it('finds links by crm id, Sahut id, phone or email, across connections', async () => {
+        const [a, b] = [unique('conn-a'), unique('conn-b')];
+        const phone = `+62${Math.floor(Math.random() * 1e10)}`;
+        const email = `${unique('mail')}@example.com`;
+        const crmId = unique('crm');
+        await store.upsertLink(makeLink(a, 'crm-1', { phone, email: null }));
+        await store.upsertLink(makeLink(b, 'crm-9', { phone, email: null }));
+        await store.upsertLink(makeLink(a, 'crm-2', { phone: null, email }));
+        await store.upsertLink(makeLink(b, crmId, { sahutId: `sahut-${crmId}` }));
+        const keysOf = (links: Link[]) => links.map((l) => `${l.connection}/${l.crmId}`).sort();
+
+        expect(keysOf(await store.findLinks({ phone }))).toEqual([`${a}/crm-1`, `${b}/crm-9`].sort());
+        expect(keysOf(await store.findLinks({ email }))).toEqual([`${a}/crm-2`]);
+        expect(keysOf(await store.findLinks({ crmId }))).toEqual([`${b}/${crmId}`]);
+        expect(keysOf(await store.findLinks({ sahutId: `sahut-${crmId}` }))).toEqual([`${b}/${crmId}`]);
+        expect(keysOf(await store.findLinks({ phone, email }))).toEqual(
+          [`${a}/crm-1`, `${a}/crm-2`, `${b}/crm-9`].sort(),
+        );
+        expect(await store.findLinks({ phone, email }, 2)).toHaveLength(2);
+        expect(await store.findLinks({ email: `nobody-${email}` })).toEqual([]);
+        expect(await store.findLinks({})).toEqual([]);
+        await expect(store.findLinks({ phone }, 0)).rejects.toBeInstanceOf(StoreArgumentError);
+      });
+
+      it("lists a connection's links in crm id order, page by page", async () => {
+        const connection = unique('conn');
+        const ids = Array.from({ length: 25 }, (_, i) => `crm-${String(i).padStart(3, '0')}`);
+        for (const id of shuffled(ids)) await store.upsertLink(makeLink(connection, id));
+        await store.upsertLink(makeLink(unique('other'), 'crm-005'));
+
+        const pages: string[][] = [];
+        let after: string | null = null;
+        for (;;) {
+          const page: Link[] = await store.listLinks(connection, after, 7);
+          if (page.length === 0) break;
+          expect(page.every((link) => link.connection === connection)).toBe(true);
+          pages.push(page.map((link) => link.crmId));
+          after = page[page.length - 1]!.crmId;
+        }
+        expect(pages.map((page) => page.length)).toEqual([7, 7, 7, 4]);
+        expect(pages.flat()).toEqual(ids);
+        expect((await store.listLinks(connection, 'crm-022', 10)).map((l) => l.crmId)).toEqual([
+          'crm-023',
+          'crm-024',
+        ]);
+      });
+
+      it('refuses to link a second CRM record to an already linked Sahut contact', async () => {
+        const connection = unique('conn');
+        const first = makeLink(connection, 'crm-first', { sahutId: 'sahut-shared' });
+        await store.upsertLink(first);
+
+        const err = await store
+          .upsertLink(makeLink(connection, 'crm-second', { sahutId: 'sahut-shared' }))
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect(err).toBeInstanceOf(LinkConflictError);
+        const conflict = err as LinkConflictError;
+        expect(conflict).toMatchObject({
+          code: 'LINK_CONFLICT',
+          connection,
+          sahutId: 'sahut-shared',
+          crmId: 'crm-second',
+          existingCrmId: 'crm-first',
+        });
+        expect(conflict.message).toContain('crm-first');
+        expect(conflict.message).toContain('crm-second');
+        expect((await store.getLinks(connection, ['crm-first', 'crm-second'])).size).toBe(1);
+        expect(await store.getLinkBySahutId(connection, 'sahut-shared')).toEqual(first);
+
+        // Re-saving the same pair is fine, the same Sahut id on another connection too.
+        await store.upsertLink({ ...first, crmHash: 'again' });
+        await store.upsertLink(makeLink(unique('other'), 'crm-second', { sahutId: 'sahut-shared' }));
+        // Once the first record moves to another contact, the second may take it.
+        await store.upsertLink({ ...first, sahutId: 'sahut-moved' });
+        await store.upsertLink(makeLink(connection, 'crm-second', { sahutId: 'sahut-shared' }));
+        expect((await store.getLinkBySahutId(connection, 'sahut-shared'))?.crmId).toBe('crm-second');
+      });
+    });
+
+    describe('audit', () => {
+      it('appends 1,000 rows in one call and returns them newest first', async () => {
+        const connection = unique('conn');
+        const runId = unique('run');
+        const entries = Array.from({ length: 1000 }, (_, i) =>
+          makeEntry({
+            runId,
+            connection,
+            crmId: `crm-${i}`,
+            sahutId: i % 2 ? `sahut-${i}` : null,
+            action: i % 3 ? 'updated' : 'failed',
+            diff: i % 3 ? { name: { before: `old ${i}`, after: `new ${i}` } } : null,
+            error: i % 3 ? null : `HTTP 503 on record ${i}`,
+            attempt: (i % 4) + 1,
+          }),
+        );
+        const before = Date.now();
+        await store.appendAudit(entries);
+        const after = Date.now();
+
+        const page = await store.queryAudit({ runId, limit: 1000 });
+        expect(page.nextCursor).toBeNull();
+        expect(page.rows).toHaveLength(1000);
+        expect(page.rows.map(entryOf)).toEqual([...entries].reverse());
+        expect(isStrictlyDescending(page.rows.map((row) => BigInt(row.id)))).toBe(true);
+        for (const row of [page.rows[0]!, page.rows[999]!]) {
+          expect(row.at).toBeInstanceOf(Date);
+          expect(row.at.getTime()).toBeGreaterThanOrEqual(before - 5_000);
+          expect(row.at.getTime()).toBeLessThanOrEqual(after + 5_000);
+        }
+        await store.appendAudit([]);
+        expect((await store.queryAudit({ runId, limit: 1000 })).rows).toHaveLength(1000);
+      });
+
+      it('AND-s the filters on connection, crm id, Sahut id, run id and action', async () => {
+        const connection = unique('conn');
+        const [r1, r2, s1, s2] = [unique('run'), unique('run'), unique('sahut'), unique('sahut')];
+        await store.appendAudit([
+          makeEntry({ connection, runId: r1, crmId: 'c1', sahutId: s1, action: 'created' }),
+          makeEntry({ connection, runId: r1, crmId: 'c2', sahutId: s2, action: 'failed' }),
+          makeEntry({ connection, runId: r2, crmId: 'c1', sahutId: s1, action: 'updated' }),
+          makeEntry({ connection, runId: r2, crmId: null, sahutId: null, action: 'rejected' }),
+        ]);
+        await store.appendAudit([
+          makeEntry({ connection: unique('other'), runId: r1, crmId: 'c1', action: 'created' }),
+        ]);
+        const find = async (query: Omit<AuditQuery, 'limit'>) =>
+          (await store.queryAudit({ ...query, limit: 100 })).rows.map((row) => `${row.crmId}:${row.action}`);
+
+        expect(await find({ connection })).toEqual([
+          'null:rejected',
+          'c1:updated',
+          'c2:failed',
+          'c1:created',
+        ]);
+        expect(await find({ connection, crmId: 'c1' })).toEqual(['c1:updated', 'c1:created']);
+        expect(await find({ sahutId: s2 })).toEqual(['c2:failed']);
+        expect(await find({ runId: r2 })).toEqual(['null:rejected', 'c1:updated']);
+        expect(await find({ connection, action: 'failed' })).toEqual(['c2:failed']);
+        expect(await find({ runId: r1, crmId: 'c1' })).toHaveLength(2);
+        expect(await find({ runId: r1, crmId: 'c1', connection })).toEqual(['c1:created']);
+        expect(await find({ sahutId: s1, action: 'created' })).toEqual(['c1:created']);
+        expect(await find({ connection, action: 'unchanged' })).toEqual([]);
+      });
+
+      it('filters by time: since is inclusive, until exclusive', async () => {
+        const connection = unique('conn');
+        await store.appendAudit([
+          makeEntry({ connection, crmId: 'early-1' }),
+          makeEntry({ connection, crmId: 'early-2' }),
+        ]);
+        const early = (await store.queryAudit({ connection, limit: 10 })).rows[0]!.at;
+        await clockPast(early);
+        await store.appendAudit([makeEntry({ connection, crmId: 'late' })]);
+        const late = (await store.queryAudit({ connection, crmId: 'late', limit: 10 })).rows[0]!.at;
+        expect(late.getTime()).toBeGreaterThan(early.getTime());
+        const crmIds = async (range: Pick<AuditQuery, 'since' | 'until'>) =>
+          (await store.queryAudit({ connection, ...range, limit: 10 })).rows.map((row) => row.crmId);
+
+        expect(await crmIds({ since: late })).toEqual(['late']);
+        expect(await crmIds({ until: late })).toEqual(['early-2', 'early-1']);
+        expect(await crmIds({ since: early, until: late })).toEqual(['early-2', 'early-1']);
+        expect(await crmIds({ since: early })).toEqual(['late', 'early-2', 'early-1']);
+        expect(await crmIds({ since: new Date(late.getTime() + 60_000) })).toEqual([]);
+      });
+
+      it('pages through 1,000 rows by cursor with no gaps or repeats', async () => {
+        const connection = unique('conn');
+        const entries = Array.from({ length: 1000 }, (_, i) =>
+          makeEntry({ connection, crmId: `crm-${i}`, action: i % 2 ? 'updated' : 'unchanged' }),
+        );
+        await store.appendAudit(entries);
+        const all = (await store.queryAudit({ connection, limit: 1000 })).rows.map((row) => row.id);
+        expect(all).toHaveLength(1000);
+
+        const pages = await collectPages(store, { connection, limit: 37 });
+        expect(pages).toHaveLength(28);
+        expect(pages.slice(0, -1).every((page) => page.length === 37)).toBe(true);
+        expect(pages.at(-1)).toHaveLength(1000 - 27 * 37);
+        const ids = pages.flat().map((row) => row.id);
+        expect(ids).toEqual(all);
+        expect(new Set(ids).size).toBe(1000);
+        expect(isStrictlyDescending(ids.map(BigInt))).toBe(true);
+
+        const updated = (await collectPages(store, { connection, action: 'updated', limit: 37 })).flat();
+        expect(updated).toHaveLength(500);
+        expect(new Set(updated.map((row) => row.id)).size).toBe(500);
+        expect(updated.every((row) => row.action === 'updated')).toBe(true);
+      });
+
+      it('rejects a malformed cursor or page size', async () => {
+        for (const query of [
+          { limit: 0 },
+          { limit: 1001 },
+          { limit: 2.5 },
+          { limit: 10, cursor: 'abc' },
+          { limit: 10, cursor: '1 or 1=1' },
+          { limit: 10, cursor: '-5' },
+        ]) {
+          await expect(store.queryAudit(query), JSON.stringify(query)).rejects.toBeInstanceOf(
+            StoreArgumentError,
+          );
+        }
+      });
+    });
+
+    describe('runs', () => {
+      it("counts each record once, by its latest audit row in the run, and sums the run's total", async () => {
+        const connection = unique('conn');
+        const runId = unique('run');
+        await store.startRun({ id: runId, connection, direction: 'sahut-to-crm', dryRun: true });
+        await store.addRunTotal(runId, 5);
+        await store.addRunTotal(runId, 3);
+        await store.appendAudit([
+          makeEntry({ runId, connection, crmId: 'c1', action: 'failed', attempt: 1 }),
+          makeEntry({ runId, connection, crmId: 'c2', action: 'failed', attempt: 1 }),
+          makeEntry({ runId, connection, crmId: 'c3', action: 'created' }),
+          makeEntry({ runId, connection, crmId: 'c4', action: 'updated', attempt: 1 }),
+          makeEntry({ runId, connection, crmId: 'c5', action: 'failed', attempt: 1 }),
+          makeEntry({ runId, connection, crmId: 'c5', action: 'unchanged', attempt: 2 }),
+          makeEntry({ runId, connection, crmId: null, action: 'rejected' }),
+          makeEntry({ runId, connection, crmId: null, action: 'rejected' }),
+        ]);
+        await store.appendAudit([
+          makeEntry({ runId, connection, crmId: 'c1', action: 'updated', attempt: 2 }),
+          makeEntry({ runId, connection, crmId: 'c4', action: 'failed', attempt: 2 }),
+        ]);
+        // The same record in another run must not change this run's counts.
+        await store.appendAudit([
+          makeEntry({ runId: unique('run'), connection, crmId: 'c2', action: 'created' }),
+        ]);
+
+        const run = await store.getRun(runId);
+        expect(run).toEqual({
+          id: runId,
+          connection,
+          direction: 'sahut-to-crm',
+          dryRun: true,
+          status: 'running',
+          startedAt: expect.any(Date),
+          finishedAt: null,
+          total: 8,
+          counts: { updated: 1, failed: 2, created: 1, unchanged: 1, rejected: 2 },
+        });
+
+        // A retried run job starting the same run again keeps it as it was.
+        await store.startRun({ id: runId, connection, direction: 'sahut-to-crm', dryRun: false });
+        await store.finishRun(runId, 'succeeded');
+        const finished = await store.getRun(runId);
+        expect(finished).toMatchObject({ status: 'succeeded', total: 8, dryRun: true });
+        expect(finished?.finishedAt).toBeInstanceOf(Date);
+        expect(finished!.finishedAt!.getTime()).toBeGreaterThanOrEqual(run!.startedAt.getTime());
+      });
+
+      it('reports unknown runs', async () => {
+        expect(await store.getRun(unique('missing'))).toBeNull();
+        await expect(store.addRunTotal(unique('missing'), 1)).rejects.toBeInstanceOf(RunNotFoundError);
+        await expect(store.finishRun(unique('missing'), 'failed')).rejects.toBeInstanceOf(RunNotFoundError);
+      });
+
+      it('lists runs newest first, optionally for one connection', async () => {
+        const connection = unique('conn');
+        // Started in this order; the ids sort differently so id order cannot pass for start order.
+        const ids = ['zz', 'aa', 'mm'].map((prefix) => `${prefix}-${unique('run')}`);
+        for (const id of ids)
+          await store.startRun({ id, connection, direction: 'crm-to-sahut', dryRun: false });
+        await store.startRun({
+          id: unique('run'),
+          connection: unique('other'),
+          direction: 'crm-to-sahut',
+          dryRun: false,
+        });
+        await store.appendAudit([makeEntry({ runId: ids[1]!, connection, crmId: 'c1', action: 'created' })]);
+        const newestFirst = [...ids].reverse();
+
+        const listed = await store.listRuns({ connection, limit: 10 });
+        expect(listed.map((run) => run.id)).toEqual(newestFirst);
+        expect(listed.map((run) => run.counts)).toEqual([{}, { created: 1 }, {}]);
+        expect((await store.listRuns({ connection, limit: 2 })).map((run) => run.id)).toEqual(
+          newestFirst.slice(0, 2),
+        );
+        const everyConnection = (await store.listRuns({ limit: 1000 })).map((run) => run.id);
+        expect(everyConnection.filter((id) => ids.includes(id))).toEqual(newestFirst);
+        expect(everyConnection.length).toBeGreaterThan(ids.length);
+      });
+    });
+
+    describe('cursors', () => {
+      it('keeps one cursor per connection and direction, overwriting it on set', async () => {
+        const [a, b] = [unique('conn'), unique('conn')];
+        expect(await store.getCursor(a, 'crm-to-sahut')).toBeNull();
+
+        await store.setCursor(a, 'crm-to-sahut', '2025-01-01T00:00:00Z|crm-10');
+        await store.setCursor(a, 'sahut-to-crm', 'page-3');
+        await store.setCursor(b, 'crm-to-sahut', 'other');
+        await store.setCursor(a, 'crm-to-sahut', '2025-01-02T00:00:00Z|crm-99');
+
+        expect(await store.getCursor(a, 'crm-to-sahut')).toBe('2025-01-02T00:00:00Z|crm-99');
+        expect(await store.getCursor(a, 'sahut-to-crm')).toBe('page-3');
+        expect(await store.getCursor(b, 'crm-to-sahut')).toBe('other');
+        expect(await store.getCursor(b, 'sahut-to-crm')).toBeNull();
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('answers ping while open and rejects queries once closed', async () => {
+        const other = await harness.open('main');
+        await expect(other.ping()).resolves.toBeUndefined();
+        await other.close();
+        await other.close();
+        await expect(other.ping()).rejects.toThrow();
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}
+
+function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+function makeLink(connection: string, crmId: string, overrides: Partial<Link> = {}): Link {
+  return {
+    connection,
+    crmId,
+    sahutId: `sahut-${crmId}`,
+    phone: null,
+    email: null,
+    base: { name: `Name of ${crmId}`, tags: [] },
+    crmHash: `crm-hash-${crmId}`,
+    sahutHash: `sahut-hash-${crmId}`,
+    syncedAt: new Date('2025-01-02T03:04:05.678Z'),
+    ...overrides,
+  };
+}
+
+function makeEntry(overrides: Partial<AuditEntry> & Pick<AuditEntry, 'connection'>): AuditEntry {
+  return {
+    runId: 'run-default',
+    jobId: 'job-1',
+    direction: 'crm-to-sahut',
+    crmId: 'crm-1',
+    sahutId: null,
+    action: 'unchanged',
+    diff: null,
+    error: null,
+    attempt: 1,
+    ...overrides,
+  };
+}
+
+function entryOf(row: AuditRow): AuditEntry {
+  const { id: _id, at: _at, ...entry } = row;
+  return entry;
+}
+
+async function collectPages(store: Store, query: AuditQuery): Promise<AuditRow[][]> {
+  const pages: AuditRow[][] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.queryAudit({ ...query, cursor });
+    pages.push(page.rows);
+    if (page.nextCursor === null) return pages;
+    expect(page.nextCursor).toBe(page.rows.at(-1)?.id);
+    cursor = page.nextCursor;
+  }
+}
+
+function isStrictlyDescending(values: readonly bigint[]): boolean {
+  return values.every((value, i) => i === 0 || value < values[i - 1]!);
+}
+
+function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+/** Waits (polling, bounded) until the wall clock is past `instant` by more than a millisecond. */
+async function clockPast(instant: Date): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() <= instant.getTime() + 1) {
+    if (Date.now() > deadline) throw new Error(`clock did not pass ${instant.toISOString()}`);
+    await delay(1);
+  }
+}
