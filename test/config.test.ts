@@ -15,12 +15,21 @@ describe('loadConfig', () => {
 
   it('picks the PostgreSQL store when DATABASE_URL is set', () => {
     const config = loadConfig({ ...base, DATABASE_URL: 'postgres://u:pw@db:5432/x' });
-    expect(config.store).toEqual({ kind: 'postgres', url: 'postgres://u:pw@db:5432/x', schema: 'sahut_sync' });
+    expect(config.store).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u:pw@db:5432/x',
+      schema: 'sahut_sync',
+    });
   });
 
   it('names every bad variable with its fix and never echoes a value', () => {
     const err = catchError(() =>
-      loadConfig({ ...base, SAHUT_BASE_URL: 'ftp://sk_live_topsecret_123', HTTP_PORT: '70000', LOG_LEVEL: 'loud' }),
+      loadConfig({
+        ...base,
+        SAHUT_BASE_URL: 'ftp://sk_live_topsecret_123',
+        HTTP_PORT: '70000',
+        LOG_LEVEL: 'loud',
+      }),
     );
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(/SAHUT_BASE_URL: .*set SAHUT_BASE_URL to: Base URL of the Sahut API/);
@@ -31,7 +40,9 @@ describe('loadConfig', () => {
   });
 
   it('rejects an unknown phone region', () => {
-    expect(() => loadConfig({ ...base, DEFAULT_PHONE_REGION: 'XX' })).toThrow(/DEFAULT_PHONE_REGION: unknown region/);
+    expect(() => loadConfig({ ...base, DEFAULT_PHONE_REGION: 'XX' })).toThrow(
+      /DEFAULT_PHONE_REGION: unknown region/,
+    );
   });
 
   it('requires the Sahut key only where Sahut is called', () => {
@@ -47,7 +58,12 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://:redispass@r:6379',
       DASHBOARD_PASSWORD: 'dash-password',
     });
-    expect(secretsOf(config).sort()).toEqual(['dash-password', 'db@pass', 'redispass', 'sk_live_topsecret_123']);
+    expect(secretsOf(config).sort()).toEqual([
+      'dash-password',
+      'db@pass',
+      'redispass',
+      'sk_live_topsecret_123',
+    ]);
   });
 });
 

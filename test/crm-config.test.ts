@@ -23,20 +23,32 @@ describe('sourceSchema', () => {
     ['a.jsonl', 'jsonl', undefined],
     ['a.ndjson', 'jsonl', undefined],
   ])('takes the format of %s from its extension', (path, format, delimiter) => {
-    expect(sourceSchema.parse({ type: 'file', path })).toEqual({ type: 'file', path, format, idField: 'id', delimiter });
+    expect(sourceSchema.parse({ type: 'file', path })).toEqual({
+      type: 'file',
+      path,
+      format,
+      idField: 'id',
+      delimiter,
+    });
   });
 
   it('lets an explicit format and delimiter win', () => {
-    expect(sourceSchema.parse({ type: 'file', path: 'a.txt', format: 'csv', delimiter: ';', idField: 'crm_id' })).toEqual(
-      { type: 'file', path: 'a.txt', format: 'csv', delimiter: ';', idField: 'crm_id' },
-    );
+    expect(
+      sourceSchema.parse({ type: 'file', path: 'a.txt', format: 'csv', delimiter: ';', idField: 'crm_id' }),
+    ).toEqual({ type: 'file', path: 'a.txt', format: 'csv', delimiter: ';', idField: 'crm_id' });
   });
 
   it('names the field of every mistake', () => {
-    expect(issuesOf({ type: 'file', path: 'a.txt' })).toEqual(['format: cannot tell from the file extension: set csv or jsonl']);
-    expect(issuesOf({ type: 'file', path: 'a.jsonl', delimiter: ';' })).toEqual(['delimiter: applies to csv files only']);
+    expect(issuesOf({ type: 'file', path: 'a.txt' })).toEqual([
+      'format: cannot tell from the file extension: set csv or jsonl',
+    ]);
+    expect(issuesOf({ type: 'file', path: 'a.jsonl', delimiter: ';' })).toEqual([
+      'delimiter: applies to csv files only',
+    ]);
     expect(issuesOf({ type: 'mysql', table: 't' })[0]).toMatch(/^type: /);
-    expect(issuesOf({ type: 'postgres', table: 't', idColum: 'x' })).toEqual([': Unrecognized key: "idColum"']);
+    expect(issuesOf({ type: 'postgres', table: 't', idColum: 'x' })).toEqual([
+      ': Unrecognized key: "idColum"',
+    ]);
     expect(issuesOf({ type: 'postgres', table: 't', pageSize: 0 })[0]).toMatch(/^pageSize: /);
   });
 
@@ -56,10 +68,18 @@ describe('createConnector', () => {
 
   it('builds a postgres connector on the pool for the URL, reading only the mapped columns', async () => {
     await pool.query(`CREATE SCHEMA "${schema}"`);
-    await pool.query(`CREATE TABLE "${schema}".people (pk int, full_name text, secret text, changed timestamptz)`);
+    await pool.query(
+      `CREATE TABLE "${schema}".people (pk int, full_name text, secret text, changed timestamptz)`,
+    );
     await pool.query(`INSERT INTO "${schema}".people VALUES (1, 'Ann', 'hidden', now())`);
     const urls: (string | undefined)[] = [];
-    const input: SourceInput = { type: 'postgres', schema, table: 'people', idColumn: 'pk', cursorColumn: 'changed' };
+    const input: SourceInput = {
+      type: 'postgres',
+      schema,
+      table: 'people',
+      idColumn: 'pk',
+      cursorColumn: 'changed',
+    };
     const connector = createConnector(sourceSchema.parse(input), {
       pgPoolFor: (url) => {
         urls.push(url);
@@ -75,13 +95,16 @@ describe('createConnector', () => {
   });
 
   it('resolves a relative file path against baseDir', async () => {
-    const connector = createConnector(sourceSchema.parse({ type: 'file', path: 'fixtures/crm/unterminated.csv' }), {
-      pgPoolFor: () => {
-        throw new Error('no pool needed');
+    const connector = createConnector(
+      sourceSchema.parse({ type: 'file', path: 'fixtures/crm/unterminated.csv' }),
+      {
+        pgPoolFor: () => {
+          throw new Error('no pool needed');
+        },
+        baseDir: new URL('.', import.meta.url).pathname,
+        columns: [],
       },
-      baseDir: new URL('.', import.meta.url).pathname,
-      columns: [],
-    });
+    );
     const items = (await readAll(connector, null, 10)).flatMap((p) => p.items);
     expect(items[0]).toEqual({ ok: true, record: { id: '1', data: { id: '1', name: 'ok' } } });
     expect(connector.capabilities).toEqual({ incremental: false, update: false, create: false });

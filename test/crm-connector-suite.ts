@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CrmCapabilities, type CrmConnector, type CrmItem, type CrmPage, isCrmError } from '../src/crm/index.ts';
+import {
+  type CrmCapabilities,
+  type CrmConnector,
+  type CrmItem,
+  type CrmPage,
+  isCrmError,
+} from '../src/crm/index.ts';
 
 export interface SeedRecord {
   id: string;
@@ -15,7 +21,11 @@ export interface ConnectorFixture {
 /** Builds a connector holding exactly `records` (fields `name`, `email`), in any order. */
 export type ConnectorFactory = (records: readonly SeedRecord[]) => Promise<ConnectorFixture>;
 
-export async function readAll(connector: CrmConnector, cursor: string | null, pageSize: number): Promise<CrmPage[]> {
+export async function readAll(
+  connector: CrmConnector,
+  cursor: string | null,
+  pageSize: number,
+): Promise<CrmPage[]> {
   const pages: CrmPage[] = [];
   for await (const page of connector.read(cursor, { pageSize })) pages.push(page);
   return pages;
@@ -27,7 +37,8 @@ export async function firstPage(connector: CrmConnector, cursor: string | null, 
   return undefined;
 }
 
-export const idsOf = (items: readonly CrmItem[]) => items.map((item) => (item.ok ? item.record.id : `!${item.rejected.ref}`));
+export const idsOf = (items: readonly CrmItem[]) =>
+  items.map((item) => (item.ok ? item.record.id : `!${item.rejected.ref}`));
 
 export async function catchError(work: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -44,7 +55,11 @@ export async function catchError(work: () => Promise<unknown>): Promise<unknown>
  * any page cursor, `get`, refusal of foreign cursors, and, when the
  * capabilities say so, write-back and incremental visibility of changes.
  */
-export function registerConnectorTests(name: string, factory: ConnectorFactory, capabilities: CrmCapabilities): void {
+export function registerConnectorTests(
+  name: string,
+  factory: ConnectorFactory,
+  capabilities: CrmCapabilities,
+): void {
   describe(`${name}: connector contract`, () => {
     const seed: SeedRecord[] = Array.from({ length: 23 }, (_, i) => ({
       id: `c${String(i).padStart(3, '0')}`,
@@ -87,7 +102,9 @@ export function registerConnectorTests(name: string, factory: ConnectorFactory, 
       const pages = await readAll(connector, null, 4);
       for (const [i, page] of pages.entries()) {
         const rest = await readAll(connector, page.cursor, 4);
-        expect(idsOf(rest.flatMap((p) => p.items))).toEqual(idsOf(pages.slice(i + 1).flatMap((p) => p.items)));
+        expect(idsOf(rest.flatMap((p) => p.items))).toEqual(
+          idsOf(pages.slice(i + 1).flatMap((p) => p.items)),
+        );
       }
     });
 

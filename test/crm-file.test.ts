@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CrmItem, createFileConnector, isCrmError } from '../src/crm/index.ts';
-import { catchError, firstPage, readAll, registerConnectorTests, type SeedRecord } from './crm-connector-suite.ts';
+import {
+  catchError,
+  firstPage,
+  readAll,
+  registerConnectorTests,
+  type SeedRecord,
+} from './crm-connector-suite.ts';
 
 const fixtures = new URL('./fixtures/crm/', import.meta.url).pathname;
 let dir: string;
@@ -23,9 +29,14 @@ async function tempFile(content: string | Buffer, ext: string): Promise<string> 
 }
 
 const itemsOf = async (path: string, format: 'csv' | 'jsonl', pageSize = 100) =>
-  (await readAll(createFileConnector({ path, format, idField: 'id' }), null, pageSize)).flatMap((p) => p.items);
+  (await readAll(createFileConnector({ path, format, idField: 'id' }), null, pageSize)).flatMap(
+    (p) => p.items,
+  );
 const ok = (id: string, data: Record<string, unknown>): CrmItem => ({ ok: true, record: { id, data } });
-const bad = (line: number, reason: string): CrmItem => ({ ok: false, rejected: { ref: `line ${line}`, reason } });
+const bad = (line: number, reason: string): CrmItem => ({
+  ok: false,
+  rejected: { ref: `line ${line}`, reason },
+});
 
 const csvOf = (records: readonly SeedRecord[]) =>
   `id,name,email\n${records.map((r) => `${r.id},"${r.name}",${r.email}\n`).join('')}`;
@@ -34,7 +45,11 @@ const noWrites = { incremental: false, update: false, create: false };
 registerConnectorTests(
   'csv file',
   async (records) => ({
-    connector: createFileConnector({ path: await tempFile(csvOf(records), 'csv'), format: 'csv', idField: 'id' }),
+    connector: createFileConnector({
+      path: await tempFile(csvOf(records), 'csv'),
+      format: 'csv',
+      idField: 'id',
+    }),
     cleanup: async () => {},
   }),
   noWrites,
@@ -43,7 +58,10 @@ registerConnectorTests(
   'jsonl file',
   async (records) => {
     const path = await tempFile(records.map((r) => `${JSON.stringify(r)}\n`).join(''), 'jsonl');
-    return { connector: createFileConnector({ path, format: 'jsonl', idField: 'id' }), cleanup: async () => {} };
+    return {
+      connector: createFileConnector({ path, format: 'jsonl', idField: 'id' }),
+      cleanup: async () => {},
+    };
   },
   noWrites,
 );
@@ -59,7 +77,12 @@ describe('csv file connector', () => {
       bad(9, 'id field "id" is missing'),
       bad(10, 'unexpected character after a closing quote'),
       ok('7', { id: '7', name: 'Hana', email: 'héllo@example.com', notes: 'ünïcödé ✓' }),
-      ok('8', { id: '8', name: 'Indra', email: 'indra@example.com', notes: 'quote "q", comma, and\nnewline' }),
+      ok('8', {
+        id: '8',
+        name: 'Indra',
+        email: 'indra@example.com',
+        notes: 'quote "q", comma, and\nnewline',
+      }),
       bad(15, 'expected 4 fields, found 5'),
       ok('10', { id: ' 10 ', name: '', email: '', notes: '' }),
     ]);
@@ -87,7 +110,13 @@ describe('csv file connector', () => {
 
   it('honours another delimiter and a custom record limit', async () => {
     const path = await tempFile('id;name\n1;"a;b"\n2;toolongvalue\n', 'csv');
-    const connector = createFileConnector({ path, format: 'csv', idField: 'id', delimiter: ';', maxRecordBytes: 8 });
+    const connector = createFileConnector({
+      path,
+      format: 'csv',
+      idField: 'id',
+      delimiter: ';',
+      maxRecordBytes: 8,
+    });
     expect((await readAll(connector, null, 10)).flatMap((p) => p.items)).toEqual([
       ok('1', { id: '1', name: 'a;b' }),
       bad(3, 'record is larger than 8 bytes'),
@@ -96,7 +125,15 @@ describe('csv file connector', () => {
 
   it('streams a large file in bounded pages, each row once', async () => {
     const rows = Array.from({ length: 20_000 }, (_, i) => `${i},name ${i},"note, ${i}"\n`).join('');
-    const pages = await readAll(createFileConnector({ path: await tempFile(`id,name,note\n${rows}`, 'csv'), format: 'csv', idField: 'id' }), null, 500);
+    const pages = await readAll(
+      createFileConnector({
+        path: await tempFile(`id,name,note\n${rows}`, 'csv'),
+        format: 'csv',
+        idField: 'id',
+      }),
+      null,
+      500,
+    );
     expect(pages).toHaveLength(40);
     expect(Math.max(...pages.map((p) => p.items.length))).toBe(500);
     const ids = new Set(pages.flatMap((p) => p.items).map((i) => (i.ok ? i.record.id : '')));
@@ -118,7 +155,11 @@ describe('csv file connector', () => {
   it('yields nothing for an empty file and gets a record by scanning', async () => {
     const empty = createFileConnector({ path: await tempFile('', 'csv'), format: 'csv', idField: 'id' });
     expect(await readAll(empty, null, 10)).toEqual([]);
-    const hostile = createFileConnector({ path: join(fixtures, 'hostile.csv'), format: 'csv', idField: 'id' });
+    const hostile = createFileConnector({
+      path: join(fixtures, 'hostile.csv'),
+      format: 'csv',
+      idField: 'id',
+    });
     expect((await hostile.get('8'))?.data).toMatchObject({ name: 'Indra' });
     expect(await hostile.get('5')).toBeNull();
   });
@@ -138,9 +179,9 @@ describe('csv file connector', () => {
     const err = await catchError(() => itemsOf(join(dir, 'missing.csv'), 'csv'));
     expect(isCrmError(err, 'SOURCE_INVALID'), String(err)).toBe(true);
     expect((err as Error).message).toContain('ENOENT');
-    expect(() => createFileConnector({ path: 'x.csv', format: 'csv', idField: 'id', delimiter: '"' })).toThrow(
-      /delimiter must be one ASCII character/,
-    );
+    expect(() =>
+      createFileConnector({ path: 'x.csv', format: 'csv', idField: 'id', delimiter: '"' }),
+    ).toThrow(/delimiter must be one ASCII character/);
   });
 });
 
@@ -161,7 +202,10 @@ describe('jsonl file connector', () => {
   });
 
   it('rejects a line over 1 MiB and goes on', async () => {
-    const path = await tempFile(`{"id":"1"}\n{"id":"2","x":"${'z'.repeat(1024 * 1024)}"}\n{"id":"3"}\n`, 'jsonl');
+    const path = await tempFile(
+      `{"id":"1"}\n{"id":"2","x":"${'z'.repeat(1024 * 1024)}"}\n{"id":"3"}\n`,
+      'jsonl',
+    );
     expect(await itemsOf(path, 'jsonl')).toEqual([
       ok('1', { id: '1' }),
       bad(2, 'record is larger than 1048576 bytes'),

@@ -18,7 +18,7 @@ describe('memory connector', () => {
     data.tags.push('mutated');
     const record = await connector.get('1');
     expect(record?.data).toEqual({ name: 'Ann', tags: ['a'] });
-    (record?.data.tags as string[]).push('again');
+    (record!.data.tags as string[]).push('again');
     expect(connector.records()).toEqual([{ id: '1', data: { name: 'Ann', tags: ['a'] } }]);
   });
 

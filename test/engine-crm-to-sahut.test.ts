@@ -1,10 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/index.ts';
-import { createMemoryConnector, type CrmRecord, type MemoryConnector } from '../src/crm/index.ts';
-import { startSandbox, type Sandbox } from '../src/sandbox/index.ts';
+import { type CrmRecord, createMemoryConnector, type MemoryConnector } from '../src/crm/index.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { fullScan, type Node, runOnce, startNode, testConnection } from './helpers/engine.ts';
-import { API_KEY, deletePrefix, privateStore, type StoreKind, testConfig, uniqueName } from './helpers/env.ts';
+import {
+  API_KEY,
+  deletePrefix,
+  privateStore,
+  type StoreKind,
+  testConfig,
+  uniqueName,
+} from './helpers/env.ts';
 
 const phoneDigits = (i: number) => `81${String(10_000_000 + i).padStart(8, '0')}`;
 
@@ -14,7 +21,12 @@ function crmRecord(i: number): CrmRecord {
     data: {
       name: `Customer ${i}`,
       // The formats CRMs hold: national with dashes, country code without +, spaced international.
-      phone: i % 3 === 0 ? `0${phoneDigits(i).slice(0, 3)}-${phoneDigits(i).slice(3)}` : i % 3 === 1 ? `62${phoneDigits(i)}` : `+62 ${phoneDigits(i)}`,
+      phone:
+        i % 3 === 0
+          ? `0${phoneDigits(i).slice(0, 3)}-${phoneDigits(i).slice(3)}`
+          : i % 3 === 1
+            ? `62${phoneDigits(i)}`
+            : `+62 ${phoneDigits(i)}`,
       email: i % 2 === 0 ? `Customer${i}@Example.com ` : `customer${i}@example.com`,
       company: `Company ${i % 7}`,
       tags: 'crm;customer',
@@ -32,8 +44,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
   const nodes: Node[] = [];
 
   beforeEach(async () => {
-    ({ sandbox } = await startSandbox({ apiKey: API_KEY }));
-    const baseUrl = await sandbox.listen();
+    const started = await startSandbox({ apiKey: API_KEY });
+    sandbox = started.sandbox;
+    const baseUrl = started.baseUrl;
     const s = await privateStore(kind);
     store = s.store;
     dispose = s.dispose;
@@ -69,7 +82,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     );
     // …and 700 unrelated contacts that must be left alone.
     sandbox.seed(
-      Array.from({ length: 700 }, (_, i) => ({ name: `Other ${i}`, phone: `+6285${String(20_000_000 + i)}`, email: `other${i}@elsewhere.id` })),
+      Array.from({ length: 700 }, (_, i) => ({
+        name: `Other ${i}`,
+        phone: `+6285${String(20_000_000 + i)}`,
+        email: `other${i}@elsewhere.id`,
+      })),
     );
     const connector = createMemoryConnector(records);
     const run = await runOnce(node(connector, 16));
@@ -87,9 +104,15 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     expect(audit.rows).toHaveLength(1000);
     const changed = audit.rows.filter((r) => r.action === 'linked' && r.diff);
     expect(changed).toHaveLength(100);
-    expect(changed[0]?.diff).toEqual({ company: { before: 'Old Company', after: expect.stringMatching(/^Company \d$/) } });
+    expect(changed[0]?.diff).toEqual({
+      company: { before: 'Old Company', after: expect.stringMatching(/^Company \d$/) },
+    });
     const created = contacts.find((c) => c.email === 'customer999@example.com');
-    expect(created).toMatchObject({ phone: `+62${phoneDigits(999)}`, tags: ['crm', 'customer'], custom_attributes: { tier: 'silver' } });
+    expect(created).toMatchObject({
+      phone: `+62${phoneDigits(999)}`,
+      tags: ['crm', 'customer'],
+      custom_attributes: { tier: 'silver' },
+    });
   });
 
   it('makes zero API calls for unchanged records, and one PUT per changed record', async () => {
@@ -109,11 +132,16 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     expect(sandbox.counts()).toEqual({ 'PUT /contacts/:id': 10 });
     expect(third.counts).toEqual({ unchanged: 190, updated: 10 });
     const updated = await store.queryAudit({ runId: third.id, action: 'updated', limit: 50 });
-    expect(updated.rows.map((r) => r.diff)).toEqual(Array(10).fill({ company: { before: expect.any(String), after: 'Moved Inc' } }));
+    expect(updated.rows.map((r) => r.diff)).toEqual(
+      Array(10).fill({ company: { before: expect.any(String), after: 'Moved Inc' } }),
+    );
   });
 
   it('two workers given two records with the same phone create one contact', async () => {
-    const twin = (id: string, name: string): CrmRecord => ({ id, data: { name, phone: '0812-3456-789', email: '' } });
+    const twin = (id: string, name: string): CrmRecord => ({
+      id,
+      data: { name, phone: '0812-3456-789', email: '' },
+    });
     const connector = createMemoryConnector([twin('a', 'Budi'), twin('b', 'Budi S.')]);
     // Two independent worker "processes" on one queue, each able to take one of the twins at once.
     const first = node(connector, 1);

@@ -2,7 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMapping, MappingError, mappedFields, ownerOf, parseMapping, sourceColumns } from '../src/mapping/index.ts';
+import {
+  loadMapping,
+  MappingError,
+  mappedFields,
+  ownerOf,
+  parseMapping,
+  sourceColumns,
+} from '../src/mapping/index.ts';
 
 const example = new URL('../config/mapping.example.yaml', import.meta.url).pathname;
 
@@ -19,8 +26,23 @@ function issuesOf(fields: unknown): string[] {
 describe('the example mapping', () => {
   it('parses, with every default applied', () => {
     const mapping = loadMapping(example);
-    expect(mappedFields(mapping)).toEqual(['name', 'phone', 'email', 'company', 'tags', 'custom_attributes.customer_tier']);
-    expect(sourceColumns(mapping)).toEqual(['first_name', 'last_name', 'mobile', 'email', 'company_name', 'segments', 'tier']);
+    expect(mappedFields(mapping)).toEqual([
+      'name',
+      'phone',
+      'email',
+      'company',
+      'tags',
+      'custom_attributes.customer_tier',
+    ]);
+    expect(sourceColumns(mapping)).toEqual([
+      'first_name',
+      'last_name',
+      'mobile',
+      'email',
+      'company_name',
+      'segments',
+      'tier',
+    ]);
     expect(mapping.fields.find((f) => f.key === 'tags')).toEqual({
       key: 'tags',
       from: ['segments'],
@@ -38,7 +60,9 @@ describe('the example mapping', () => {
     expect(ownerOf(mapping, 'name')).toBe('crm');
     expect(ownerOf(mapping, 'email')).toBe('both');
     expect(ownerOf(mapping, 'custom_attributes.customer_tier')).toBe('sahut');
-    expect(() => ownerOf(mapping, 'custom_attributes.other')).toThrow(/does not manage the field custom_attributes.other/);
+    expect(() => ownerOf(mapping, 'custom_attributes.other')).toThrow(
+      /does not manage the field custom_attributes.other/,
+    );
   });
 });
 
@@ -58,7 +82,9 @@ describe('parseMapping', () => {
 
   it('applies defaults: owner crm, trim, concat for lists, constant for a value', () => {
     const mapping = parseMapping(
-      JSON.stringify({ fields: { name: { from: ['a', 'b'] }, company: { value: 'ACME' }, tags: { constant: ['x'] } } }),
+      JSON.stringify({
+        fields: { name: { from: ['a', 'b'] }, company: { value: 'ACME' }, tags: { constant: ['x'] } },
+      }),
       'json',
     );
     expect(mapping.fields.map((f) => [f.key, f.transform, f.separator, f.owner])).toEqual([
@@ -69,9 +95,13 @@ describe('parseMapping', () => {
   });
 
   it('names the path of a wrong type, an unknown key and an unknown value', () => {
-    expect(issuesOf({ tags: { from: 'segments', separator: 5 } })).toEqual(['fields.tags.separator: expected string']);
+    expect(issuesOf({ tags: { from: 'segments', separator: 5 } })).toEqual([
+      'fields.tags.separator: expected string',
+    ]);
     expect(issuesOf({ email: { from: 'e', colour: 'red' } })).toEqual(['fields.email: unknown key "colour"']);
-    expect(issuesOf({ email: { from: 'e', owner: 'nobody' } })).toEqual(['fields.email.owner: expected one of crm, sahut, both']);
+    expect(issuesOf({ email: { from: 'e', owner: 'nobody' } })).toEqual([
+      'fields.email.owner: expected one of crm, sahut, both',
+    ]);
     expect(issuesOf({ email: { from: 3 } })).toEqual([
       'fields.email.from: expected a column name or a list of column names',
     ]);
@@ -82,19 +112,49 @@ describe('parseMapping', () => {
   });
 
   it.each([
-    [{ name: { from: ['a', 'b'], owner: 'both' } }, 'fields.name.owner: a concat field cannot be written back to the CRM: use owner crm'],
-    [{ company: { value: 'ACME', owner: 'sahut' } }, 'fields.company.owner: a constant cannot be written back to the CRM: use owner crm'],
-    [{ tags: { constant: ['x'], owner: 'both' } }, 'fields.tags.owner: tags without from cannot be written back to the CRM: use owner crm'],
-    [{ email: { from: ['a', 'b'], transform: 'lowercase' } }, 'fields.email.from: a list of columns needs transform concat'],
-    [{ email: { from: 'e', transform: 'split' } }, 'fields.email.transform: split makes a list: only tags can use it'],
-    [{ tags: { from: 't', transform: 'lowercase' } }, 'fields.tags.transform: tags take transform split (fixed tags go in constant)'],
-    [{ email: { from: 'e', constant: ['x'] } }, 'fields.email.constant: only tags take constant tags; use transform constant with value'],
+    [
+      { name: { from: ['a', 'b'], owner: 'both' } },
+      'fields.name.owner: a concat field cannot be written back to the CRM: use owner crm',
+    ],
+    [
+      { company: { value: 'ACME', owner: 'sahut' } },
+      'fields.company.owner: a constant cannot be written back to the CRM: use owner crm',
+    ],
+    [
+      { tags: { constant: ['x'], owner: 'both' } },
+      'fields.tags.owner: tags without from cannot be written back to the CRM: use owner crm',
+    ],
+    [
+      { email: { from: ['a', 'b'], transform: 'lowercase' } },
+      'fields.email.from: a list of columns needs transform concat',
+    ],
+    [
+      { email: { from: 'e', transform: 'split' } },
+      'fields.email.transform: split makes a list: only tags can use it',
+    ],
+    [
+      { tags: { from: 't', transform: 'lowercase' } },
+      'fields.tags.transform: tags take transform split (fixed tags go in constant)',
+    ],
+    [
+      { email: { from: 'e', constant: ['x'] } },
+      'fields.email.constant: only tags take constant tags; use transform constant with value',
+    ],
     [{ email: { transform: 'constant' } }, 'fields.email.value: is required by transform constant'],
-    [{ email: { from: 'e', transform: 'constant', value: 'x' } }, 'fields.email.from: is not used by transform constant'],
-    [{ email: { from: 'e', value: 'x', transform: 'trim' } }, 'fields.email.value: is only used by transform constant'],
+    [
+      { email: { from: 'e', transform: 'constant', value: 'x' } },
+      'fields.email.from: is not used by transform constant',
+    ],
+    [
+      { email: { from: 'e', value: 'x', transform: 'trim' } },
+      'fields.email.value: is only used by transform constant',
+    ],
     [{ company: { value: 3 } }, 'fields.company.value: expected string'],
     [{ email: { owner: 'both' } }, 'fields.email.from: is required'],
-    [{ email: { from: 'e', separator: ';' } }, 'fields.email.separator: is only used by concat, split and join'],
+    [
+      { email: { from: 'e', separator: ';' } },
+      'fields.email.separator: is only used by concat, split and join',
+    ],
     [{ tags: { from: 't', separator: '' } }, 'fields.tags.separator: must not be empty'],
     [
       { phone: { from: 'mobile', owner: 'both' }, 'custom_attributes.m': { from: 'mobile', owner: 'sahut' } },
@@ -119,9 +179,13 @@ describe('parseMapping', () => {
   });
 
   it('reports broken YAML or JSON with the source name and no stack of issues', () => {
-    expect(() => parseMapping('fields: [unclosed', 'yaml', 'conf/m.yaml')).toThrow(/^Invalid mapping in conf\/m.yaml:\n {2}\(file\): not valid YAML/);
+    expect(() => parseMapping('fields: [unclosed', 'yaml', 'conf/m.yaml')).toThrow(
+      /^Invalid mapping in conf\/m.yaml:\n {2}\(file\): not valid YAML/,
+    );
     expect(() => parseMapping('{"fields":', 'json')).toThrow(/\(file\): not valid JSON/);
-    expect(() => loadMapping('/nonexistent/m.yaml')).toThrow(/\/nonexistent\/m.yaml:\n {2}\(file\): cannot be read \(ENOENT\)/);
+    expect(() => loadMapping('/nonexistent/m.yaml')).toThrow(
+      /\/nonexistent\/m.yaml:\n {2}\(file\): cannot be read \(ENOENT\)/,
+    );
     expect(() => parseMapping('', 'yaml')).toThrow(/\(file\): is empty/);
     expect(() => parseMapping('- 1', 'yaml')).toThrow(/\(root\): expected object/);
   });

@@ -63,7 +63,9 @@ describe('dashboard authentication', () => {
       expect(res.status, path).toBe(200);
       await res.body?.cancel();
     }
-    const wrong = await fetch(`${url}/api/runs`, { headers: { authorization: basic('admin', 'guess-Pw-123') } });
+    const wrong = await fetch(`${url}/api/runs`, {
+      headers: { authorization: basic('admin', 'guess-Pw-123') },
+    });
     const body = await wrong.text();
     expect(wrong.status).toBe(401);
     const logs = harness.logs.join('');
@@ -91,14 +93,20 @@ describe('refusing to build without credentials', () => {
   it('basic without DASHBOARD_PASSWORD', async () => {
     const err = await build({ DASHBOARD_AUTH: 'basic', DASHBOARD_TOKEN: TOKEN }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(/DASHBOARD_AUTH=basic needs DASHBOARD_PASSWORD: set DASHBOARD_PASSWORD/);
+    expect((err as Error).message).toMatch(
+      /DASHBOARD_AUTH=basic needs DASHBOARD_PASSWORD: set DASHBOARD_PASSWORD/,
+    );
     expect((err as Error).message).not.toContain(TOKEN);
   });
 
   it('bearer without DASHBOARD_TOKEN', async () => {
-    const err = await build({ DASHBOARD_AUTH: 'bearer', DASHBOARD_PASSWORD: PASSWORD }).catch((e: unknown) => e);
+    const err = await build({ DASHBOARD_AUTH: 'bearer', DASHBOARD_PASSWORD: PASSWORD }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(/DASHBOARD_AUTH=bearer needs DASHBOARD_TOKEN: set DASHBOARD_TOKEN/);
+    expect((err as Error).message).toMatch(
+      /DASHBOARD_AUTH=bearer needs DASHBOARD_TOKEN: set DASHBOARD_TOKEN/,
+    );
     expect((err as Error).message).not.toContain(PASSWORD);
   });
 
@@ -106,7 +114,9 @@ describe('refusing to build without credentials', () => {
     for (const host of ['0.0.0.0', '10.1.2.3', '::']) {
       const err = await build({ DASHBOARD_AUTH: 'none', HTTP_HOST: host }).catch((e: unknown) => e);
       expect(err, host).toBeInstanceOf(ConfigError);
-      expect((err as Error).message).toMatch(/DASHBOARD_AUTH=none is only allowed on a loopback address.*HTTP_HOST/);
+      expect((err as Error).message).toMatch(
+        /DASHBOARD_AUTH=none is only allowed on a loopback address.*HTTP_HOST/,
+      );
     }
     for (const host of ['127.0.0.1', '::1', 'localhost']) {
       const app = await build({ DASHBOARD_AUTH: 'none', HTTP_HOST: host });

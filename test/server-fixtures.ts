@@ -1,8 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.ts';
 import { createLogger } from '../src/log/index.ts';
@@ -75,6 +75,14 @@ export async function createHarness(env: Record<string, string> = {}, dashboard 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A store that was opened and closed: every call fails, as with a lost database. */
+export async function closedStore(): Promise<{ store: Store; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sahut-server-closed-'));
+  const store = await openStore({ kind: 'sqlite', path: join(dir, 'closed.sqlite') });
+  await store.close();
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {

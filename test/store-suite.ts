@@ -6,7 +6,6 @@ import {
   type AuditQuery,
   type AuditRow,
   type Link,
-  LinkConflictError,
   RunNotFoundError,
   type Store,
   StoreArgumentError,
@@ -75,8 +74,8 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         });
         await store.upsertLink(replaced);
         expect((await store.getLinks(connection, ['crm-1'])).get('crm-1')).toEqual(replaced);
-        expect(await store.getLinkBySahutId(connection, 'sahut-new')).toEqual(replaced);
-        expect(await store.getLinkBySahutId(connection, 'sahut-crm-1')).toBeNull();
+        expect(await store.getLinksBySahutIds(connection, ['sahut-new'])).toEqual([replaced]);
+        expect(await store.getLinksBySahutIds(connection, ['sahut-crm-1'])).toEqual([]);
       });
 
       it('round-trips the base snapshot, custom attributes and tags included', async () => {
@@ -159,38 +158,36 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         ]);
       });
 
-      it('refuses to link a second CRM record to an already linked Sahut contact', async () => {
+      it('links several CRM records to one Sahut contact and reads them back by Sahut id', async () => {
         const connection = unique('conn');
-        const first = makeLink(connection, 'crm-first', { sahutId: 'sahut-shared' });
-        await store.upsertLink(first);
+        // Inserted out of crm id order, so the result's order must come from the query.
+        const second = makeLink(connection, 'crm-b', { sahutId: 'sahut-shared' });
+        const first = makeLink(connection, 'crm-a', { sahutId: 'sahut-shared' });
+        const odd = makeLink(connection, 'crm-c', { sahutId: `sahut-"q'\\ 🚀` });
+        for (const link of [second, first, odd]) await store.upsertLink(link);
+        await store.upsertLink(makeLink(unique('other'), 'crm-z', { sahutId: 'sahut-shared' }));
+        // Saving the same pair again is an update, not a third link.
+        const resaved = { ...second, crmHash: 'saved-again' };
+        await store.upsertLink(resaved);
 
-        const err = await store
-          .upsertLink(makeLink(connection, 'crm-second', { sahutId: 'sahut-shared' }))
-          .then(
-            () => null,
-            (e: unknown) => e,
-          );
-        expect(err).toBeInstanceOf(LinkConflictError);
-        const conflict = err as LinkConflictError;
-        expect(conflict).toMatchObject({
-          code: 'LINK_CONFLICT',
-          connection,
-          sahutId: 'sahut-shared',
-          crmId: 'crm-second',
-          existingCrmId: 'crm-first',
-        });
-        expect(conflict.message).toContain('crm-first');
-        expect(conflict.message).toContain('crm-second');
-        expect((await store.getLinks(connection, ['crm-first', 'crm-second'])).size).toBe(1);
-        expect(await store.getLinkBySahutId(connection, 'sahut-shared')).toEqual(first);
+        expect((await store.getLinks(connection, ['crm-a', 'crm-b', 'crm-c'])).size).toBe(3);
+        expect(await store.getLinksBySahutIds(connection, ['sahut-shared'])).toEqual([first, resaved]);
 
-        // Re-saving the same pair is fine, the same Sahut id on another connection too.
-        await store.upsertLink({ ...first, crmHash: 'again' });
-        await store.upsertLink(makeLink(unique('other'), 'crm-second', { sahutId: 'sahut-shared' }));
-        // Once the first record moves to another contact, the second may take it.
-        await store.upsertLink({ ...first, sahutId: 'sahut-moved' });
-        await store.upsertLink(makeLink(connection, 'crm-second', { sahutId: 'sahut-shared' }));
-        expect((await store.getLinkBySahutId(connection, 'sahut-shared'))?.crmId).toBe('crm-second');
+        // 1,000 ids in one call, nearly all unlinked, one given twice; ordered by Sahut id, then crm id.
+        const misses = Array.from({ length: 997 }, (_, i) => `sahut-none-${i}`);
+        const batch = shuffled([...misses, 'sahut-shared', odd.sahutId, 'sahut-shared']);
+        expect(batch).toHaveLength(1000);
+        expect(await store.getLinksBySahutIds(connection, batch)).toEqual([odd, first, resaved]);
+        expect(await store.getLinksBySahutIds(connection, misses)).toEqual([]);
+        expect(await store.getLinksBySahutIds(connection, [])).toEqual([]);
+
+        // Moving one record to another contact leaves the other where it was.
+        const moved = { ...first, sahutId: 'sahut-moved' };
+        await store.upsertLink(moved);
+        expect(await store.getLinksBySahutIds(connection, ['sahut-shared', 'sahut-moved'])).toEqual([
+          moved,
+          resaved,
+        ]);
       });
     });
 
@@ -425,6 +422,8 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         await other.close();
         await other.close();
         await expect(other.ping()).rejects.toThrow();
+        // An empty batch is answered without touching the (now closed) database.
+        await expect(other.getLinksBySahutIds('conn', [])).resolves.toEqual([]);
         await expect(store.ping()).resolves.toBeUndefined();
       });
     });

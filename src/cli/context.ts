@@ -12,7 +12,11 @@ export interface Context {
 export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
   dotenv.config({ quiet: true, processEnv: env });
   const config = loadConfig(env);
-  const log = createLogger({ level: config.log.level, format: config.log.format, secrets: secretsOf(config) });
+  const log = createLogger({
+    level: config.log.level,
+    format: config.log.format,
+    secrets: secretsOf(config),
+  });
   return { config, log };
 }
 

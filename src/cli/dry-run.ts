@@ -1,14 +1,14 @@
 import type { Config, Connection } from '../config/index.ts';
+import { requireSahutKey } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createConnectors } from '../queue/runtime.ts';
 import { createSahutClient, createTokenBucket } from '../sahut/index.ts';
 import type { SahutContact } from '../sahut/types.ts';
 import type { Store } from '../store/types.ts';
-import { prepareRecord } from '../sync/apply/prepare.ts';
 import type { ApplyPorts, RecordOutcome } from '../sync/apply/ports.ts';
+import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
 import type { Direction, FieldDiff } from '../sync/contact.ts';
-import { requireSahutKey } from '../config/index.ts';
 
 interface DryRunOptions {
   config: Readonly<Config>;
@@ -61,7 +61,9 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
       out.write(`\nDry run of ${connection.name} (${direction}); nothing is written\n`);
       const counts: Record<string, number> = {};
       const cursor = await opts.store.getCursor(connection.name, direction);
-      for await (const page of connectors.get(connection.name).read(cursor, { pageSize: connection.options.pageSize })) {
+      for await (const page of connectors
+        .get(connection.name)
+        .read(cursor, { pageSize: connection.options.pageSize })) {
         const links = await opts.store.getLinks(
           connection.name,
           page.items.flatMap((i) => (i.ok ? [i.record.id] : [])),
@@ -69,19 +71,42 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
         for (const item of page.items) {
           let outcome: Pick<RecordOutcome, 'action' | 'crmId' | 'sahutId' | 'diff' | 'error'>;
           if (!item.ok) {
-            outcome = { action: 'rejected', crmId: item.rejected.ref, sahutId: null, diff: null, error: item.rejected.reason };
+            outcome = {
+              action: 'rejected',
+              crmId: item.rejected.ref,
+              sahutId: null,
+              diff: null,
+              error: item.rejected.reason,
+            };
           } else {
             const prepared = prepareRecord(item.record, connection, config.defaultRegion);
             outcome =
               prepared.kind === 'rejected'
-                ? { action: 'rejected', crmId: prepared.crmId, sahutId: null, diff: null, error: prepared.reason }
-                : await syncToSahut(ports, { connection, defaultRegion: config.defaultRegion }, prepared, links.get(prepared.crmId));
+                ? {
+                    action: 'rejected',
+                    crmId: prepared.crmId,
+                    sahutId: null,
+                    diff: null,
+                    error: prepared.reason,
+                  }
+                : await syncToSahut(
+                    ports,
+                    { connection, defaultRegion: config.defaultRegion },
+                    prepared,
+                    links.get(prepared.crmId),
+                  );
           }
           counts[outcome.action] = (counts[outcome.action] ?? 0) + 1;
           if (outcome.action !== 'unchanged') out.write(`${describe(outcome)}\n`);
         }
       }
-      out.write(`plan: ${Object.entries(counts).map(([a, n]) => `${n} ${a}`).join(', ') || 'nothing to do'}\n`);
+      out.write(
+        `plan: ${
+          Object.entries(counts)
+            .map(([a, n]) => `${n} ${a}`)
+            .join(', ') || 'nothing to do'
+        }\n`,
+      );
     }
   } finally {
     await connectors.close();
@@ -90,7 +115,9 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
 }
 
 function describe(o: Pick<RecordOutcome, 'action' | 'crmId' | 'sahutId' | 'diff' | 'error'>): string {
-  const verb = { created: 'create', updated: 'update', linked: 'link', unchanged: 'keep' }[o.action as string] ?? o.action;
+  const verb =
+    { created: 'create', updated: 'update', linked: 'link', unchanged: 'keep' }[o.action as string] ??
+    o.action;
   const target = o.sahutId && !o.sahutId.startsWith('(new') ? ` → ${o.sahutId}` : '';
   const detail = o.error ? `: ${o.error}` : o.diff ? `  ${formatDiff(o.diff)}` : '';
   return `  ${verb.padEnd(9)} crm ${o.crmId}${target}${detail}`;

@@ -8,6 +8,7 @@ export function intOption(value: string): number {
 
 export function dateOption(value: string): Date {
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO date such as 2026-11-25T08:00:00Z');
+  if (Number.isNaN(d.getTime()))
+    throw new InvalidArgumentError('expected an ISO date such as 2026-11-25T08:00:00Z');
   return d;
 }

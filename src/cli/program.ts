@@ -11,10 +11,11 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { EXIT } from './exit.ts';
 
-
 export function buildCli(): Command {
   const program = new Command('sahut-sync')
-    .description('Bidirectional contact sync between a CRM and Sahut: no duplicates, no loops, a full audit trail.')
+    .description(
+      'Bidirectional contact sync between a CRM and Sahut: no duplicates, no loops, a full audit trail.',
+    )
     .version('0.1.0')
     .showHelpAfterError();
   for (const register of [

@@ -29,7 +29,10 @@ export function createProgress(label: string, log: Logger, stream: NodeJS.WriteS
       if (Date.now() - lastLog < 5_000) return;
       lastLog = Date.now();
       const done = settled(run);
-      log.info({ run: run.id, done, total: run.total, ratePerSec: rate(done) }, `${label}: ${done}/${run.total} records`);
+      log.info(
+        { run: run.id, done, total: run.total, ratePerSec: rate(done) },
+        `${label}: ${done}/${run.total} records`,
+      );
     },
     stop() {},
   };

@@ -3,7 +3,11 @@ import { AUDIT_ACTIONS, type AuditAction, type Run, type Store } from '../store/
 const FAILING: AuditAction[] = ['failed', 'ambiguous', 'rejected'];
 
 /** Prints a table of actions per run and names the records that need attention; returns how many there are. */
-export async function printRunSummary(store: Store, runs: readonly Run[], out: NodeJS.WritableStream): Promise<number> {
+export async function printRunSummary(
+  store: Store,
+  runs: readonly Run[],
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const rows = runs.map((run) => [
     run.id,
     run.connection,
@@ -21,7 +25,8 @@ export async function printRunSummary(store: Store, runs: readonly Run[], out: N
       const page = await store.queryAudit({ runId: run.id, action, limit: 20 });
       out.write(`\n${count} ${action} in ${run.id}:\n`);
       for (const row of page.rows) out.write(`  crm ${row.crmId ?? '-'}: ${row.error ?? action}\n`);
-      if (count > page.rows.length) out.write(`  … see: sahut-sync audit --run ${run.id} --action ${action}\n`);
+      if (count > page.rows.length)
+        out.write(`  … see: sahut-sync audit --run ${run.id} --action ${action}\n`);
     }
   }
   return failing;
@@ -29,6 +34,10 @@ export async function printRunSummary(store: Store, runs: readonly Run[], out: N
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

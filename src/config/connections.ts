@@ -41,7 +41,10 @@ const connectionSchema = z
     schedule: z
       .object({
         cron: z.string().regex(/^\S+(\s+\S+){4,5}$/, 'expected a cron expression of 5 or 6 fields'),
-        tz: z.string().refine(validTimeZone, 'expected an IANA time zone such as Asia/Jakarta').default('UTC'),
+        tz: z
+          .string()
+          .refine(validTimeZone, 'expected an IANA time zone such as Asia/Jakarta')
+          .default('UTC'),
       })
       .strict()
       .optional(),

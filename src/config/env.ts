@@ -24,21 +24,29 @@ export const envSchema = z.object({
   SAHUT_TIMEOUT_MS: opt(int(100, 10 * 60 * SECOND).default(30 * SECOND)).describe(
     'Timeout for one Sahut HTTP call in milliseconds',
   ),
-  SAHUT_MAX_RETRIES: opt(int(0, 20).default(5)).describe('Retries of one Sahut call on 408/429/5xx and network errors'),
+  SAHUT_MAX_RETRIES: opt(int(0, 20).default(5)).describe(
+    'Retries of one Sahut call on 408/429/5xx and network errors',
+  ),
 
   REDIS_URL: opt(z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')).describe(
     'Redis URL, e.g. redis://127.0.0.1:6379',
   ),
-  QUEUE_PREFIX: opt(z.string().regex(/^[\w{}.-]+$/).default('sahut-sync')).describe(
-    'BullMQ key prefix, one per deployment; use a hash tag such as {sahut-sync} on Redis Cluster',
-  ),
+  QUEUE_PREFIX: opt(
+    z
+      .string()
+      .regex(/^[\w{}.-]+$/)
+      .default('sahut-sync'),
+  ).describe('BullMQ key prefix, one per deployment; use a hash tag such as {sahut-sync} on Redis Cluster'),
 
   DATABASE_URL: opt(z.url({ protocol: /^postgres(ql)?$/ }).optional()).describe(
     'PostgreSQL URL for the store; when unset the embedded SQLite store is used',
   ),
-  DATABASE_SCHEMA: opt(z.string().regex(/^[a-z_][a-z0-9_]*$/).default('sahut_sync')).describe(
-    'PostgreSQL schema holding the store tables',
-  ),
+  DATABASE_SCHEMA: opt(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/)
+      .default('sahut_sync'),
+  ).describe('PostgreSQL schema holding the store tables'),
   SQLITE_PATH: opt(z.string().default('data/sahut-sync.sqlite')).describe(
     'File of the embedded SQLite store (one host only)',
   ),
@@ -59,13 +67,20 @@ export const envSchema = z.object({
   JOB_BACKOFF_MS: opt(int(10, 10 * 60 * SECOND).default(2 * SECOND)).describe(
     'First retry delay of a record job, doubled each attempt',
   ),
-  KEEP_COMPLETED_JOBS: opt(int(0, 1_000_000).default(1000)).describe('Completed jobs kept in Redis per queue'),
+  KEEP_COMPLETED_JOBS: opt(int(0, 1_000_000).default(1000)).describe(
+    'Completed jobs kept in Redis per queue',
+  ),
   KEEP_FAILED_JOBS: opt(int(0, 1_000_000).default(10_000)).describe('Failed jobs kept in Redis per queue'),
+  JOB_LOCK_MS: opt(int(1000, 10 * 60 * SECOND).default(30 * SECOND)).describe(
+    'Lock on a running job; jobs of a worker that died are taken over after about this long',
+  ),
   SHUTDOWN_GRACE_MS: opt(int(0, 10 * 60 * SECOND).default(30 * SECOND)).describe(
     'How long SIGTERM waits for in-flight jobs before exiting',
   ),
 
-  HTTP_HOST: opt(z.string().default('127.0.0.1')).describe('Address the HTTP server listens on (0.0.0.0 in Docker)'),
+  HTTP_HOST: opt(z.string().default('127.0.0.1')).describe(
+    'Address the HTTP server listens on (0.0.0.0 in Docker)',
+  ),
   HTTP_PORT: opt(int(0, 65535).default(3000)).describe('Port of the dashboard, health and metrics server'),
   DASHBOARD_AUTH: opt(z.enum(['basic', 'bearer', 'none']).default('basic')).describe(
     'Dashboard authentication: basic, bearer or none (none only on a loopback address)',
@@ -74,13 +89,19 @@ export const envSchema = z.object({
   DASHBOARD_PASSWORD: opt(z.string().min(8).optional()).describe(
     'Dashboard basic-auth password (at least 8 characters)',
   ),
-  DASHBOARD_TOKEN: opt(z.string().min(16).optional()).describe('Dashboard bearer token (at least 16 characters)'),
-  DASHBOARD_READ_ONLY: opt(bool().default(false)).describe('true to forbid retry/remove actions in the board'),
-  DASHBOARD_REDACT_PII: opt(bool().default(false)).describe('true to mask phones, emails and names in the board'),
-
-  LOG_LEVEL: opt(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')).describe(
-    'Log level: fatal, error, warn, info, debug, trace or silent',
+  DASHBOARD_TOKEN: opt(z.string().min(16).optional()).describe(
+    'Dashboard bearer token (at least 16 characters)',
   ),
+  DASHBOARD_READ_ONLY: opt(bool().default(false)).describe(
+    'true to forbid retry/remove actions in the board',
+  ),
+  DASHBOARD_REDACT_PII: opt(bool().default(false)).describe(
+    'true to mask phones, emails and names in the board',
+  ),
+
+  LOG_LEVEL: opt(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ).describe('Log level: fatal, error, warn, info, debug, trace or silent'),
   LOG_FORMAT: opt(z.enum(['auto', 'json', 'pretty']).default('auto')).describe(
     'auto = pretty on a terminal, JSON otherwise',
   ),

@@ -8,21 +8,27 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 
-  static fromIssues(source: string, issues: readonly z.core.$ZodIssue[], hint: (path: string) => string = () => '') {
+  /** `given(path)` tells whether the setting was present at all, to tell "required" from "malformed". */
+  static fromIssues(
+    source: string,
+    issues: readonly z.core.$ZodIssue[],
+    hint: (path: string) => string = () => '',
+    given: (path: string) => boolean = () => true,
+  ) {
     const lines = issues.map((issue) => {
       const path = issue.path.join('.') || '(root)';
       const fix = hint(path);
-      return `  ${path}: ${describeIssue(issue)}${fix ? ` — ${fix}` : ''}`;
+      return `  ${path}: ${describeIssue(issue, given(path))}${fix ? ` — ${fix}` : ''}`;
     });
     return new ConfigError(`Invalid configuration in ${source}:\n${lines.join('\n')}`);
   }
 }
 
 // zod's default messages for some issues quote the input; a setting may be a secret, so build our own.
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, given: boolean): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `expected ${issue.expected}`;
+      return given ? `expected ${issue.expected}` : 'is required';
     case 'invalid_value':
       return `expected one of ${issue.values.map(String).join(', ')}`;
     case 'too_small':

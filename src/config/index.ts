@@ -1,4 +1,10 @@
+export {
+  type Connection,
+  findConnection,
+  loadConnections,
+  type SyncOptions,
+  syncOptionsSchema,
+} from './connections.ts';
 export { ENV_KEYS, type Env, envSchema } from './env.ts';
 export { ConfigError } from './errors.ts';
 export { type Config, loadConfig, requireSahutKey, secretsOf } from './load.ts';
-export { type Connection, findConnection, loadConnections, type SyncOptions, syncOptionsSchema } from './connections.ts';

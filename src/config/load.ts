@@ -2,7 +2,13 @@ import { envSchema } from './env.ts';
 import { ConfigError } from './errors.ts';
 
 export interface Config {
-  sahut: { baseUrl: string; apiKey: string | undefined; rateLimit: number; timeoutMs: number; maxRetries: number };
+  sahut: {
+    baseUrl: string;
+    apiKey: string | undefined;
+    rateLimit: number;
+    timeoutMs: number;
+    maxRetries: number;
+  };
   redis: { url: string; prefix: string };
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
   syncConfigPath: string;
@@ -13,6 +19,7 @@ export interface Config {
     backoffMs: number;
     keepCompleted: number;
     keepFailed: number;
+    lockMs: number;
     shutdownGraceMs: number;
   };
   http: { host: string; port: number };
@@ -31,10 +38,15 @@ export interface Config {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw ConfigError.fromIssues('the environment', parsed.error.issues, (key) => {
-      const field = envSchema.shape[key as keyof typeof envSchema.shape];
-      return field?.description ? `set ${key} to: ${field.description}` : '';
-    });
+    throw ConfigError.fromIssues(
+      'the environment',
+      parsed.error.issues,
+      (key) => {
+        const field = envSchema.shape[key as keyof typeof envSchema.shape];
+        return field?.description ? `set ${key} to: ${field.description}` : '';
+      },
+      (key) => env[key] !== undefined && env[key] !== '',
+    );
   }
   const e = parsed.data;
   return deepFreeze({
@@ -57,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       backoffMs: e.JOB_BACKOFF_MS,
       keepCompleted: e.KEEP_COMPLETED_JOBS,
       keepFailed: e.KEEP_FAILED_JOBS,
+      lockMs: e.JOB_LOCK_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },

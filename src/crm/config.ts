@@ -45,7 +45,11 @@ const fileSourceSchema = z
     const byExtension = FORMAT_BY_EXTENSION[extname(source.path).toLowerCase()];
     const format = source.format ?? byExtension?.format;
     if (format === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['format'], message: 'cannot tell from the file extension: set csv or jsonl' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: 'cannot tell from the file extension: set csv or jsonl',
+      });
       return z.NEVER;
     }
     if (format === 'jsonl' && source.delimiter !== undefined) {

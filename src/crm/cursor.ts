@@ -15,7 +15,10 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>, source: st
   try {
     json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new CrmError('CURSOR_INVALID', `Invalid cursor for ${source}: not a cursor produced by this connector`);
+    throw new CrmError(
+      'CURSOR_INVALID',
+      `Invalid cursor for ${source}: not a cursor produced by this connector`,
+    );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

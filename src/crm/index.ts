@@ -33,7 +33,13 @@
  * Rows that cannot be read as records are items too (`{ ok: false, rejected:
  * { ref, reason } }`), never exceptions, so one bad row cannot stop a run.
  */
-export { createConnector, type ConnectorDeps, type SourceConfig, type SourceInput, sourceSchema } from './config.ts';
+export {
+  type ConnectorDeps,
+  createConnector,
+  type SourceConfig,
+  type SourceInput,
+  sourceSchema,
+} from './config.ts';
 export { CRM_ERROR_CODES, CrmError, type CrmErrorCode, isCrmError } from './errors.ts';
 export { createFileConnector, DEFAULT_MAX_RECORD_BYTES, type FileConnectorOptions } from './file/index.ts';
 export { createMemoryConnector, type MemoryConnector } from './memory/index.ts';

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -34,7 +34,8 @@ const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length > 0);
-  const pretty = opts.format === 'pretty' || (opts.format !== 'json' && !opts.destination && process.stdout.isTTY);
+  const pretty =
+    opts.format === 'pretty' || (opts.format !== 'json' && !opts.destination && process.stdout.isTTY);
   const options = {
     level: opts.level ?? 'info',
     base: opts.base ?? { service: 'sahut-sync' },

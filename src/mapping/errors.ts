@@ -19,7 +19,10 @@ export class MappingError extends Error {
   static fromZod(source: string, issues: readonly z.core.$ZodIssue[]): MappingError {
     return new MappingError(
       source,
-      issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: describe(issue) })),
+      issues.map((issue) => ({
+        path: issue.path.map(String).join('.') || '(root)',
+        message: describe(issue),
+      })),
     );
   }
 }

@@ -14,7 +14,9 @@ export function parseMapping(text: string, format: MappingFormat, source = 'mapp
     document = format === 'json' ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0] ?? 'unreadable';
-    throw new MappingError(source, [{ path: '(file)', message: `not valid ${format.toUpperCase()}: ${reason}` }]);
+    throw new MappingError(source, [
+      { path: '(file)', message: `not valid ${format.toUpperCase()}: ${reason}` },
+    ]);
   }
   if (document === null || document === undefined) {
     throw new MappingError(source, [{ path: '(file)', message: 'is empty' }]);

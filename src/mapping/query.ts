@@ -11,4 +11,6 @@ export function ownerOf(mapping: Mapping, key: string): Owner {
 }
 
 /** The CRM columns a connector must read (and the only ones write-back may touch), once each. */
-export const sourceColumns = (mapping: Mapping): string[] => [...new Set(mapping.fields.flatMap((rule) => rule.from))];
+export const sourceColumns = (mapping: Mapping): string[] => [
+  ...new Set(mapping.fields.flatMap((rule) => rule.from)),
+];

@@ -14,7 +14,10 @@ function scalarValue(rule: FieldRule, data: Record<string, unknown>): AttrValue 
       return parts.length > 0 ? parts.join(rule.separator) : null;
     }
     case 'join': {
-      const list = Array.isArray(raw) || (typeof raw === 'string' && raw.trim().startsWith('[')) ? toList(raw, rule.separator) : null;
+      const list =
+        Array.isArray(raw) || (typeof raw === 'string' && raw.trim().startsWith('['))
+          ? toList(raw, rule.separator)
+          : null;
       return list === null ? cleanText(raw) : list.length > 0 ? list.join(rule.separator) : null;
     }
     case 'lowercase':
@@ -23,7 +26,8 @@ function scalarValue(rule: FieldRule, data: Record<string, unknown>): AttrValue 
       return cleanText(raw)?.toUpperCase() ?? null;
     default:
       // Attributes keep numbers and booleans; text is trimmed.
-      if (rule.key.startsWith(ATTR_PREFIX) && (typeof raw === 'number' || typeof raw === 'boolean')) return raw;
+      if (rule.key.startsWith(ATTR_PREFIX) && (typeof raw === 'number' || typeof raw === 'boolean'))
+        return raw;
       return cleanText(raw);
   }
 }

@@ -25,7 +25,10 @@ function crmValue(rule: FieldRule, value: unknown): unknown {
   if (text === null) return null;
   switch (rule.transform) {
     case 'join':
-      return text.split(rule.separator.trim() || rule.separator).map((part) => part.trim()).filter(Boolean);
+      return text
+        .split(rule.separator.trim() || rule.separator)
+        .map((part) => part.trim())
+        .filter(Boolean);
     case 'lowercase':
       return text.toLowerCase();
     case 'uppercase':

@@ -2,7 +2,8 @@
 export function toText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   return JSON.stringify(value);
 }
 
@@ -26,7 +27,11 @@ function parseJsonArray(text: string): unknown[] | null {
 export function toList(value: unknown, separator: string): string[] {
   if (value === null || value === undefined) return [];
   const text = typeof value === 'string' ? value.trim() : null;
-  const items = Array.isArray(value) ? value : text === null ? [value] : (parseJsonArray(text) ?? text.split(separator));
+  const items = Array.isArray(value)
+    ? value
+    : text === null
+      ? [value]
+      : (parseJsonArray(text) ?? text.split(separator));
   return items.map(cleanText).filter((item): item is string => item !== null);
 }
 

@@ -44,7 +44,8 @@ export function createRedisLocks(redis: Redis, opts: RedisLockOptions): Identity
       for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
         const got = await redis.eval(ACQUIRE, redisKeys.length, ...redisKeys, token, ttlMs);
         if (got === 1) break;
-        if (Date.now() > deadline) throw new LockTimeoutError(`identity busy for ${waitMs} ms: ${keys.join(', ')}`);
+        if (Date.now() > deadline)
+          throw new LockTimeoutError(`identity busy for ${waitMs} ms: ${keys.join(', ')}`);
         signal?.throwIfAborted();
         await new Promise((r) => setTimeout(r, delay));
       }

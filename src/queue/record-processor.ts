@@ -1,8 +1,8 @@
 import { type Job, RateLimitError, UnrecoverableError } from 'bullmq';
 import { isSahutError, SahutRateLimitedError } from '../sahut/errors.ts';
 import type { AuditEntry } from '../store/types.ts';
-import { prepareRecord } from '../sync/apply/prepare.ts';
 import type { RecordOutcome } from '../sync/apply/ports.ts';
+import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
 import { type RecordJob, type RecordResult, recordJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
@@ -15,11 +15,16 @@ const PERMANENT_ACTIONS = new Set(['ambiguous', 'rejected']);
  * Every attempt leaves exactly one audit row.
  */
 export function createRecordProcessor(rt: Runtime) {
-  return async function processRecord(job: Job, _token?: string, signal?: AbortSignal): Promise<RecordResult> {
+  return async function processRecord(
+    job: Job,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<RecordResult> {
     const parsed = recordJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid record job: ${parsed.error.message}`);
     const data = parsed.data;
-    if (data.direction !== 'crm-to-sahut') throw new UnrecoverableError(`unsupported direction ${data.direction}`);
+    if (data.direction !== 'crm-to-sahut')
+      throw new UnrecoverableError(`unsupported direction ${data.direction}`);
     const attempt = job.attemptsMade + 1;
     const audit = (o: Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error'>) =>
       rt.store.appendAudit([auditEntry(job, data, attempt, o)]).then(() => {
@@ -31,7 +36,13 @@ export function createRecordProcessor(rt: Runtime) {
       const connection = rt.connection(data.connection);
       const prepared = prepareRecord(data.record, connection, rt.config.defaultRegion);
       if (prepared.kind === 'rejected') {
-        outcome = { action: 'rejected', crmId: data.record.id, sahutId: null, diff: null, error: prepared.reason };
+        outcome = {
+          action: 'rejected',
+          crmId: data.record.id,
+          sahutId: null,
+          diff: null,
+          error: prepared.reason,
+        };
       } else {
         const link = (await rt.store.getLinks(connection.name, [prepared.crmId])).get(prepared.crmId);
         const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
@@ -56,7 +67,8 @@ export function createRecordProcessor(rt: Runtime) {
       throw err;
     }
     await audit(outcome);
-    if (PERMANENT_ACTIONS.has(outcome.action)) throw new UnrecoverableError(`${outcome.action}: ${outcome.error}`);
+    if (PERMANENT_ACTIONS.has(outcome.action))
+      throw new UnrecoverableError(`${outcome.action}: ${outcome.error}`);
     return { action: outcome.action };
   };
 }

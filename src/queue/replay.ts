@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, type Job } from 'bullmq';
-import { QUEUES, type RecordJob, recordJobId, recordJobSchema, type RunJob } from './jobs.ts';
+import { QUEUES, type RecordJob, type RunJob, recordJobId, recordJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ReplayResult {
@@ -34,7 +34,13 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
       await rt.store.startRun({ id: runId, connection, direction: 'crm-to-sahut', dryRun: false });
       await rt.store.addRunTotal(runId, jobs.length);
       // Nothing to read: the run only waits for its children, then finishes.
-      const data: Partial<RunJob> = { connection, direction: 'crm-to-sahut', trigger: 'replay', runId, step: 'wait' };
+      const data: Partial<RunJob> = {
+        connection,
+        direction: 'crm-to-sahut',
+        trigger: 'replay',
+        runId,
+        step: 'wait',
+      };
       const node = await flows.add({
         name: 'run',
         queueName: QUEUES.runs,

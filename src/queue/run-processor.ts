@@ -1,7 +1,7 @@
 import { type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import type { AuditEntry } from '../store/types.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
-import { recordJobId, type RunJob, runIdFromJobId, runJobSchema } from './jobs.ts';
+import { type RunJob, recordJobId, runIdFromJobId, runJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 import { readWindow } from './window.ts';
 
@@ -27,7 +27,12 @@ export function createRunProcessor(rt: Runtime) {
     }
     if (!data.runId) {
       const runId = runIdFromJobId(job.id ?? String(Date.now()));
-      await rt.store.startRun({ id: runId, connection: connection.name, direction: data.direction, dryRun: false });
+      await rt.store.startRun({
+        id: runId,
+        connection: connection.name,
+        direction: data.direction,
+        dryRun: false,
+      });
       data = { ...data, runId, cursor: await rt.store.getCursor(connection.name, data.direction) };
       await job.updateData(data);
     }
@@ -43,12 +48,21 @@ export function createRunProcessor(rt: Runtime) {
       // Every record of the window settled (done, or failed and audited): the cursor may move.
       if (data.windowEnd) await rt.store.setCursor(connection.name, data.direction, data.windowEnd);
       if (!data.more) break;
-      data = { ...data, step: 'read', window: data.window + 1, cursor: data.windowEnd ?? data.cursor, windowEnd: null };
+      data = {
+        ...data,
+        step: 'read',
+        window: data.window + 1,
+        cursor: data.windowEnd ?? data.cursor,
+        windowEnd: null,
+      };
       await job.updateData(data);
     }
     await rt.store.finishRun(runId, 'succeeded');
     rt.metrics?.runs.inc({ connection: connection.name, direction: data.direction, outcome: 'succeeded' });
-    rt.metrics?.lastSuccess.set({ connection: connection.name, direction: data.direction }, Date.now() / 1000);
+    rt.metrics?.lastSuccess.set(
+      { connection: connection.name, direction: data.direction },
+      Date.now() / 1000,
+    );
     log.info('run finished');
     return { runId, connection: connection.name, direction: data.direction };
   };
@@ -92,7 +106,8 @@ async function fanOutWindow(rt: Runtime, job: Job, data: RunJob, runId: string):
       const prepared = prepareRecord(record, connection, region);
       const link = links.get(record.id);
       if (prepared.kind === 'rejected') entry(record.id, 'rejected', { error: prepared.reason });
-      else if (link && link.crmHash === prepared.hash) entry(record.id, 'unchanged', { sahutId: link.sahutId });
+      else if (link && link.crmHash === prepared.hash)
+        entry(record.id, 'unchanged', { sahutId: link.sahutId });
       else
         children.push({
           name: 'crm-to-sahut',
@@ -101,9 +116,11 @@ async function fanOutWindow(rt: Runtime, job: Job, data: RunJob, runId: string):
         });
     }
     if (audit.length) await rt.store.appendAudit(audit);
-    for (const a of audit) rt.metrics?.records.inc({ action: a.action, direction: a.direction, connection: a.connection });
+    for (const a of audit)
+      rt.metrics?.records.inc({ action: a.action, direction: a.direction, connection: a.connection });
     // addBulk is all-or-nothing per call; bounded chunks keep each Redis transaction small.
-    for (let i = 0; i < children.length; i += 500) await rt.queues.records.addBulk(children.slice(i, i + 500));
+    for (let i = 0; i < children.length; i += 500)
+      await rt.queues.records.addBulk(children.slice(i, i + 500));
   }
   await rt.store.addRunTotal(runId, total);
   return { ...data, step: 'wait', windowEnd: window.end(), more: window.more() };

@@ -34,7 +34,10 @@ export async function waitForRun(
   onProgress?: (run: Run) => void,
   progressEveryMs = 1000,
 ): Promise<Run> {
-  const events = new QueueEvents(rt.queues.runs.name, { connection: rt.redis.duplicate(), prefix: rt.config.redis.prefix });
+  const events = new QueueEvents(rt.queues.runs.name, {
+    connection: rt.redis.duplicate(),
+    prefix: rt.config.redis.prefix,
+  });
   events.on('error', (err) => rt.log.error({ err }, 'queue events error'));
   const ticker = onProgress
     ? setInterval(() => {

@@ -2,8 +2,7 @@ import { dirname } from 'node:path';
 import { type Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
-import type { Config } from '../config/index.ts';
-import type { Connection } from '../config/index.ts';
+import type { Config, Connection } from '../config/index.ts';
 import { ConfigError, findConnection } from '../config/index.ts';
 import { type CrmConnector, createConnector } from '../crm/index.ts';
 import type { Logger } from '../log/index.ts';
@@ -62,14 +61,18 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     apiKey,
     timeouts: { headersMs: config.sahut.timeoutMs, bodyMs: config.sahut.timeoutMs },
     retry: { retries: config.sahut.maxRetries },
-    rateLimiter: createRedisRateLimiter(redis, { key: `${prefix}:sahut-rate`, ratePerSec: config.sahut.rateLimit }),
+    rateLimiter: createRedisRateLimiter(redis, {
+      key: `${prefix}:sahut-rate`,
+      ratePerSec: config.sahut.rateLimit,
+    }),
     ...(opts.metrics ? { onRequest: opts.metrics.onSahutRequest } : {}),
   });
   const queues = {
     runs: new Queue(QUEUES.runs, queueOptions(config, redis)),
     records: new Queue(QUEUES.records, queueOptions(config, redis)),
   };
-  for (const q of Object.values(queues)) q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
+  for (const q of Object.values(queues))
+    q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
 
   const connectors = createConnectors(config, opts.connections, log, opts.connectorFor);
   const connection = (name: string) => findConnection(opts.connections, name);
@@ -79,7 +82,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     connections: opts.connections,
     store: opts.store,
     sahut,
-    locks: createRedisLocks(redis, { prefix }),
+    // A crashed holder's identity locks expire soon after its job locks, so its records are not blocked for long.
+    locks: createRedisLocks(redis, {
+      prefix,
+      ttlMs: 2 * config.worker.lockMs,
+      waitMs: 4 * config.worker.lockMs,
+    }),
     redis,
     queues,
     log,
@@ -135,8 +143,13 @@ export function createConnectors(
         }
         // A PostgreSQL source without its own url reads the store's database.
         const defaultUrl = config.store.kind === 'postgres' ? config.store.url : undefined;
-        const source = c.source.type === 'postgres' && !c.source.url ? { ...c.source, url: defaultUrl } : c.source;
-        connector = createConnector(source, { pgPoolFor, baseDir: dirname(config.syncConfigPath), columns: sourceColumns(c.mapping) });
+        const source =
+          c.source.type === 'postgres' && !c.source.url ? { ...c.source, url: defaultUrl } : c.source;
+        connector = createConnector(source, {
+          pgPoolFor,
+          baseDir: dirname(config.syncConfigPath),
+          columns: sourceColumns(c.mapping),
+        });
         connectors.set(name, connector);
       }
       return connector;

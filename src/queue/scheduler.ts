@@ -5,7 +5,8 @@ import type { RunJob } from './jobs.ts';
 
 // Every scheduler we own starts with this, so schedules added by hand are left alone.
 const ID_PREFIX = 'sync--';
-export const schedulerId = (connection: string, direction: Direction) => `${ID_PREFIX}${connection}--${direction}`;
+export const schedulerId = (connection: string, direction: Direction) =>
+  `${ID_PREFIX}${connection}--${direction}`;
 
 export interface ScheduleChanges {
   upserted: string[];
@@ -17,11 +18,15 @@ export interface ScheduleChanges {
  * direction) in config. Upserting the same id is an update, so any number of
  * schedulers may run this at once or restart at will.
  */
-export async function syncSchedules(queue: Queue, connections: readonly Connection[]): Promise<ScheduleChanges> {
+export async function syncSchedules(
+  queue: Queue,
+  connections: readonly Connection[],
+): Promise<ScheduleChanges> {
   const desired = new Map<string, { connection: Connection; direction: Direction }>();
   for (const connection of connections) {
     if (!connection.schedule) continue;
-    for (const direction of connection.directions) desired.set(schedulerId(connection.name, direction), { connection, direction });
+    for (const direction of connection.directions)
+      desired.set(schedulerId(connection.name, direction), { connection, direction });
   }
   for (const [id, { connection, direction }] of desired) {
     const schedule = connection.schedule as NonNullable<Connection['schedule']>;

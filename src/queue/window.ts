@@ -12,7 +12,12 @@ export interface Window {
  * Reads at most `size` records from `cursor` on, page by page, so a run can
  * settle one window before it advances the durable cursor past it.
  */
-export function readWindow(connector: CrmConnector, cursor: string | null, size: number, pageSize: number): Window {
+export function readWindow(
+  connector: CrmConnector,
+  cursor: string | null,
+  size: number,
+  pageSize: number,
+): Window {
   let end: string | null = null;
   let more = false;
   async function* pages() {

@@ -22,7 +22,13 @@ export interface WorkerOptions {
 
 export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
   const { config, log } = rt;
-  const common = { connection: rt.redis, prefix: config.redis.prefix, autorun: true };
+  const common = {
+    connection: rt.redis,
+    prefix: config.redis.prefix,
+    // A worker killed with -9 stops renewing its locks; the stall check hands its jobs to another worker.
+    lockDuration: config.worker.lockMs,
+    stalledInterval: config.worker.lockMs,
+  };
   const runs = new Worker(QUEUES.runs, createRunProcessor(rt), {
     ...common,
     concurrency: opts.runConcurrency ?? 2,
@@ -40,7 +46,10 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
   for (const w of [runs, records]) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) =>
-      log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
+      log.warn(
+        { queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+        'job failed',
+      ),
     );
   }
   return {

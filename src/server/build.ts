@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { registerAuditApi } from './api/plugin.ts';
 import { guardScope } from './auth/guard.ts';
 import { authSettings } from './auth/settings.ts';
-import { registerAuditApi } from './api/plugin.ts';
 import { registerBoard } from './board/plugin.ts';
 import { openQueues } from './board/queues.ts';
 import type { ServerDeps } from './deps.ts';
@@ -27,7 +27,10 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
   const auth = deps.dashboard ? authSettings(deps.config.dashboard, host) : undefined;
   // Typed as Fastify's logger so the app is a plain FastifyInstance for callers.
   const loggerInstance: FastifyBaseLogger = deps.log;
-  const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: quietRequest }) });
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: quietRequest }),
+  });
   try {
     useErrorHandler(app, deps.log);
     useNotFoundHandler(app);
@@ -36,7 +39,12 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
     if (auth) {
       const queues = openQueues(deps.redis, deps.config.redis.prefix, deps.log);
       app.addHook('onClose', () => queues.close());
-      refresh = scrapeRefresher({ queues: queues.list, store: deps.store, metrics: deps.metrics, log: deps.log });
+      refresh = scrapeRefresher({
+        queues: queues.list,
+        store: deps.store,
+        metrics: deps.metrics,
+        log: deps.log,
+      });
       await app.register(async (scope) => {
         await guardScope(scope, auth);
         await registerBoard(scope, {
@@ -47,7 +55,11 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
           log: deps.log,
         });
         await registerAuditApi(scope, deps.store);
-        await registerAuditPages(scope, { store: deps.store, log: deps.log, region: deps.config.defaultRegion });
+        await registerAuditPages(scope, {
+          store: deps.store,
+          log: deps.log,
+          region: deps.config.defaultRegion,
+        });
       });
     }
     app.route(metricsRoute(deps.metrics.registry, refresh));

@@ -2,7 +2,7 @@ import { createPostgresStore } from './postgres/store.ts';
 import { createSqliteStore } from './sqlite/store.ts';
 import type { Store } from './types.ts';
 
-export { LinkConflictError, RunNotFoundError, SchemaTooNewError, StoreArgumentError } from './errors.ts';
+export { RunNotFoundError, SchemaTooNewError, StoreArgumentError } from './errors.ts';
 export { createPostgresStore, DEFAULT_SCHEMA, type PostgresOptions } from './postgres/store.ts';
 export type { SqliteOptions } from './sqlite/database.ts';
 export { createSqliteStore } from './sqlite/store.ts';

@@ -1,11 +1,18 @@
+import type { Config } from '../../src/config/index.ts';
 import { type Connection, syncOptionsSchema } from '../../src/config/index.ts';
 import type { CrmConnector } from '../../src/crm/index.ts';
 import { createLogger } from '../../src/log/index.ts';
 import { parseMapping } from '../../src/mapping/index.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
-import { createRuntime, enqueueRun, type Runtime, startWorkers, waitForRun, type Workers } from '../../src/queue/index.ts';
+import {
+  createRuntime,
+  enqueueRun,
+  type Runtime,
+  startWorkers,
+  type Workers,
+  waitForRun,
+} from '../../src/queue/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import type { Config } from '../../src/config/index.ts';
 
 export const MAPPING_YAML = `
 fields:

@@ -29,7 +29,9 @@ export function testConfig(env: Record<string, string>): Readonly<Config> {
 }
 
 /** Opens a migrated store of the given kind in a private temp file or schema; `dispose` removes it. */
-export async function privateStore(kind: StoreKind): Promise<{ store: Store; env: Record<string, string>; dispose(): Promise<void> }> {
+export async function privateStore(
+  kind: StoreKind,
+): Promise<{ store: Store; env: Record<string, string>; dispose(): Promise<void> }> {
   if (kind === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-test-'));
     const path = join(dir, 'store.sqlite');
@@ -83,7 +85,11 @@ export async function deletePrefix(prefix: string) {
 }
 
 /** Polls a condition until it holds or the deadline passes (for state with no event to wait on). */
-export async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 20_000, what = 'condition') {
+export async function until(
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+) {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 10; !(await condition()); delay = Math.min(delay * 2, 200)) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

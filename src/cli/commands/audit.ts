@@ -21,7 +21,9 @@ interface AuditOptions {
 export function registerAuditCommand(program: Command) {
   program
     .command('audit')
-    .description("Query the audit log: every attempt on every record, newest first, with the field diff and the error.")
+    .description(
+      'Query the audit log: every attempt on every record, newest first, with the field diff and the error.',
+    )
     .option('--crm-id <id>', 'rows of this CRM record')
     .option('--sahut-id <id>', 'rows of this Sahut contact')
     .option('--identity <phone-or-email>', 'rows of the records linked to this phone or email')
@@ -83,6 +85,8 @@ function print(rows: readonly AuditRow[], nextCursor: string | null, json: boole
     String(r.attempt),
     r.error ?? (r.diff ? Object.keys(r.diff).join(', ') : ''),
   ]);
-  process.stdout.write(`${table(['at', 'run', 'direction', 'crm id', 'sahut id', 'action', 'try', 'detail'], cells)}\n`);
+  process.stdout.write(
+    `${table(['at', 'run', 'direction', 'crm id', 'sahut id', 'action', 'try', 'detail'], cells)}\n`,
+  );
   if (nextCursor) process.stdout.write(`more: --cursor ${nextCursor}\n`);
 }

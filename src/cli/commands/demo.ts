@@ -41,10 +41,19 @@ export function registerDemoCommand(program: Command) {
         for (const pass of ['first', 'second']) {
           sandbox.resetCounts();
           process.stdout.write(`\n== ${pass} run: ${connection.name} → Sahut sandbox at ${baseUrl}\n`);
-          await runOnce({ config, log, store, connections, targets: [{ connection, direction: 'crm-to-sahut' }], out: process.stdout });
+          await runOnce({
+            config,
+            log,
+            store,
+            connections,
+            targets: [{ connection, direction: 'crm-to-sahut' }],
+            out: process.stdout,
+          });
           const calls = Object.entries(sandbox.counts());
           const total = calls.reduce((n, [, c]) => n + c, 0);
-          process.stdout.write(`Sahut API calls: ${total}${total ? ` (${calls.map(([r, c]) => `${r}: ${c}`).join(', ')})` : ''}\n`);
+          process.stdout.write(
+            `Sahut API calls: ${total}${total ? ` (${calls.map(([r, c]) => `${r}: ${c}`).join(', ')})` : ''}\n`,
+          );
         }
         process.stdout.write(`\nThe sandbox now holds ${sandbox.contacts().length} contacts.\n`);
         process.exitCode = sandbox.contacts().length > 0 ? 0 : 1;

@@ -7,7 +7,9 @@ import { printRunSummary } from '../summary.ts';
 export function registerReplayCommand(program: Command) {
   program
     .command('replay')
-    .description('Re-enqueue failed records (kept in Redis up to KEEP_FAILED_JOBS) as a new run, and wait for it.')
+    .description(
+      'Re-enqueue failed records (kept in Redis up to KEEP_FAILED_JOBS) as a new run, and wait for it.',
+    )
     .requiredOption('--failed', 'replay the failed records')
     .option('--run <id>', 'only the records that failed in this run')
     .option('--no-wait', 'enqueue and exit; running workers do the work')
@@ -22,7 +24,8 @@ export function registerReplayCommand(program: Command) {
           process.stdout.write('No failed records to replay.\n');
           return;
         }
-        for (const r of replays) process.stdout.write(`Replaying ${r.records} record(s) of ${r.connection} as run ${r.runId}\n`);
+        for (const r of replays)
+          process.stdout.write(`Replaying ${r.records} record(s) of ${r.connection} as run ${r.runId}\n`);
         if (!opts.wait) return;
         const runs = [];
         for (const r of replays) runs.push(await waitForRun(rt, r.job, r.runId));

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
 import { ConfigError, type Connection } from '../../config/index.ts';
 import type { Direction } from '../../sync/contact.ts';
-import { EXIT } from '../exit.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
+import { dryRun } from '../dry-run.ts';
+import { EXIT } from '../exit.ts';
 import { createLifecycle } from '../lifecycle.ts';
 import { intOption } from '../options.ts';
-
-import { dryRun } from '../dry-run.ts';
 import { runOnce } from '../run-once.ts';
 
 interface RunOptions {
@@ -20,7 +19,9 @@ interface RunOptions {
 export function registerRunCommand(program: Command) {
   program
     .command('run')
-    .description('Run a sync once and wait for it to end (for cron). Exits 1 when a record failed, was ambiguous or rejected.')
+    .description(
+      'Run a sync once and wait for it to end (for cron). Exits 1 when a record failed, was ambiguous or rejected.',
+    )
     .requiredOption('--once', 'run once, then exit (the only mode of this command)')
     .option('--connection <name>', 'only this connection (default: every connection in the connections file)')
     .addOption(
@@ -29,7 +30,10 @@ export function registerRunCommand(program: Command) {
         .choices(['crm-to-sahut', 'sahut-to-crm', 'both'])
         .default('both'),
     )
-    .option('--dry-run', 'print the plan (creates, updates with field diffs) without writing to Sahut or the store')
+    .option(
+      '--dry-run',
+      'print the plan (creates, updates with field diffs) without writing to Sahut or the store',
+    )
     .option('-c, --concurrency <n>', 'records processed at once by this process', intOption)
     .action(async (opts: RunOptions) => {
       const { config, log } = loadContext();
@@ -62,7 +66,9 @@ export function registerRunCommand(program: Command) {
 export function selectTargets(connections: readonly Connection[], opts: RunOptions) {
   const chosen = opts.connection ? connections.filter((c) => c.name === opts.connection) : connections;
   if (opts.connection && chosen.length === 0) {
-    throw new ConfigError(`Unknown connection "${opts.connection}"; defined: ${connections.map((c) => c.name).join(', ')}`);
+    throw new ConfigError(
+      `Unknown connection "${opts.connection}"; defined: ${connections.map((c) => c.name).join(', ')}`,
+    );
   }
   const targets = chosen.flatMap((connection) =>
     connection.directions
@@ -70,7 +76,9 @@ export function selectTargets(connections: readonly Connection[], opts: RunOptio
       .map((direction) => ({ connection, direction })),
   );
   if (targets.length === 0) {
-    throw new ConfigError(`No connection syncs ${opts.direction}; set "directions" in ${'the connections file'}`);
+    throw new ConfigError(
+      `No connection syncs ${opts.direction}; set "directions" in ${'the connections file'}`,
+    );
   }
   return targets;
 }

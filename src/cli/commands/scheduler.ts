@@ -30,7 +30,10 @@ export function registerSchedulerCommand(program: Command) {
       };
       await apply();
       if (opts.once) return life.release();
-      const timer = setInterval(() => apply().catch((err) => log.error({ err }, 'applying schedules failed')), opts.interval * 1000);
+      const timer = setInterval(
+        () => apply().catch((err) => log.error({ err }, 'applying schedules failed')),
+        opts.interval * 1000,
+      );
       life.add(() => clearInterval(timer));
       await life.untilSignal();
     });

@@ -24,7 +24,15 @@ export function registerWorkerCommand(program: Command) {
       const workers = startWorkers(rt, opts.concurrency ? { concurrency: opts.concurrency } : {});
       life.add(async () => log.info({ result: await workers.close() }, 'workers stopped'));
       if (opts.httpPort !== undefined) {
-        const http = await startHttp({ config, log, store, metrics, redis: rt.redis, port: opts.httpPort, dashboard: false });
+        const http = await startHttp({
+          config,
+          log,
+          store,
+          metrics,
+          redis: rt.redis,
+          port: opts.httpPort,
+          dashboard: false,
+        });
         life.add(() => http.close());
       }
       log.info({ concurrency: opts.concurrency ?? config.worker.concurrency }, 'worker started');

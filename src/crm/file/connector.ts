@@ -25,13 +25,27 @@ export interface FileConnectorOptions {
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
 const cursorSchema = z
-  .object({ kind: z.literal('file'), version: z.string(), offset: z.int().nonnegative(), line: z.int().positive() })
+  .object({
+    kind: z.literal('file'),
+    version: z.string(),
+    offset: z.int().nonnegative(),
+    line: z.int().positive(),
+  })
   .strict();
 
 function delimiterByte(delimiter: string): number {
   const byte = delimiter.charCodeAt(0);
-  if (delimiter.length !== 1 || byte > 0x7f || delimiter === '"' || delimiter === '\r' || delimiter === '\n') {
-    throw new CrmError('SOURCE_INVALID', `CSV delimiter must be one ASCII character other than a quote or line break`);
+  if (
+    delimiter.length !== 1 ||
+    byte > 0x7f ||
+    delimiter === '"' ||
+    delimiter === '\r' ||
+    delimiter === '\n'
+  ) {
+    throw new CrmError(
+      'SOURCE_INVALID',
+      `CSV delimiter must be one ASCII character other than a quote or line break`,
+    );
   }
   return byte;
 }
@@ -50,29 +64,52 @@ export function createFileConnector(opts: FileConnectorOptions): CrmConnector {
   const label = `file ${path}`;
   const delimiter = delimiterByte(opts.delimiter ?? ',');
   const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  if (!Number.isInteger(maxRecordBytes) || maxRecordBytes < 1) {
+    throw new CrmError('SOURCE_INVALID', `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`);
+  }
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
 
-  async function* csvItems(origin: number, resume: FilePosition | null): AsyncGenerator<PositionedItem<FilePosition>> {
+  async function* csvItems(
+    origin: number,
+    resume: FilePosition | null,
+  ): AsyncGenerator<PositionedItem<FilePosition>> {
     let header: { columns: string[]; next: FilePosition } | null = null;
-    for await (const raw of csvRecords(fileChunks(path, origin), { start: { offset: origin, line: 1 }, delimiter, maxRecordBytes })) {
+    for await (const raw of csvRecords(fileChunks(path, origin), {
+      start: { offset: origin, line: 1 },
+      delimiter,
+      maxRecordBytes,
+    })) {
       try {
         header = { columns: headerColumns(raw), next: raw.next };
       } catch (err) {
-        throw new CrmError('SOURCE_INVALID', `Bad CSV header in ${path} (line ${raw.line}): ${(err as Error).message}`);
+        throw new CrmError(
+          'SOURCE_INVALID',
+          `Bad CSV header in ${path} (line ${raw.line}): ${(err as Error).message}`,
+        );
       }
       break;
     }
     if (header === null) return;
     if (!header.columns.includes(idField)) {
-      throw new CrmError('SOURCE_INVALID', `The CSV header of ${path} has no column "${idField}" (set idField)`);
+      throw new CrmError(
+        'SOURCE_INVALID',
+        `The CSV header of ${path} has no column "${idField}" (set idField)`,
+      );
     }
     const start = resume !== null && resume.offset >= header.next.offset ? resume : header.next;
-    for await (const raw of csvRecords(fileChunks(path, start.offset), { start, delimiter, maxRecordBytes })) {
+    for await (const raw of csvRecords(fileChunks(path, start.offset), {
+      start,
+      delimiter,
+      maxRecordBytes,
+    })) {
       yield { item: csvItem(raw, header.columns, idField), position: raw.next };
     }
   }
 
-  async function* jsonlItems(origin: number, resume: FilePosition | null): AsyncGenerator<PositionedItem<FilePosition>> {
+  async function* jsonlItems(
+    origin: number,
+    resume: FilePosition | null,
+  ): AsyncGenerator<PositionedItem<FilePosition>> {
     const start = resume ?? { offset: origin, line: 1 };
     for await (const raw of splitLines(fileChunks(path, start.offset), { start, maxRecordBytes })) {
       const item = jsonlItem(raw, idField);
@@ -88,7 +125,8 @@ export function createFileConnector(opts: FileConnectorOptions): CrmConnector {
     const resume = decoded !== null && decoded.version === version ? decoded : null;
     const origin = await contentStart(path);
     const items = opts.format === 'csv' ? csvItems(origin, resume) : jsonlItems(origin, resume);
-    const encode = (p: FilePosition) => encodeCursor({ kind: 'file', version, offset: p.offset, line: p.line });
+    const encode = (p: FilePosition) =>
+      encodeCursor({ kind: 'file', version, offset: p.offset, line: p.line });
     yield* paginate(items, encode, limit, readOpts.signal);
   }
 

@@ -51,9 +51,15 @@ export async function* csvRecords(
   };
   const endRecord = (): RawRecord<Buffer[]> | null => {
     endField();
-    const blank = !sawQuote && !oversize && problem === null && fields.length === 1 && fields[0]?.length === 0;
+    const blank =
+      !sawQuote && !oversize && problem === null && fields.length === 1 && fields[0]?.length === 0;
     const reason = oversize ? tooLarge(maxRecordBytes) : problem;
-    const record = { line: recordLine, next: { offset, line }, value: reason === null ? fields : null, problem: reason };
+    const record = {
+      line: recordLine,
+      next: { offset, line },
+      value: reason === null ? fields : null,
+      problem: reason,
+    };
     fields = [];
     state = FIELD_START;
     inRecord = sawQuote = oversize = false;

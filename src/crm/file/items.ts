@@ -12,11 +12,15 @@ function decode(bytes: Uint8Array): string | null {
   }
 }
 
-const reject = (line: number, reason: string): CrmItem => ({ ok: false, rejected: { ref: `line ${line}`, reason } });
+const reject = (line: number, reason: string): CrmItem => ({
+  ok: false,
+  rejected: { ref: `line ${line}`, reason },
+});
 
 function recordOf(line: number, data: Record<string, unknown>, idField: string): CrmItem {
   const raw = data[idField];
-  const id = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
+  const id =
+    typeof raw === 'string' ? raw.trim() : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : '';
   if (id === '') {
     const what = raw === undefined || raw === null || raw === '' ? 'missing' : `not a string or number`;
     return reject(line, `id field "${idField}" is ${what}`);

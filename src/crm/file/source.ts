@@ -16,7 +16,9 @@ export async function fileVersion(path: string): Promise<string> {
   } catch (err) {
     if (err instanceof CrmError) throw err;
     const code = (err as { code?: unknown }).code;
-    throw new CrmError('SOURCE_INVALID', `Cannot read source file ${path} (${String(code ?? err)})`, { cause: err });
+    throw new CrmError('SOURCE_INVALID', `Cannot read source file ${path} (${String(code ?? err)})`, {
+      cause: err,
+    });
   }
 }
 

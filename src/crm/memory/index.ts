@@ -49,7 +49,12 @@ export function createMemoryConnector(initial: Iterable<CrmRecord> = []): Memory
     async *read(cursor: string | null, opts: ReadOptions = {}) {
       const after = cursor === null ? 0 : decodeCursor(cursor, cursorSchema, 'memory connector').seq;
       const encode = (position: number) => encodeCursor({ kind: 'memory', seq: position });
-      yield* paginate(changesAfter(after), encode, checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE), opts.signal);
+      yield* paginate(
+        changesAfter(after),
+        encode,
+        checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE),
+        opts.signal,
+      );
     },
 
     async get(id) {

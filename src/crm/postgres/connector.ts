@@ -14,7 +14,10 @@ export interface PostgresConnectorOptions {
   /** Omitted → the table is found through the connection's search_path. */
   schema?: string;
   idColumn: string;
-  /** A timestamp column bumped on every change (write-back stamps it with now()). */
+  /**
+   * Bumped on every change; any orderable type for reading, but write-back
+   * stamps it with now(), so update/create need a timestamp column.
+   */
   cursorColumn: string;
   /** The mapped columns: what `read` returns in `data`, and all that write-back may touch. */
   columns: readonly string[];
@@ -22,9 +25,10 @@ export interface PostgresConnectorOptions {
   pageSize?: number;
 }
 
-const cursorSchema = z.object({ kind: z.literal('postgres'), key: z.string().nullable(), id: z.string() }).strict();
+const cursorSchema = z
+  .object({ kind: z.literal('postgres'), key: z.string().nullable(), id: z.string() })
+  .strict();
 const encode = (position: KeysetPosition) => encodeCursor({ kind: 'postgres', ...position });
-
 
 /**
  * Reads any table or view in keyset pages ordered by (cursor column, id as
@@ -47,7 +51,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
     label,
     idColumn: opts.idColumn,
     cursorColumn: opts.cursorColumn,
-    writable: new Set(columns),
+    writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
   };
 
   return {
@@ -55,10 +59,15 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
 
     async *read(cursor: string | null, readOpts: ReadOptions = {}) {
       const limit = checkPageSize(readOpts.pageSize, defaultPageSize);
-      let after: KeysetPosition | null = cursor === null ? null : decodeCursor(cursor, cursorSchema, `postgres table ${label}`);
+      let after: KeysetPosition | null =
+        cursor === null ? null : decodeCursor(cursor, cursorSchema, `postgres table ${label}`);
       for (;;) {
         readOpts.signal?.throwIfAborted();
-        const { rows } = await opts.pool.query({ ...pageQuery(sql, after, limit), rowMode: 'array', types: readTypes });
+        const { rows } = await opts.pool.query({
+          ...pageQuery(sql, after, limit),
+          rowMode: 'array',
+          types: readTypes,
+        });
         const read = rows.map((row) => rowToItem(row, rowContext));
         const last = read.at(-1);
         if (last === undefined) return;

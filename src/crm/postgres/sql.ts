@@ -19,10 +19,19 @@ export interface TableSql {
   columns: string[];
 }
 
-export function tableSql(opts: { schema?: string | undefined; table: string; idColumn: string; cursorColumn: string; columns: readonly string[] }): TableSql {
+export function tableSql(opts: {
+  schema?: string | undefined;
+  table: string;
+  idColumn: string;
+  cursorColumn: string;
+  columns: readonly string[];
+}): TableSql {
   const id = quoteIdent(opts.idColumn);
   return {
-    table: opts.schema === undefined ? quoteIdent(opts.table) : `${quoteIdent(opts.schema)}.${quoteIdent(opts.table)}`,
+    table:
+      opts.schema === undefined
+        ? quoteIdent(opts.table)
+        : `${quoteIdent(opts.schema)}.${quoteIdent(opts.table)}`,
     id,
     key: quoteIdent(opts.cursorColumn),
     tie: `coalesce(${id}::text, '') COLLATE "C"`,

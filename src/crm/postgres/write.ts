@@ -8,19 +8,18 @@ export interface WriteContext {
   label: string;
   idColumn: string;
   cursorColumn: string;
-  /** The mapped columns: the only ones write-back may touch. */
+  /** The mapped columns except the id and cursor columns: all that write-back may touch. */
   writable: ReadonlySet<string>;
 }
 
-
 function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, allowId: boolean): string[] {
   const names = Object.keys(fields);
-  for (const name of names) {
-    if ((name === ctx.idColumn && allowId) || (ctx.writable.has(name) && name !== ctx.cursorColumn && name !== ctx.idColumn)) continue;
-    const allowed = [...ctx.writable].filter((c) => c !== ctx.idColumn && c !== ctx.cursorColumn);
+  const refused = names.find((name) => !ctx.writable.has(name) && !(allowId && name === ctx.idColumn));
+  if (refused !== undefined) {
+    const allowed = [...ctx.writable].join(', ') || 'none';
     throw new CrmError(
       'COLUMN_NOT_WRITABLE',
-      `Column "${name}" of ${ctx.label} is not writable: write-back may only touch mapped columns (${allowed.join(', ') || 'none'})`,
+      `Column "${refused}" of ${ctx.label} is not writable: write-back may only touch mapped columns (${allowed})`,
     );
   }
   return names;
@@ -49,7 +48,11 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
  * now(), so incremental readers see the change. That includes our own reader:
  * the Sahut→CRM engine must recognise this echo by comparing hashes.
  */
-export async function updateRow(ctx: WriteContext, id: string, fields: Record<string, unknown>): Promise<void> {
+export async function updateRow(
+  ctx: WriteContext,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
   const names = checkColumns(ctx, fields, false);
   if (names.length === 0) return;
   const sets = names.map((name, i) => `${quoteIdent(name)} = $${i + 1}`);
@@ -80,7 +83,10 @@ export async function insertRow(ctx: WriteContext, fields: Record<string, unknow
     const { rows } = await client.query({ text, values: names.map((n) => fields[n]), rowMode: 'array' });
     const id: unknown = rows[0]?.[0];
     if (typeof id !== 'string' || id === '') {
-      throw new CrmError('SOURCE_INVALID', `Insert into ${ctx.label} produced no ${ctx.idColumn}: give the column a default or pass it`);
+      throw new CrmError(
+        'SOURCE_INVALID',
+        `Insert into ${ctx.label} produced no ${ctx.idColumn}: give the column a default or pass it`,
+      );
     }
     return id;
   });

@@ -11,7 +11,9 @@ const int = (min: number, max: number, fallback: number) =>
     .pipe(z.number().int().min(min).max(max))
     .default(fallback);
 const instant = z
-  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'expected an ISO 8601 date or date-time' })
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'expected an ISO 8601 date or date-time',
+  })
   .transform((s) => new Date(s));
 /** Cursors are audit ids (positive integers), handed back verbatim. */
 const cursor = z.string().regex(/^[1-9]\d{0,17}$/, 'expected a cursor returned by a previous page');

@@ -15,6 +15,9 @@ export function boardErrorHandler(log: Logger) {
     const body = toErrorBody(err);
     logError(log, err, body, BOARD_PATH);
     const status = (BOARD_STATUSES.has(body.statusCode) ? body.statusCode : 500) as HTTPStatus;
-    return { status, body: { error: 'ERRORS.INTERNAL_SERVER_ERROR', code: body.code, message: body.message } };
+    return {
+      status,
+      body: { error: 'ERRORS.INTERNAL_SERVER_ERROR', code: body.code, message: body.message },
+    };
   };
 }

@@ -8,7 +8,6 @@ import { boardErrorHandler } from './errors.ts';
 import { BOARD_PATH } from './path.ts';
 import { redact } from './redact.ts';
 
-
 export interface BoardOptions {
   queues: readonly Queue[];
   prefix: string;

@@ -25,7 +25,9 @@ export function openQueues(redis: Redis, prefix: string, log: Logger): Deploymen
     // close() waits for Redis; with Redis gone it would hold shutdown forever.
     close: async () => {
       await Promise.all(
-        list.map((q) => Promise.race([q.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())])),
+        list.map((q) =>
+          Promise.race([q.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]),
+        ),
       );
     },
   };

@@ -1,10 +1,14 @@
 import { looksLikeEmail, looksLikePhone, maskEmail, maskName, maskPhone } from './mask.ts';
 
 const REDACTED = '[REDACTED]';
-const SECRET_KEY = /password|passwd|passphrase|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key|^pass$/i;
+const SECRET_KEY =
+  /password|passwd|passphrase|secret|token|api[-_]?key|authori[sz]ation|cookie|credential|private[-_]?key|^pass$/i;
 const PHONE_KEY = /phone|mobile|msisdn|whatsapp|^(tel|hp|wa)$/i;
 const EMAIL_KEY = /e-?mail/i;
-const NAME_KEY = /^(name|nama|full[-_]?name|first[-_]?name|last[-_]?name|display[-_]?name|given[-_]?name|family[-_]?name|contact[-_]?name)$/i;
+const NAME_KEY =
+  /^(name|nama|full[-_]?name|first[-_]?name|last[-_]?name|display[-_]?name|given[-_]?name|family[-_]?name|contact[-_]?name)$/i;
+/** Ids may be all digits (`10045678`) and must stay readable: no guessing from the value there. */
+const ID_KEY = /(^|[-_])id$|[a-z]Id$/i;
 const MAX_DEPTH = 20;
 
 export interface RedactOptions {
@@ -37,6 +41,7 @@ function maskString(value: string, key: string | undefined): string {
     if (PHONE_KEY.test(key)) return maskPhone(value);
     if (EMAIL_KEY.test(key)) return maskEmail(value);
     if (NAME_KEY.test(key)) return maskName(value);
+    if (ID_KEY.test(key)) return value;
   }
   if (looksLikeEmail(value)) return maskEmail(value);
   if (looksLikePhone(value)) return maskPhone(value);

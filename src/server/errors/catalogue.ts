@@ -42,5 +42,10 @@ export function httpError(code: ErrorCode, message?: string): HttpError {
 
 export function errorBody(code: ErrorCode, message?: string): ErrorBody {
   const { statusCode } = ERRORS[code];
-  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message: message ?? ERRORS[code].message };
+  return {
+    statusCode,
+    code,
+    error: STATUS_CODES[statusCode] ?? 'Error',
+    message: message ?? ERRORS[code].message,
+  };
 }

@@ -7,7 +7,10 @@ import { healthzRoute } from './healthz.ts';
 import { readyzRoute } from './readyz.ts';
 
 /** /healthz and /readyz, outside authentication (probes carry no credentials). */
-export async function registerHealth(app: FastifyInstance, deps: { redis: Redis; store: Store }): Promise<void> {
+export async function registerHealth(
+  app: FastifyInstance,
+  deps: { redis: Redis; store: Store },
+): Promise<void> {
   const lag = monitorLag();
   const redis = redisCheck(deps.redis);
   app.addHook('onClose', async () => {

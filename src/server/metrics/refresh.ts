@@ -38,7 +38,8 @@ export function scrapeRefresher(sources: ScrapeSources): () => Promise<void> {
       withTimeout(refreshLastSuccess(sources), SOURCE_TIMEOUT_MS),
     ]);
     for (const r of results) {
-      if (r.status === 'rejected') sources.log.warn({ err: String(r.reason) }, 'metrics: a gauge source did not answer');
+      if (r.status === 'rejected')
+        sources.log.warn({ err: String(r.reason) }, 'metrics: a gauge source did not answer');
     }
   };
   return () => {
@@ -52,7 +53,8 @@ export function scrapeRefresher(sources: ScrapeSources): () => Promise<void> {
 async function refreshQueues({ queues, metrics }: ScrapeSources): Promise<void> {
   const counts = await Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES)));
   queues.forEach((queue, i) => {
-    for (const state of JOB_STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[i]?.[state] ?? 0);
+    for (const state of JOB_STATES)
+      metrics.queueJobs.set({ queue: queue.name, state }, counts[i]?.[state] ?? 0);
   });
 }
 
@@ -63,7 +65,8 @@ async function refreshLastSuccess({ store, metrics }: ScrapeSources): Promise<vo
     if (run.status !== 'succeeded' || !run.finishedAt) continue;
     const key = `${run.connection}\u0000${run.direction}`;
     const at = run.finishedAt.getTime();
-    if ((latest.get(key)?.at ?? -1) < at) latest.set(key, { connection: run.connection, direction: run.direction, at });
+    if ((latest.get(key)?.at ?? -1) < at)
+      latest.set(key, { connection: run.connection, direction: run.direction, at });
   }
   for (const { connection, direction, at } of latest.values()) {
     metrics.lastSuccess.set({ connection, direction }, at / 1000);

@@ -2,7 +2,12 @@ import type { FieldDiff } from '../../sync/contact.ts';
 import { html, type SafeHtml } from './html.ts';
 
 export function formatTime(at: Date | null): string {
-  return at ? at.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '—';
+  return at
+    ? at
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, 'Z')
+    : '—';
 }
 
 /** A diff value as an operator reads it: strings bare, everything else as JSON, absence as ∅. */

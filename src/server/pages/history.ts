@@ -1,5 +1,5 @@
-import { normalisePhone } from '../../sync/index.ts';
 import type { AuditPage, AuditQuery, AuditRow, Link, LinkLookup, Store } from '../../store/index.ts';
+import { normalisePhone } from '../../sync/index.ts';
 
 /** Links shown for one search; a phone or email shared by more records than this is not one record. */
 export const MAX_LINKS = 20;
@@ -51,7 +51,10 @@ export async function recordHistory(
  * when a source had more, its remaining rows are older than the merged page's
  * last row, so continuing from that row misses nothing and repeats nothing.
  */
-export function mergePages(pages: readonly AuditPage[], limit: number): { rows: AuditRow[]; nextCursor: string | null } {
+export function mergePages(
+  pages: readonly AuditPage[],
+  limit: number,
+): { rows: AuditRow[]; nextCursor: string | null } {
   const byId = new Map<string, AuditRow>();
   for (const p of pages) for (const row of p.rows) byId.set(row.id, row);
   const all = [...byId.values()].sort((a, b) => compareIdsDesc(a.id, b.id));

@@ -10,7 +10,7 @@ main{padding:1rem 1.2rem}h1{font-size:1.3rem}
 table{border-collapse:collapse;width:100%;background:#fff;margin:.6rem 0}
 th,td{border:1px solid #dde1e7;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef1f5}td.num{text-align:right}code{font-size:12px}
-.diff li{list-style:none}.diff del{color:#a3242a}.diff ins{color:#1f7a3a;text-decoration:none}
+.diff{margin:0;padding:0}.diff li{list-style:none}.diff del{color:#a3242a}.diff ins{color:#1f7a3a;text-decoration:none}
 .error{color:#a3242a}.muted{color:#6b7380}
 form input{width:26rem;padding:.35rem}form button{padding:.35rem .8rem}`;
 

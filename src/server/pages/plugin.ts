@@ -9,7 +9,11 @@ import { page, sendPage } from './layout.ts';
 import { runsPageRoute } from './runs-page.ts';
 
 const renderHtmlError: ErrorRenderer = (reply, body) =>
-  sendPage(reply, page(body.error, html`<h1>${body.error}</h1><p class="error">${body.message}</p>`), body.statusCode);
+  sendPage(
+    reply,
+    page(body.error, html`<h1>${body.error}</h1><p class="error">${body.message}</p>`),
+    body.statusCode,
+  );
 
 /** The server-rendered audit pages (own plugin, so their errors render as HTML). */
 export async function registerAuditPages(

@@ -30,7 +30,8 @@ export function runsTable(runs: readonly Run[]): SafeHtml {
 }
 
 export function linksTable(links: readonly Link[]): SafeHtml {
-  if (links.length === 0) return html`<p class="muted">No linked record matches; showing audit rows with this id.</p>`;
+  if (links.length === 0)
+    return html`<p class="muted">No linked record matches; showing audit rows with this id.</p>`;
   return html`<table id="links" data-testid="links-table">
 <thead><tr><th>Connection</th><th>CRM id</th><th>Sahut id</th><th>Phone</th><th>Email</th><th>Last synced</th></tr></thead>
 <tbody>${links.map(

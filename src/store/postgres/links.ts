@@ -1,5 +1,3 @@
-import { DatabaseError } from 'pg';
-import { LinkConflictError } from '../errors.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
 import type { PgContext } from './context.ts';
@@ -22,16 +20,20 @@ export async function getLinks(
   return new Map(rows.map(parseLink).map((link) => [link.crmId, link]));
 }
 
-export async function getLinkBySahutId(
+/** One query for the whole batch; several CRM records may share a Sahut contact. */
+export async function getLinksBySahutIds(
   ctx: PgContext,
   connection: string,
-  sahutId: string,
-): Promise<Link | null> {
+  sahutIds: readonly string[],
+): Promise<Link[]> {
+  if (sahutIds.length === 0) return [];
   const { rows } = await ctx.pool.query(
-    `select ${LINK_COLUMNS} from ${ctx.schema}.links where sahut_id = $1 and connection = $2`,
-    [sahutId, connection],
+    `select ${LINK_COLUMNS} from ${ctx.schema}.links
+     where connection = $1 and sahut_id = any($2::text[])
+     order by sahut_id, crm_id`,
+    [connection, sahutIds],
   );
-  return rows[0] ? parseLink(rows[0]) : null;
+  return rows.map(parseLink);
 }
 
 /** Links matching any of the given keys, across connections. */
@@ -66,36 +68,27 @@ export async function listLinks(
 }
 
 export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
-  try {
-    await ctx.pool.query(
-      `insert into ${ctx.schema}.links (${LINK_COLUMNS})
-       values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
-       on conflict (connection, crm_id) do update set
-         sahut_id = excluded.sahut_id,
-         phone = excluded.phone,
-         email = excluded.email,
-         base = excluded.base,
-         crm_hash = excluded.crm_hash,
-         sahut_hash = excluded.sahut_hash,
-         synced_at = excluded.synced_at`,
-      [
-        link.connection,
-        link.crmId,
-        link.sahutId,
-        link.phone,
-        link.email,
-        JSON.stringify(link.base),
-        link.crmHash,
-        link.sahutHash,
-        link.syncedAt,
-      ],
-    );
-  } catch (err) {
-    // ON CONFLICT only resolves (connection, crm_id); the unique sahut_id is left to fail here.
-    if (!(err instanceof DatabaseError && err.code === '23505' && err.constraint === 'links_sahut_id_unique'))
-      throw err;
-    const holder = await getLinkBySahutId(ctx, link.connection, link.sahutId);
-    if (!holder) throw err;
-    throw new LinkConflictError(link.connection, link.sahutId, link.crmId, holder.crmId);
-  }
+  await ctx.pool.query(
+    `insert into ${ctx.schema}.links (${LINK_COLUMNS})
+     values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+     on conflict (connection, crm_id) do update set
+       sahut_id = excluded.sahut_id,
+       phone = excluded.phone,
+       email = excluded.email,
+       base = excluded.base,
+       crm_hash = excluded.crm_hash,
+       sahut_hash = excluded.sahut_hash,
+       synced_at = excluded.synced_at`,
+    [
+      link.connection,
+      link.crmId,
+      link.sahutId,
+      link.phone,
+      link.email,
+      JSON.stringify(link.base),
+      link.crmHash,
+      link.sahutHash,
+      link.syncedAt,
+    ],
+  );
 }

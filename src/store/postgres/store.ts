@@ -5,7 +5,7 @@ import type { Store } from '../types.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import type { PgContext } from './context.ts';
 import { getCursor, setCursor } from './cursors.ts';
-import { findLinks, getLinkBySahutId, getLinks, listLinks, upsertLink } from './links.ts';
+import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
 
@@ -41,7 +41,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
 
     // links
     getLinks: (connection, crmIds) => getLinks(ctx, connection, crmIds),
-    getLinkBySahutId: (connection, sahutId) => getLinkBySahutId(ctx, connection, sahutId),
+    getLinksBySahutIds: (connection, sahutIds) => getLinksBySahutIds(ctx, connection, sahutIds),
     findLinks: async (lookup, limit = DEFAULT_FIND_LIMIT) =>
       findLinks(ctx, lookup, checkLimit('Link lookup size', limit, MAX_PAGE)),
     listLinks: async (connection, afterCrmId, limit) =>

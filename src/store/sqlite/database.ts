@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { z } from 'zod';
 
 export interface SqliteOptions {
   path: string;
@@ -65,23 +64,6 @@ export class SqliteDatabase {
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }
-}
-
-const sqliteErrorSchema = z.object({
-  code: z.literal('ERR_SQLITE_ERROR'),
-  errcode: z.number(),
-  message: z.string(),
-});
-const SQLITE_CONSTRAINT_UNIQUE = 2067;
-
-/** True when `err` is a UNIQUE violation whose message names `columns` (e.g. `links.sahut_id`). */
-export function isUniqueViolation(err: unknown, columns: string): boolean {
-  const parsed = sqliteErrorSchema.safeParse(err);
-  return (
-    parsed.success &&
-    parsed.data.errcode === SQLITE_CONSTRAINT_UNIQUE &&
-    parsed.data.message.includes(columns)
-  );
 }
 
 /** Timestamps are stored as ISO-8601 UTC text, which sorts and compares chronologically. */

@@ -1,7 +1,6 @@
-import { LinkConflictError } from '../errors.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
-import { isUniqueViolation, type SqliteDatabase, toSqlTime } from './database.ts';
+import { type SqliteDatabase, toSqlTime } from './database.ts';
 
 const LINK_COLUMNS = 'connection, crm_id, sahut_id, phone, email, base, crm_hash, sahut_hash, synced_at';
 const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
@@ -22,11 +21,21 @@ export function getLinks(
   return new Map(rows.map(parseLink).map((link) => [link.crmId, link]));
 }
 
-export function getLinkBySahutId(db: SqliteDatabase, connection: string, sahutId: string): Link | null {
-  const row = db
-    .statement(`select ${LINK_COLUMNS} from links where sahut_id = :sahutId and connection = :connection`)
-    .get({ connection, sahutId });
-  return row ? parseLink(row) : null;
+/** One query for the whole batch; several CRM records may share a Sahut contact. */
+export function getLinksBySahutIds(
+  db: SqliteDatabase,
+  connection: string,
+  sahutIds: readonly string[],
+): Link[] {
+  if (sahutIds.length === 0) return [];
+  return db
+    .statement(
+      `select ${LINK_COLUMNS} from links
+       where connection = :connection and sahut_id in (select value from json_each(:sahutIds))
+       order by sahut_id, crm_id`,
+    )
+    .all({ connection, sahutIds: JSON.stringify(sahutIds) })
+    .map(parseLink);
 }
 
 /** Links matching any of the given keys, across connections. */
@@ -68,34 +77,26 @@ export function listLinks(
 }
 
 export function upsertLink(db: SqliteDatabase, link: Link): void {
-  try {
-    db.statement(
-      `insert into links (${LINK_COLUMNS})
-       values (:connection, :crmId, :sahutId, :phone, :email, :base, :crmHash, :sahutHash, :syncedAt)
-       on conflict (connection, crm_id) do update set
-         sahut_id = excluded.sahut_id,
-         phone = excluded.phone,
-         email = excluded.email,
-         base = excluded.base,
-         crm_hash = excluded.crm_hash,
-         sahut_hash = excluded.sahut_hash,
-         synced_at = excluded.synced_at`,
-    ).run({
-      connection: link.connection,
-      crmId: link.crmId,
-      sahutId: link.sahutId,
-      phone: link.phone,
-      email: link.email,
-      base: JSON.stringify(link.base),
-      crmHash: link.crmHash,
-      sahutHash: link.sahutHash,
-      syncedAt: toSqlTime(link.syncedAt),
-    });
-  } catch (err) {
-    // The upsert only resolves (connection, crm_id); the unique sahut_id is left to fail here.
-    if (!isUniqueViolation(err, 'links.sahut_id')) throw err;
-    const holder = getLinkBySahutId(db, link.connection, link.sahutId);
-    if (!holder) throw err;
-    throw new LinkConflictError(link.connection, link.sahutId, link.crmId, holder.crmId);
-  }
+  db.statement(
+    `insert into links (${LINK_COLUMNS})
+     values (:connection, :crmId, :sahutId, :phone, :email, :base, :crmHash, :sahutHash, :syncedAt)
+     on conflict (connection, crm_id) do update set
+       sahut_id = excluded.sahut_id,
+       phone = excluded.phone,
+       email = excluded.email,
+       base = excluded.base,
+       crm_hash = excluded.crm_hash,
+       sahut_hash = excluded.sahut_hash,
+       synced_at = excluded.synced_at`,
+  ).run({
+    connection: link.connection,
+    crmId: link.crmId,
+    sahutId: link.sahutId,
+    phone: link.phone,
+    email: link.email,
+    base: JSON.stringify(link.base),
+    crmHash: link.crmHash,
+    sahutHash: link.sahutHash,
+    syncedAt: toSqlTime(link.syncedAt),
+  });
 }

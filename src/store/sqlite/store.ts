@@ -3,7 +3,7 @@ import type { Store } from '../types.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { getCursor, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
-import { findLinks, getLinkBySahutId, getLinks, listLinks, upsertLink } from './links.ts';
+import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
 
@@ -22,7 +22,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
 
     // links
     getLinks: async (connection, crmIds) => getLinks(db, connection, crmIds),
-    getLinkBySahutId: async (connection, sahutId) => getLinkBySahutId(db, connection, sahutId),
+    getLinksBySahutIds: async (connection, sahutIds) => getLinksBySahutIds(db, connection, sahutIds),
     findLinks: async (lookup, limit = DEFAULT_FIND_LIMIT) =>
       findLinks(db, lookup, checkLimit('Link lookup size', limit, MAX_PAGE)),
     listLinks: async (connection, afterCrmId, limit) =>

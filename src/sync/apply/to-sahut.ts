@@ -124,12 +124,18 @@ async function search(ports: ApplyPorts, ctx: ToSahutContext, identity: ReturnTy
   const candidates = new Map<string, SahutContact>();
   for (const q of [identity.phone, identity.email]) {
     if (!q) continue;
-    for await (const contact of ports.sahut.iterate({ q }, { signal: ctx.signal })) candidates.set(contact.id, contact);
+    for await (const contact of ports.sahut.iterate({ q }, { signal: ctx.signal }))
+      candidates.set(contact.id, contact);
   }
   return matchContact(identity, [...candidates.values()], { defaultRegion: ctx.defaultRegion });
 }
 
-async function saveLink(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, sahutId: string): Promise<Link> {
+async function saveLink(
+  ports: ApplyPorts,
+  ctx: ToSahutContext,
+  record: Ready,
+  sahutId: string,
+): Promise<Link> {
   const identity = identityKeys(record.contact);
   // Both sides now agree on the CRM's mapped values: that is the base of the next three-way merge.
   const link: Link = {
@@ -148,7 +154,9 @@ async function saveLink(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, s
 }
 
 function planOptions(ctx: ToSahutContext) {
-  const owners = Object.fromEntries(mappedFields(ctx.connection.mapping).map((f) => [f, ownerOf(ctx.connection.mapping, f)]));
+  const owners = Object.fromEntries(
+    mappedFields(ctx.connection.mapping).map((f) => [f, ownerOf(ctx.connection.mapping, f)]),
+  );
   return { owners, defaultRegion: ctx.defaultRegion };
 }
 

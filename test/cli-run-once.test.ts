@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import { type CsvCrm, csvCrm, csvRow, runCli } from './helpers/cli.ts';
+import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from './helpers/env.ts';
+
+describe('sahut-sync run --once (cron mode)', () => {
+  let sandbox: Sandbox;
+  let crm: CsvCrm;
+  let env: Record<string, string>;
+  let dispose: () => Promise<void>;
+
+  beforeEach(async () => {
+    const started = await startSandbox({ apiKey: API_KEY });
+    sandbox = started.sandbox;
+    crm = await csvCrm();
+    const store = await privateStore('sqlite');
+    await store.store.close();
+    dispose = store.dispose;
+    env = {
+      ...store.env,
+      SAHUT_BASE_URL: started.baseUrl,
+      SAHUT_API_KEY: API_KEY,
+      SAHUT_RATE_LIMIT: '5000',
+      REDIS_URL,
+      QUEUE_PREFIX: uniqueName('cli'),
+      SYNC_CONFIG: crm.configPath,
+      WORKER_CONCURRENCY: '32',
+    };
+  });
+
+  afterEach(async () => {
+    await sandbox.close();
+    await crm.dispose();
+    await dispose();
+    await deletePrefix(env.QUEUE_PREFIX as string);
+  });
+
+  it('syncs 5,000 records, prints the summary and exits 0', async () => {
+    await crm.write(Array.from({ length: 5000 }, (_, i) => csvRow(i)));
+    const { code, output } = await runCli(
+      ['run', '--once', '--connection', 'crm', '--direction', 'crm-to-sahut'],
+      env,
+    );
+
+    expect(output).toMatch(/run\s+connection\s+direction\s+status\s+created/);
+    expect(output).toMatch(/crm\s+crm-to-sahut\s+succeeded\s+5000\s+0\s+0\s+0\s+0\s+0\s+0/);
+    expect(code).toBe(0);
+    expect(sandbox.contacts()).toHaveLength(5000);
+    expect(output).not.toContain(API_KEY);
+  });
+
+  it('exits 1 and names the invalid record', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => csvRow(i));
+    rows[17] = { ...csvRow(17), phone: '12345' };
+    await crm.write(rows);
+    const { code, output } = await runCli(['run', '--once'], env);
+
+    expect(code).toBe(1);
+    expect(output).toMatch(/1 rejected in run-/);
+    expect(output).toMatch(/crm crm-17: .*phone.*12345/);
+    expect(sandbox.contacts()).toHaveLength(49);
+  });
+
+  it('prints the plan with --dry-run and writes nothing', async () => {
+    sandbox.seed([
+      { name: 'Customer 1', phone: '+628121000001', email: 'customer1@example.com', company: 'Old' },
+    ]);
+    await crm.write([csvRow(0), csvRow(1)]);
+    const { code, output } = await runCli(['run', '--once', '--dry-run'], env);
+
+    expect(code).toBe(0);
+    expect(output).toMatch(/create\s+crm crm-0\s+name: null → "Customer 0"/);
+    expect(output).toMatch(
+      /link\s+crm crm-1 → ct_\w+\s+company: "Old" → "Company 1"; tags: \[\] → \["crm"\]/,
+    );
+    expect(output).toMatch(/plan: 1 created, 1 linked/);
+    expect(sandbox.contacts()).toHaveLength(1);
+    expect(sandbox.counts()['POST /contacts'] ?? 0).toBe(0);
+    expect(sandbox.counts()['PUT /contacts/:id'] ?? 0).toBe(0);
+  });
+
+  it('fails at start-up with a message naming a bad setting', async () => {
+    const { code, output } = await runCli(['run', '--once'], { ...env, WORKER_CONCURRENCY: 'many' });
+    expect(code).toBe(78);
+    expect(output).toMatch(/WORKER_CONCURRENCY: expected number/);
+  });
+});

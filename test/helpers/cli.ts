@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAPPING_YAML } from './engine.ts';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+export interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `sahut-sync <args>` as a real process (the same Node as the tests), with only the given env. */
+export function spawnCli(args: readonly string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  return { child, output: () => out, exited };
+}
+
+export async function runCli(args: readonly string[], env: Record<string, string>) {
+  const p = spawnCli(args, env);
+  const { code } = await p.exited;
+  return { code, output: p.output() };
+}
+
+export interface CsvCrm {
+  dir: string;
+  configPath: string;
+  csvPath: string;
+  write(rows: readonly Record<string, string>[]): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * A connections file with one `crm` connection reading a CSV export, in a temp
+ * folder: what an operator sets up for a cron import.
+ */
+export async function csvCrm(extra = ''): Promise<CsvCrm> {
+  const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-cli-'));
+  const csvPath = join(dir, 'contacts.csv');
+  const configPath = join(dir, 'sahut-sync.yaml');
+  await writeFile(join(dir, 'mapping.yaml'), MAPPING_YAML);
+  await writeFile(
+    configPath,
+    `connections:\n  crm:\n    source: { type: file, path: contacts.csv, format: csv }\n    mapping: mapping.yaml\n${extra}`,
+  );
+  const columns = ['id', 'name', 'phone', 'email', 'company', 'tags', 'tier'];
+  return {
+    dir,
+    configPath,
+    csvPath,
+    async write(rows) {
+      const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+      const lines = rows.map((r) => columns.map((c) => quote(r[c] ?? '')).join(','));
+      await writeFile(csvPath, `${columns.join(',')}\n${lines.join('\n')}\n`);
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export function csvRow(i: number): Record<string, string> {
+  return {
+    id: `crm-${i}`,
+    name: `Customer ${i}`,
+    phone: `0812${String(1_000_000 + i).padStart(7, '0')}`,
+    email: `customer${i}@example.com`,
+    company: `Company ${i % 5}`,
+    tags: 'crm',
+    tier: 'gold',
+  };
+}
