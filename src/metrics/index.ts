@@ -8,6 +8,10 @@ import type { RequestEvent } from '../sahut/types.ts';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sahut_sync_process_' });
+  // prom-client names these gauges `…_total`, which Prometheus' linter rejects; the handle counts are noise anyway.
+  for (const kind of ['handles', 'requests', 'resources']) {
+    registry.removeSingleMetric(`sahut_sync_process_nodejs_active_${kind}_total`);
+  }
   const registers = [registry];
   const metrics = {
     registry,
