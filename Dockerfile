@@ -13,8 +13,7 @@ FROM node:24-slim AS runtime
 RUN apt-get update \
   && apt-get install -y --no-install-recommends tini \
   && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production \
-    HTTP_HOST=0.0.0.0 \
+ENV HTTP_HOST=0.0.0.0 \
     HTTP_PORT=3000 \
     SQLITE_PATH=/app/data/sahut-sync.sqlite \
     SYNC_CONFIG=/app/config/sahut-sync.yaml

@@ -3,6 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queue/index.ts';
+import { hasPeer } from './helpers/peers.ts';
 import { createHarness, type Harness, PASSWORD } from './server-fixtures.ts';
 
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
@@ -87,7 +88,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-describe('dashboard in a browser', () => {
+describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('dashboard in a browser', () => {
   it('logs into the board, sees the queues and the completed job', async () => {
     const context = await browser.newContext({
       httpCredentials: { username: 'admin', password: PASSWORD },

@@ -1,3 +1,5 @@
+import type { SyncFixture } from './fixture.ts';
+
 /** One measured run of the engine: the columns of a scenario's table. */
 export interface Measurement {
   label: string;
@@ -43,8 +45,8 @@ export interface Scenario {
 
 /**
  * Scenarios that continue where another left off (unchanged and changed after
- * initial) share one engine; the runner owns and closes it.
+ * initial) share one fixture, opened on first use; the runner closes it.
  */
 export interface SharedState {
-  engine<T>(key: string, open: () => Promise<T & { close(): Promise<void> }>): Promise<T>;
+  fixture(): Promise<SyncFixture>;
 }

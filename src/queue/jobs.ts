@@ -29,11 +29,13 @@ export const recordJobSchema = z.discriminatedUnion('direction', [
     connection: z.string(),
     record: crmRecordSchema,
   }),
+  /** A linked Sahut contact that changed since the last sync, to merge into its CRM record. */
   z.object({
     direction: z.literal('sahut-to-crm'),
     runId: z.string(),
     connection: z.string(),
-    sahutId: z.string(),
+    sahutId: z.string().min(1),
+    crmId: z.string().min(1),
   }),
 ]);
 export type RecordJob = z.infer<typeof recordJobSchema>;

@@ -2,13 +2,14 @@ import { type Job, RateLimitError, UnrecoverableError } from 'bullmq';
 import { isSahutError, SahutRateLimitedError } from '../sahut/errors.ts';
 import type { AuditEntry } from '../store/types.ts';
 import type { RecordOutcome } from '../sync/apply/ports.ts';
-import { prepareRecord } from '../sync/apply/prepare.ts';
-import { syncToSahut } from '../sync/apply/to-sahut.ts';
+import { applyToCrm, applyToSahut } from './apply-record.ts';
 import { type RecordJob, type RecordResult, recordJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
 // Outcomes that no retry can change: the job fails now and waits for a human (replay).
 const PERMANENT_ACTIONS = new Set(['ambiguous', 'rejected']);
+
+type Audited = Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error'>;
 
 /**
  * One record, one job: its retries never touch the records that succeeded.
@@ -23,31 +24,18 @@ export function createRecordProcessor(rt: Runtime) {
     const parsed = recordJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid record job: ${parsed.error.message}`);
     const data = parsed.data;
-    if (data.direction !== 'crm-to-sahut')
-      throw new UnrecoverableError(`unsupported direction ${data.direction}`);
     const attempt = job.attemptsMade + 1;
-    const audit = (o: Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error'>) =>
+    const audit = (o: Audited) =>
       rt.store.appendAudit([auditEntry(job, data, attempt, o)]).then(() => {
         rt.metrics?.records.inc({ action: o.action, direction: data.direction, connection: data.connection });
       });
 
     let outcome: RecordOutcome;
     try {
-      const connection = rt.connection(data.connection);
-      const prepared = prepareRecord(data.record, connection, rt.config.defaultRegion);
-      if (prepared.kind === 'rejected') {
-        outcome = {
-          action: 'rejected',
-          crmId: data.record.id,
-          sahutId: null,
-          diff: null,
-          error: prepared.reason,
-        };
-      } else {
-        const link = (await rt.store.getLinks(connection.name, [prepared.crmId])).get(prepared.crmId);
-        const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
-        outcome = await syncToSahut(rt, ctx, prepared, link);
-      }
+      outcome =
+        data.direction === 'crm-to-sahut'
+          ? await applyToSahut(rt, data, signal)
+          : await applyToCrm(rt, data, signal);
     } catch (err) {
       if (err instanceof SahutRateLimitedError) {
         // Pause the whole queue for every worker instead of burning this record's attempts.
@@ -78,19 +66,16 @@ function isPermanent(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'permanent' in err && err.permanent === true;
 }
 
-function auditEntry(
-  job: Job,
-  data: Extract<RecordJob, { direction: 'crm-to-sahut' }>,
-  attempt: number,
-  o: Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error'>,
-): AuditEntry {
+function auditEntry(job: Job, data: RecordJob, attempt: number, o: Audited): AuditEntry {
+  const crmToSahut = data.direction === 'crm-to-sahut';
   return {
     runId: data.runId,
     jobId: job.id ?? null,
     connection: data.connection,
     direction: data.direction,
-    crmId: data.record.id,
-    sahutId: o.sahutId,
+    crmId: crmToSahut ? data.record.id : data.crmId,
+    // A write-back job knows its Sahut contact even when the attempt failed.
+    sahutId: o.sahutId ?? (crmToSahut ? null : data.sahutId),
     action: o.action,
     diff: o.diff,
     error: o.error,

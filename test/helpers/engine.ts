@@ -13,6 +13,7 @@ import {
   waitForRun,
 } from '../../src/queue/index.ts';
 import type { Store } from '../../src/store/index.ts';
+import type { Direction } from '../../src/sync/index.ts';
 
 export const MAPPING_YAML = `
 fields:
@@ -51,7 +52,7 @@ export function startNode(
   config: Readonly<Config>,
   store: Store,
   connections: Connection[],
-  connectorFor: (c: Connection) => CrmConnector,
+  connectorFor?: (c: Connection) => CrmConnector,
   concurrency = 8,
 ): Node {
   const rt = createRuntime({
@@ -60,7 +61,7 @@ export function startNode(
     store,
     log: createLogger({ level: 'silent' }),
     metrics: createMetrics(),
-    connectorFor,
+    ...(connectorFor ? { connectorFor } : {}),
   });
   const workers = startWorkers(rt, { concurrency });
   return {
@@ -73,7 +74,7 @@ export function startNode(
   };
 }
 
-export async function runOnce(node: Node, connection = 'crm') {
-  const { job, runId } = await enqueueRun(node.rt, connection, 'crm-to-sahut');
+export async function runOnce(node: Node, connection = 'crm', direction: Direction = 'crm-to-sahut') {
+  const { job, runId } = await enqueueRun(node.rt, connection, direction);
   return waitForRun(node.rt, job, runId);
 }

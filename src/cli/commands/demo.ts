@@ -37,7 +37,10 @@ export function registerDemoCommand(program: Command) {
       });
       const store = await openMigratedStore(config);
       try {
-        const connection = await privateCopy(findConnection(connectionsOf(config).connections, opts.connection), dir);
+        const connection = await privateCopy(
+          findConnection(connectionsOf(config).connections, opts.connection),
+          dir,
+        );
         const targets = [{ connection, direction: 'crm-to-sahut' as const }];
         const pass = async (title: string) => {
           sandbox.resetCounts();
@@ -63,7 +66,8 @@ export function registerDemoCommand(program: Command) {
 
 /** The demo edits the export like a CRM would, so it works on a copy. */
 async function privateCopy(connection: Connection, dir: string): Promise<Connection> {
-  if (connection.source.type !== 'file') throw new Error(`demo needs a file connection; ${connection.name} is not one`);
+  if (connection.source.type !== 'file')
+    throw new Error(`demo needs a file connection; ${connection.name} is not one`);
   const path = join(dir, 'contacts.csv');
   await copyFile(connection.source.path, path);
   return { ...connection, source: { ...connection.source, path } };

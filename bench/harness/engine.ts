@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { type Config, type Connection, loadConfig, syncOptionsSchema } from '../../src/config/index.ts';
+import {
+  type CrmConnector,
+  type CrmRecord,
+  createMemoryConnector,
+  sourceSchema,
+} from '../../src/crm/index.ts';
+import { createLogger } from '../../src/log/index.ts';
+import { parseMapping } from '../../src/mapping/index.ts';
+import {
+  createRuntime,
+  enqueueRun,
+  type Runtime,
+  startWorkers,
+  type Workers,
+  waitForRun,
+} from '../../src/queue/index.ts';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
+import { openStore, type Run, type Store } from '../../src/store/index.ts';
+import { closeOnInterrupt } from './interrupt.ts';
+import type { BenchOptions } from './types.ts';
+
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+const API_KEY = 'sk_bench_0f1e2d3c4b';
+const CONNECTION = 'bench';
+
+const MAPPING_YAML = `
+fields:
+  name:    { from: name, owner: both }
+  phone:   { from: phone, owner: both }
+  email:   { from: email, owner: both }
+  company: { from: company, owner: both }
+  tags:    { from: tags, transform: split, separator: ";", owner: both }
+  custom_attributes.tier: { from: tier, owner: both }
+`;
+
+/**
+ * The real engine in this process: a rate-limited Sahut sandbox, a SQLite store
+ * in a temp dir, the BullMQ runtime and workers under a private Redis prefix,
+ * and a memory CRM connector.
+ */
+export interface BenchEngine {
+  sandbox: Sandbox;
+  store: Store;
+  config: Readonly<Config>;
+  connection: Connection;
+  crm: ReturnType<typeof createMemoryConnector>;
+  /** One CRM → Sahut run; with `fullScan` the cursor is ignored and every record is read again. */
+  run(opts?: { fullScan?: boolean }): Promise<Run>;
+  /** Removes everything it made (Redis keys, temp dir, sandbox); safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function benchConnection(): Connection {
+  return {
+    name: CONNECTION,
+    // Never read: the runtime is handed the memory connector instead of building one from `source`.
+    source: sourceSchema.parse({ type: 'file', path: 'bench.csv' }),
+    mapping: parseMapping(MAPPING_YAML, 'yaml'),
+    directions: ['crm-to-sahut'],
+    schedule: undefined,
+    options: syncOptionsSchema.parse({}),
+  };
+}
+
+export async function openBenchEngine(opts: BenchOptions, records: CrmRecord[]): Promise<BenchEngine> {
+  const undo: (() => Promise<unknown>)[] = [];
+  const close = async () => {
+    forget();
+    const errors: unknown[] = [];
+    for (const step of undo.splice(0).reverse()) await step().catch((err: unknown) => errors.push(err));
+    if (errors.length) throw new AggregateError(errors, 'bench cleanup failed');
+  };
+  const forget = closeOnInterrupt(close);
+  try {
+    const { sandbox, baseUrl } = await startSandbox({
+      apiKey: API_KEY,
+      faults: { rateLimit: { requests: opts.rate, windowMs: 1000 } },
+    });
+    undo.push(() => sandbox.close());
+    const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-bench-'));
+    undo.push(() => rm(dir, { recursive: true, force: true }));
+    const prefix = `bench-${randomUUID().slice(0, 8)}`;
+    undo.push(() => deletePrefix(prefix));
+    const config = loadConfig({
+      SAHUT_API_KEY: API_KEY,
+      SAHUT_BASE_URL: baseUrl,
+      // The deployment is configured to the limit Sahut enforces.
+      SAHUT_RATE_LIMIT: String(opts.rate),
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      SQLITE_PATH: join(dir, 'store.sqlite'),
+      WORKER_CONCURRENCY: String(opts.concurrency),
+      LOG_LEVEL: 'silent',
+    });
+    const store = await openStore({ kind: 'sqlite', path: join(dir, 'store.sqlite') });
+    undo.push(() => store.close());
+    await store.migrate();
+
+    const connection = benchConnection();
+    const crm = createMemoryConnector(records);
+    let fullScan = false;
+    const connector: CrmConnector = {
+      ...crm,
+      read: (cursor, readOpts) => crm.read(fullScan ? null : cursor, readOpts),
+    };
+    const rt: Runtime = createRuntime({
+      config,
+      connections: [connection],
+      store,
+      log: createLogger({ level: 'silent' }),
+      connectorFor: () => connector,
+    });
+    undo.push(() => rt.close());
+    const workers: Workers = startWorkers(rt);
+    undo.push(() => workers.close(10_000));
+
+    return {
+      sandbox,
+      store,
+      config,
+      connection,
+      crm,
+      async run(runOpts = {}) {
+        fullScan = runOpts.fullScan ?? false;
+        const { job, runId } = await enqueueRun(rt, CONNECTION, 'crm-to-sahut');
+        const run = await waitForRun(rt, job, runId);
+        if (run.status !== 'succeeded') throw new Error(`run ${run.id} ended ${run.status}`);
+        return run;
+      },
+      close,
+    };
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
+  }
+}
+
+/** Deletes every key under the prefix (obliterating queues leaves limiter and lock keys behind). */
+async function deletePrefix(prefix: string) {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,36 @@
+import { measure } from '../harness/measure.ts';
+import { companyOf } from '../harness/records.ts';
+import { formatRoutes } from '../harness/table.ts';
+import type { Scenario } from '../harness/types.ts';
+
+/** One field of every 10th record changed in the CRM, then a full re-read. */
+export const changed10pct: Scenario = {
+  name: 'changed-10pct',
+  summary: '10 % of the N records changed, full re-read: exactly 1 PUT per changed record, 0 searches',
+  async run(opts, shared) {
+    const fixture = await shared.fixture();
+    await fixture.synced();
+    const { engine } = fixture;
+    let changed = 0;
+    for (let i = 0; i < opts.records; i += 10) {
+      await engine.crm.update(`crm-${i}`, { company: `${companyOf(i)} Baru` });
+      changed++;
+    }
+    let counts = {};
+    const m = await measure('changed-10pct', opts.records, opts.rate, engine.sandbox, async () => {
+      counts = (await engine.run({ fullScan: true })).counts;
+    });
+    const puts = m.byRoute['PUT /contacts/:id'] ?? 0;
+    return {
+      rows: [m],
+      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(counts)}`],
+      checks: [
+        {
+          target: 'changed-10pct: exactly 1 PUT per changed record, nothing else',
+          pass: puts === changed && m.apiCalls === changed,
+          detail: `${changed} changed → ${puts} PUTs, ${m.apiCalls - puts} other calls`,
+        },
+      ],
+    };
+  },
+};

@@ -1,0 +1,82 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { RereadResult } from '../harness/reread-child.ts';
+import type { BenchOptions, Measurement, Scenario } from '../harness/types.ts';
+
+const CHILD = fileURLToPath(new URL('../harness/reread-child.ts', import.meta.url));
+const SCALE = 5;
+const FLAT_WITHIN = 0.25;
+
+const resultSchema = z.object({
+  baselineMb: z.number(),
+  unchanged: z.number(),
+  measurement: z.object({
+    label: z.string(),
+    records: z.number(),
+    seconds: z.number(),
+    apiCalls: z.number(),
+    rejected429: z.number(),
+    rate: z.number(),
+    peakRssMb: z.number(),
+    byRoute: z.record(z.string(), z.number()),
+  }),
+}) satisfies z.ZodType<RereadResult>;
+
+/** One re-read of `records` linked records in a fresh process, so each peak RSS stands alone. */
+function rereadInChild(records: number, opts: BenchOptions): Promise<RereadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [String(records), String(opts.rate), String(opts.concurrency)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, '--expose-gc'],
+    });
+    let result: RereadResult | undefined;
+    child.once('message', (message) => {
+      result = resultSchema.parse(message);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (result && code === 0) resolve(result);
+      else reject(new Error(`memory child for ${records} records exited with ${signal ?? code}`));
+    });
+  });
+}
+
+const perThousand = (m: Measurement) => m.peakRssMb / (m.records / 1000);
+
+/** Unchanged re-reads of N and 5×N records: peak RSS must not grow with the number of records. */
+export const memory: Scenario = {
+  name: 'memory',
+  summary: `unchanged re-read of N and ${SCALE}×N linked records, each in its own process: peak RSS flat in N`,
+  async run(opts) {
+    const small = await rereadInChild(opts.records, opts);
+    const large = await rereadInChild(opts.records * SCALE, opts);
+    const [s, l] = [small.measurement, large.measurement];
+    const growth = l.peakRssMb / s.peakRssMb - 1;
+    const line = (r: RereadResult) =>
+      `${r.measurement.records} records: peak ${r.measurement.peakRssMb.toFixed(0)} MB ` +
+      `(${perThousand(r.measurement).toFixed(1)} MB per 1k records), ` +
+      `${r.baselineMb.toFixed(0)} MB before the run, +${(r.measurement.peakRssMb - r.baselineMb).toFixed(0)} MB during it; ` +
+      `${r.unchanged} unchanged`;
+    return {
+      rows: [s, l],
+      notes: [line(small), line(large)],
+      checks: [
+        {
+          target: `memory: peak RSS flat within ${FLAT_WITHIN * 100} % from N to ${SCALE}×N`,
+          pass: growth <= FLAT_WITHIN,
+          detail: `${s.peakRssMb.toFixed(0)} MB → ${l.peakRssMb.toFixed(0)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
+        },
+        {
+          target: 'memory: 0 API calls on the re-reads',
+          pass:
+            s.apiCalls === 0 &&
+            l.apiCalls === 0 &&
+            small.unchanged === s.records &&
+            large.unchanged === l.records,
+          detail: `${s.apiCalls} and ${l.apiCalls} calls; ${small.unchanged} and ${large.unchanged} unchanged`,
+        },
+      ],
+    };
+  },
+};

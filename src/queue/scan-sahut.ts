@@ -1,0 +1,54 @@
+import type { Job } from 'bullmq';
+import { contactHash } from '../sync/hash.ts';
+import { projectSahut } from '../sync/project.ts';
+import { createFanOut } from './fan-out.ts';
+import { type RunJob, recordJobId } from './jobs.ts';
+import type { Runtime } from './runtime.ts';
+
+const PER_PAGE = 100;
+
+/**
+ * Sahut→CRM: Sahut has no `updated_at` to read changes from, so the run lists
+ * every contact, page by page, as one window with no durable cursor. A linked
+ * contact whose mapped fields (projected onto its link's base) hash as at the
+ * last sync is settled here; the rest become child jobs that merge them into
+ * their CRM records.
+ *
+ * Contacts with no link are ignored: they were never synced from this CRM, and
+ * write-back only updates records it knows; it never creates CRM records.
+ */
+export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<RunJob> {
+  const connection = rt.connection(data.connection);
+  const region = rt.config.defaultRegion;
+  const out = createFanOut(rt, job, runId, connection.name, 'sahut-to-crm');
+  // Offset pages shift under concurrent writes: a contact seen twice is handled once.
+  const seen = new Set<string>();
+  let total = 0;
+  for (let page = 1; ; page++) {
+    const { data: contacts, meta } = await rt.sahut.list({ page, perPage: PER_PAGE });
+    const fresh = new Map(contacts.filter((c) => !seen.has(c.id)).map((c) => [c.id, c]));
+    for (const id of fresh.keys()) seen.add(id);
+    const links = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
+    for (const link of links) {
+      const contact = fresh.get(link.sahutId);
+      if (!contact) continue;
+      total += 1;
+      if (contactHash(projectSahut(contact, link.base, region)) === link.sahutHash) {
+        out.audit(link.crmId, 'unchanged', { sahutId: link.sahutId });
+        continue;
+      }
+      out.child(recordJobId(runId, data.window, link.crmId), {
+        direction: 'sahut-to-crm',
+        runId,
+        connection: connection.name,
+        sahutId: link.sahutId,
+        crmId: link.crmId,
+      });
+    }
+    await out.flush();
+    if (contacts.length === 0 || page >= meta.total_pages) break;
+  }
+  // The run's total counts linked contacts: the records this run settles, one audit row each.
+  await rt.store.addRunTotal(runId, total);
+  return { ...data, step: 'wait', windowEnd: null, more: false };
+}

@@ -1,0 +1,89 @@
+import { sameTags, sameValue } from '../compare.ts';
+import type { AttrValue, Contact, FieldDiff } from '../contact.ts';
+import type { MergeConflict, MergeResult } from '../merge.ts';
+import { type Owners, ownerFor } from '../owners.ts';
+
+const ATTR = 'custom_attributes.';
+type Value = AttrValue | string[];
+type Sides = { base: Contact; crm: Contact; sahut: Contact };
+
+/**
+ * `mergeContact` lets a change made on one side alone through, whoever owns the
+ * field; write-back must honour the mapping's owners as well:
+ * - `crm`: the CRM's value stands and is never written to the CRM from Sahut.
+ *   Sahut gets it only when the CRM changed it (just as the CRM→Sahut push
+ *   would); an edit made in Sahut alone stays in Sahut, untouched and noted,
+ *   until the CRM changes that field.
+ * - `sahut`: Sahut's value stands: written to the CRM wherever the CRM differs
+ *   (a CRM edit is overwritten, and noted), never written to Sahut.
+ * - `both`: the merge as it is.
+ * Adjusts `result` in place and returns the notes for the audit row.
+ */
+export function applyOwners(result: MergeResult, sides: Sides, owners: Owners): string[] {
+  const notes: string[] = [];
+  for (const key of fieldKeys(result.merged)) {
+    const owner = ownerFor(owners, key);
+    if (owner === 'both') continue;
+    const eq = (x: Value, y: Value) =>
+      key === 'tags' ? sameTags(x as string[], y as string[]) : sameValue(x as AttrValue, y as AttrValue);
+    const [b, c, s] = [read(sides.base, key), read(sides.crm, key), read(sides.sahut, key)];
+    delete result.toCrm[key];
+    delete result.toSahut[key];
+    if (owner === 'crm') {
+      write(result.merged, key, c);
+      if (!eq(c, b) && !eq(c, s)) result.toSahut[key] = { before: s, after: c };
+      else if (!eq(s, b) && !eq(s, c))
+        notes.push(`${key} is owned by the CRM: Sahut's ${show(s)} not written back`);
+    } else {
+      write(result.merged, key, s);
+      if (!eq(s, c)) result.toCrm[key] = { before: c, after: s };
+      if (!eq(c, b) && eq(s, b) && !eq(c, s))
+        notes.push(`${key} is owned by Sahut: the CRM's ${show(c)} overwritten with ${show(s)}`);
+    }
+  }
+  return notes;
+}
+
+/** e.g. `conflict on company: CRM "A", Sahut "B" → kept CRM`. */
+export function describeConflict(conflict: MergeConflict, merged: Contact): string {
+  const outcome =
+    conflict.resolution === 'merged'
+      ? `merged ${show(read(merged, conflict.field))}`
+      : `kept ${conflict.resolution === 'crm' ? 'CRM' : 'Sahut'}`;
+  return `conflict on ${conflict.field}: CRM ${show(conflict.crm)}, Sahut ${show(conflict.sahut)} → ${outcome}`;
+}
+
+/** The `after` values of a field diff, as the contact that carries only those fields. */
+export function contactFromDiff(diff: FieldDiff): Contact {
+  const out: Contact = {};
+  for (const [key, { after }] of Object.entries(diff)) write(out, key, after as Value);
+  return out;
+}
+
+function fieldKeys(contact: Contact): string[] {
+  const scalars = (['name', 'phone', 'email', 'company', 'tags'] as const).filter(
+    (f) => contact[f] !== undefined,
+  );
+  return [...scalars, ...Object.keys(contact.custom_attributes ?? {}).map((k) => `${ATTR}${k}`)];
+}
+
+function read(contact: Contact, key: string): Value {
+  if (key === 'tags') return contact.tags ?? [];
+  if (key.startsWith(ATTR)) return contact.custom_attributes?.[key.slice(ATTR.length)] ?? null;
+  return contact[key as 'name' | 'phone' | 'email' | 'company'] ?? null;
+}
+
+function write(contact: Contact, key: string, value: Value): void {
+  if (key === 'tags') contact.tags = value as string[];
+  else if (key.startsWith(ATTR)) {
+    contact.custom_attributes ??= {};
+    contact.custom_attributes[key.slice(ATTR.length)] = value as AttrValue;
+  } else contact[key as 'name' | 'phone' | 'email' | 'company'] = value as string | null;
+}
+
+// Audit text names the values; bounded so one long field cannot flood a row.
+const MAX_SHOWN = 64;
+function show(value: unknown): string {
+  const text = JSON.stringify(value ?? null);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
+}

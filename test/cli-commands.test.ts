@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from '../src/cli/program.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import { type CsvCrm, csvCrm, csvRow, runCli } from './helpers/cli.ts';
+import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName, until } from './helpers/env.ts';
+
+const COMMANDS = ['worker', 'scheduler', 'run', 'replay', 'audit', 'serve', 'sandbox', 'demo'];
+
+describe('sahut-sync commands', () => {
+  let sandbox: Sandbox;
+  let crm: CsvCrm;
+  let env: Record<string, string>;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    const started = await startSandbox({ apiKey: API_KEY });
+    sandbox = started.sandbox;
+    crm = await csvCrm();
+    const store = await privateStore('sqlite');
+    await store.store.close();
+    dispose = store.dispose;
+    env = {
+      ...store.env,
+      SAHUT_BASE_URL: started.baseUrl,
+      SAHUT_API_KEY: API_KEY,
+      SAHUT_RATE_LIMIT: '1000',
+      REDIS_URL,
+      QUEUE_PREFIX: uniqueName('cmds'),
+      SYNC_CONFIG: crm.configPath,
+      JOB_BACKOFF_MS: '20',
+    };
+  });
+
+  afterAll(async () => {
+    await sandbox.close();
+    await crm.dispose();
+    await dispose();
+    await deletePrefix(env.QUEUE_PREFIX as string);
+  });
+
+  it('has --help on every command', async () => {
+    for (const command of COMMANDS) {
+      let output = '';
+      const program = buildCli();
+      for (const c of [program, ...program.commands]) {
+        c.exitOverride().configureOutput({ writeOut: (text) => (output += text) });
+      }
+      await expect(program.parseAsync(['node', 'sahut-sync', command, '--help'])).rejects.toMatchObject({
+        code: 'commander.helpDisplayed',
+      });
+      expect(output, command).toMatch(new RegExp(`^Usage: sahut-sync ${command} \\[options\\]`));
+    }
+  });
+
+  it('replays failed records as a new run, and the audit shows both runs', async () => {
+    // Sahut refuses the first two creations: those records fail for good in the first run.
+    sandbox.setFaults({ rules: [{ route: 'POST /contacts', script: [422, 422] }] });
+    await crm.write(Array.from({ length: 10 }, (_, i) => csvRow(i)));
+    const first = await runCli(['run', '--once'], env);
+    expect(first.code).toBe(1);
+    expect(first.output).toMatch(/2 failed in run-/);
+    expect(sandbox.contacts()).toHaveLength(8);
+
+    const replay = await runCli(['replay', '--failed'], env);
+    expect(replay.output).toMatch(/Replaying 2 record\(s\) of crm as run replay-/);
+    expect(replay.output).toMatch(/replay-\S+\s+crm\s+crm-to-sahut\s+succeeded\s+2\s/);
+    expect(replay.code).toBe(0);
+    expect(sandbox.contacts()).toHaveLength(10);
+    expect((await runCli(['replay', '--failed'], env)).output).toMatch(/No failed records to replay/);
+
+    const failedId = /crm (crm-\d+): Sahut rejected/.exec(first.output)?.[1] as string;
+    const audit = await runCli(['audit', '--crm-id', failedId], env);
+    expect(audit.code).toBe(0);
+    const lines = audit.output.trim().split('\n');
+    expect(lines[0]).toMatch(/^at\s+run\s+direction\s+crm id\s+sahut id\s+action\s+try\s+detail$/);
+    // Newest first: created by the replay, after the failure of the first run.
+    expect(lines[2]).toMatch(new RegExp(`replay-\\S+\\s+crm-to-sahut\\s+${failedId}\\s+ct_\\w+\\s+created`));
+    expect(lines[3]).toMatch(
+      new RegExp(`run-\\S+\\s+crm-to-sahut\\s+${failedId}\\s+-\\s+failed\\s+1\\s+Sahut rejected`),
+    );
+
+    const json = await runCli(['audit', '--crm-id', failedId, '--action', 'created', '--json'], env);
+    const rows = json.output
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ crmId: failedId, action: 'created', diff: { name: { before: null } } });
+    expect(json.output).not.toContain(API_KEY);
+  });
+
+  it('runs the quick-start demo to a summary with contacts created', async () => {
+    const { code, output } = await runCli(['demo'], { REDIS_URL });
+    expect(code).toBe(0);
+    expect(output).toMatch(/run-1\s+demo\s+crm-to-sahut\s+succeeded\s+[1-9]\d*\s/);
+    expect(output).toMatch(/Sahut API calls: 1 \(PUT \/contacts\/:id: 1\)/);
+    expect(output).toMatch(/The sandbox now holds [1-9]\d* contacts/);
+  });
+
+  it('refuses to start when Redis is unreachable', async () => {
+    const port = await closedPort();
+    const { code, output } = await runCli(['worker'], {
+      ...env,
+      REDIS_URL: `redis://:hunter2pass@127.0.0.1:${port}`,
+    });
+    expect(code).toBe(69);
+    expect(output).toMatch(new RegExp(`Redis is unreachable at redis://:\\*\\*\\*@127.0.0.1:${port}`));
+    expect(output).not.toContain('hunter2pass');
+  });
+
+  it('refuses a Redis that may evict jobs', async () => {
+    const port = await closedPort();
+    const redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--save', '', '--maxmemory-policy', 'allkeys-lru'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await until(() => canConnect(port), 10_000, 'a private redis-server');
+      const { code, output } = await runCli(['worker'], { ...env, REDIS_URL: `redis://127.0.0.1:${port}` });
+      expect(code).toBe(69);
+      expect(output).toMatch(/maxmemory-policy "allkeys-lru".*Set it to noeviction/);
+    } finally {
+      redis.kill();
+    }
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

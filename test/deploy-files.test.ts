@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildCli } from '../src/cli/program.ts';
+import { ENV_KEYS } from '../src/config/index.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+/** The command and options an argv would run, checked against the real CLI without running it. */
+function unknownArgs(argv: readonly string[]): string[] {
+  const [name, ...rest] = argv;
+  const command = buildCli().commands.find((c: Command) => c.name() === name);
+  if (!command) return [`unknown command ${name}`];
+  const known = new Set(command.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
+  return rest
+    .filter((arg) => arg.startsWith('-') && !known.has(arg))
+    .map((arg) => `${name}: unknown option ${arg}`);
+}
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('runs only commands and options the CLI has', () => {
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    expect(cmd[0]).toBe('worker');
+    expect(unknownArgs(cmd)).toEqual([]);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["tini", "--", "node", "dist\/cli\/main\.js"\]$/m);
+  });
+
+  it('sets only variables the config schema knows', () => {
+    const env = /^ENV ((?:.*\\\n)*.*)$/m.exec(dockerfile)?.[1] ?? '';
+    const keys = [...env.matchAll(/([A-Z_]+)=/g)].map((m) => m[1]);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => !ENV_KEYS.includes(k as (typeof ENV_KEYS)[number]))).toEqual([]);
+  });
+
+  it('builds on node:24-slim, runs as a non-root user, with a health check', () => {
+    expect(dockerfile.match(/^FROM node:24-slim/gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, { image?: string; command?: string[]; environment?: Record<string, string> }>;
+  };
+  const apps = Object.entries(compose.services).filter(([, s]) => s.image === 'sahut-sync:local');
+
+  it('runs every role from the one image, with commands the CLI has', () => {
+    expect(apps.map(([name]) => name).sort()).toEqual(['dashboard', 'sandbox', 'scheduler', 'worker']);
+    for (const [name, service] of apps) expect(unknownArgs(service.command ?? []), name).toEqual([]);
+  });
+
+  it('sets only variables the config schema knows', () => {
+    for (const [name, service] of apps) {
+      const unknown = Object.keys(service.environment ?? {}).filter(
+        (k) => !ENV_KEYS.includes(k as (typeof ENV_KEYS)[number]),
+      );
+      expect(unknown, name).toEqual([]);
+    }
+  });
+
+  it('keeps Redis from evicting jobs and persists it', () => {
+    const redis = compose.services.redis?.command?.join(' ');
+    expect(redis).toContain('--maxmemory-policy noeviction');
+    expect(redis).toContain('--appendonly yes');
+  });
+
+  it('bakes in no secret: passwords come from .env', () => {
+    const text = read('docker-compose.yml');
+    expect(text).toMatch(/POSTGRES_PASSWORD: \$\{POSTGRES_PASSWORD:\?/);
+    expect(text).toMatch(/DASHBOARD_PASSWORD: \$\{DASHBOARD_PASSWORD:\?/);
+  });
+});
+
+describe('README configuration reference', () => {
+  it('documents exactly the variables of the config schema', () => {
+    const readme = read('README.md');
+    const section = readme.slice(readme.indexOf('## Configuration reference'));
+    const table = section.slice(0, section.indexOf('\n## ', 5));
+    const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect([...documented].sort()).toEqual([...ENV_KEYS].sort());
+  });
+});

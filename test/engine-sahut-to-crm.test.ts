@@ -1,0 +1,290 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/index.ts';
+import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
+import {
+  type CrmConnector,
+  type CrmRecord,
+  createMemoryConnector,
+  type MemoryConnector,
+} from '../src/crm/index.ts';
+import { parseMapping } from '../src/mapping/index.ts';
+import type { ContactPatch } from '../src/sahut/types.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { MAPPING_YAML, type Node, runOnce, startNode } from './helpers/engine.ts';
+import {
+  API_KEY,
+  deletePrefix,
+  privateStore,
+  type StoreKind,
+  testConfig,
+  uniqueName,
+} from './helpers/env.ts';
+
+const phone = (i: number) => `+62 81${String(10_000_000 + i).padStart(8, '0')}`;
+
+function crmRecord(i: number): CrmRecord {
+  return {
+    id: `crm-${i}`,
+    data: {
+      name: `Customer ${i}`,
+      phone: phone(i),
+      email: `customer${i}@example.com`,
+      company: `Company ${i}`,
+      tags: 'crm;customer',
+      tier: 'silver',
+    },
+  };
+}
+
+function connection(opts: { mapping?: string; options?: Record<string, unknown> } = {}): Connection {
+  return {
+    name: 'crm',
+    source: { type: 'file', path: '/dev/null', format: 'csv', idField: 'id' } as Connection['source'],
+    mapping: parseMapping(opts.mapping ?? MAPPING_YAML, 'yaml'),
+    directions: ['crm-to-sahut', 'sahut-to-crm'],
+    schedule: undefined,
+    options: syncOptionsSchema.parse(opts.options ?? {}),
+  };
+}
+
+/** The memory connector, with every write-back recorded and records that can be made to vanish. */
+function observed(connector: MemoryConnector) {
+  const writes: { id: string; fields: Record<string, unknown> }[] = [];
+  const gone = new Set<string>();
+  const crm: CrmConnector = {
+    ...connector,
+    get: async (id) => (gone.has(id) ? null : connector.get(id)),
+    async update(id, fields) {
+      writes.push({ id, fields });
+      await connector.update(id, fields);
+    },
+  };
+  return { crm, writes, gone };
+}
+
+const crmData = (connector: MemoryConnector, id: string) =>
+  connector.records().find((r) => r.id === id)?.data;
+
+describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)', (kind) => {
+  let sandbox: Sandbox;
+  let store: Store;
+  let config: Readonly<Config>;
+  let dispose: () => Promise<void>;
+  let prefix: string;
+  const nodes: Node[] = [];
+
+  beforeEach(async () => {
+    const started = await startSandbox({ apiKey: API_KEY });
+    sandbox = started.sandbox;
+    const s = await privateStore(kind);
+    store = s.store;
+    dispose = s.dispose;
+    prefix = uniqueName('s2c');
+    config = testConfig({ ...s.env, SAHUT_BASE_URL: started.baseUrl, QUEUE_PREFIX: prefix });
+  });
+
+  afterEach(async () => {
+    for (const node of nodes.splice(0)) await node.close();
+    await sandbox.close();
+    await dispose();
+    await deletePrefix(prefix);
+  });
+
+  /** A node with `count` CRM records already synced to Sahut. */
+  async function synced(count: number, conn: Connection = connection()) {
+    const connector = createMemoryConnector(Array.from({ length: count }, (_, i) => crmRecord(i)));
+    const { crm, writes, gone } = observed(connector);
+    const node = startNode(config, store, [conn], () => crm);
+    nodes.push(node);
+    const first = await runOnce(node);
+    expect(first.counts).toEqual({ created: count });
+    const links = await store.getLinks(
+      'crm',
+      Array.from({ length: count }, (_, i) => `crm-${i}`),
+    );
+    const sahutId = (i: number) => links.get(`crm-${i}`)?.sahutId as string;
+    /** An agent's edit in Sahut. */
+    const agent = (i: number, patch: ContactPatch) => node.rt.sahut.update(sahutId(i), patch);
+    const contact = (i: number) => sandbox.contacts().find((c) => c.id === sahutId(i));
+    return { node, connector, writes, gone, agent, contact };
+  }
+
+  it('writes agent edits back to the CRM once, with no echo and no loop', async () => {
+    const { node, connector, writes, agent } = await synced(10);
+    for (const i of [2, 5, 7]) await agent(i, { company: `Agent Co ${i}` });
+    sandbox.resetCounts();
+
+    const back = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(back.status).toBe('succeeded');
+    expect(back.counts).toEqual({ updated: 3, unchanged: 7 });
+    expect(writes.map((w) => w.id).sort()).toEqual(['crm-2', 'crm-5', 'crm-7']);
+    expect(writes[0]?.fields).toEqual({ company: expect.stringMatching(/^Agent Co \d$/) });
+    for (const i of [2, 5, 7]) expect(crmData(connector, `crm-${i}`)?.company).toBe(`Agent Co ${i}`);
+    expect(crmData(connector, 'crm-3')?.company).toBe('Company 3');
+    // One list page and one GET per changed contact; nothing written to Sahut.
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 1, 'GET /contacts/:id': 3 });
+    const updated = await store.queryAudit({ runId: back.id, action: 'updated', limit: 10 });
+    expect(updated.rows.map((r) => [r.direction, r.crmId, r.diff, r.error]).sort()).toEqual(
+      [2, 5, 7].map((i) => [
+        'sahut-to-crm',
+        `crm-${i}`,
+        { company: { before: `Company ${i}`, after: `Agent Co ${i}` } },
+        null,
+      ]),
+    );
+
+    // The CRM reports our three writes as changes: recognised as our own echo, no Sahut call.
+    sandbox.resetCounts();
+    const echo = await runOnce(node);
+    expect(echo.counts).toEqual({ unchanged: 3 });
+    expect(sandbox.counts()).toEqual({});
+
+    // …and the next scan finds nothing to write back.
+    sandbox.resetCounts();
+    const again = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(again.counts).toEqual({ unchanged: 10 });
+    expect(writes).toHaveLength(3);
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
+  });
+
+  it('scans every page, ignores unlinked contacts and writes nothing when nothing changed', async () => {
+    const { node, writes } = await synced(150);
+    sandbox.seed(
+      Array.from({ length: 40 }, (_, i) => ({ name: `Walk-in ${i}`, phone: `+6285${20_000_000 + i}` })),
+    );
+    sandbox.resetCounts();
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(run).toMatchObject({ status: 'succeeded', total: 150, counts: { unchanged: 150 } });
+    expect(writes).toEqual([]);
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 2 });
+    const rows = (await store.queryAudit({ runId: run.id, limit: 1000 })).rows;
+    expect(rows).toHaveLength(150);
+    expect(new Set(rows.map((r) => `${r.direction} ${r.action}`))).toEqual(
+      new Set(['sahut-to-crm unchanged']),
+    );
+    expect(sandbox.contacts()).toHaveLength(190);
+  });
+
+  it('records a conflict on a field both sides changed and keeps the CRM value by default', async () => {
+    const { node, connector, agent, contact } = await synced(3);
+    await connector.update('crm-0', { company: 'CRM Co' });
+    await agent(0, { company: 'Sahut Co' });
+    // Different fields on each side: both changes survive.
+    await connector.update('crm-1', { company: 'Moved Inc' });
+    await agent(1, { name: 'Budi Santoso' });
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(run.counts).toEqual({ updated: 2, unchanged: 1 });
+    const rows = (await store.queryAudit({ runId: run.id, action: 'updated', limit: 10 })).rows;
+    const row = (crmId: string) => rows.find((r) => r.crmId === crmId);
+    expect(row('crm-0')?.error).toBe('conflict on company: CRM "CRM Co", Sahut "Sahut Co" → kept CRM');
+    expect(row('crm-0')?.diff).toEqual({ 'sahut:company': { before: 'Sahut Co', after: 'CRM Co' } });
+    expect(crmData(connector, 'crm-0')?.company).toBe('CRM Co');
+    expect(contact(0)?.company).toBe('CRM Co');
+
+    expect(row('crm-1')?.error).toBeNull();
+    expect(row('crm-1')?.diff).toEqual({
+      name: { before: 'Customer 1', after: 'Budi Santoso' },
+      'sahut:company': { before: 'Company 1', after: 'Moved Inc' },
+    });
+    expect(crmData(connector, 'crm-1')).toMatchObject({ name: 'Budi Santoso', company: 'Moved Inc' });
+    expect(contact(1)).toMatchObject({ name: 'Budi Santoso', company: 'Moved Inc' });
+
+    // Both sides now agree: the CRM changes are known, so nothing goes to Sahut.
+    sandbox.resetCounts();
+    const echo = await runOnce(node);
+    expect(echo.counts).toEqual({ unchanged: 2 });
+    expect(sandbox.counts()).toEqual({});
+  });
+
+  it('lets Sahut win a conflict when onConflict is sahut', async () => {
+    const { node, connector, writes, agent, contact } = await synced(
+      1,
+      connection({ options: { onConflict: 'sahut' } }),
+    );
+    await connector.update('crm-0', { company: 'CRM Co' });
+    await agent(0, { company: 'Sahut Co' });
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    const [row] = (await store.queryAudit({ runId: run.id, limit: 10 })).rows;
+    expect(row).toMatchObject({
+      action: 'updated',
+      diff: { company: { before: 'CRM Co', after: 'Sahut Co' } },
+      error: 'conflict on company: CRM "CRM Co", Sahut "Sahut Co" → kept Sahut',
+    });
+    expect(writes).toEqual([{ id: 'crm-0', fields: { company: 'Sahut Co' } }]);
+    expect(contact(0)?.company).toBe('Sahut Co');
+  });
+
+  it('set-merges tags owned by both sides', async () => {
+    const { node, connector, agent, contact } = await synced(2);
+    await agent(0, { tags: ['crm', 'customer', 'vip'] });
+    await connector.update('crm-0', { tags: 'crm' });
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(run.counts).toEqual({ updated: 1, unchanged: 1 });
+    expect(crmData(connector, 'crm-0')?.tags).toBe('crm;vip');
+    expect(contact(0)?.tags).toEqual(['crm', 'vip']);
+    const [row] = (await store.queryAudit({ runId: run.id, action: 'updated', limit: 10 })).rows;
+    expect(row?.error).toBe(
+      'conflict on tags: CRM ["crm"], Sahut ["crm","customer","vip"] → merged ["crm","vip"]',
+    );
+
+    sandbox.resetCounts();
+    expect((await runOnce(node)).counts).toEqual({ unchanged: 1 });
+    expect(sandbox.counts()).toEqual({});
+  });
+
+  it('never writes a CRM-owned field back, and leaves the agent edit in Sahut', async () => {
+    const mapping = MAPPING_YAML.replace(
+      'company: { from: company, owner: both }',
+      'company: { from: company, owner: crm }',
+    );
+    expect(mapping).not.toBe(MAPPING_YAML);
+    const { node, connector, writes, agent, contact } = await synced(2, connection({ mapping }));
+    await agent(0, { company: 'Agent Co', name: 'Siti Rahma' });
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(writes).toEqual([{ id: 'crm-0', fields: { name: 'Siti Rahma' } }]);
+    expect(crmData(connector, 'crm-0')?.company).toBe('Company 0');
+    expect(contact(0)?.company).toBe('Agent Co');
+    const [row] = (await store.queryAudit({ runId: run.id, action: 'updated', limit: 10 })).rows;
+    expect(row?.diff).toEqual({ name: { before: 'Customer 0', after: 'Siti Rahma' } });
+    expect(row?.error).toBe('company is owned by the CRM: Sahut\'s "Agent Co" not written back');
+
+    // Settled: the next scan neither fetches nor writes it again.
+    sandbox.resetCounts();
+    expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
+    expect(writes).toHaveLength(1);
+  });
+
+  it('fails and audits a record deleted in the CRM, and finishes the run', async () => {
+    const { node, gone, agent } = await synced(2);
+    await agent(0, { company: 'Agent Co' });
+    gone.add('crm-0');
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(run.status).toBe('succeeded');
+    const [row] = (await store.queryAudit({ runId: run.id, action: 'failed', limit: 10 })).rows;
+    expect(row).toMatchObject({
+      crmId: 'crm-0',
+      sahutId: expect.any(String),
+      error: 'record crm-0 deleted in the CRM',
+    });
+  });
+
+  it('refuses to run against a connector that cannot write back', async () => {
+    const readOnly: CrmConnector = {
+      ...createMemoryConnector(),
+      capabilities: { incremental: true, update: false, create: false },
+    };
+    const node = startNode(config, store, [connection()], () => readOnly);
+    nodes.push(node);
+    await expect(runOnce(node, 'crm', 'sahut-to-crm')).rejects.toThrow(
+      /connection crm cannot sync sahut-to-crm: its CRM connector cannot write back/,
+    );
+  });
+});
