@@ -64,7 +64,7 @@ describe('sahut-sync commands', () => {
     expect(sandbox.contacts()).toHaveLength(8);
 
     const replay = await runCli(['replay', '--failed'], env);
-    expect(replay.output).toMatch(/Replaying 2 record\(s\) of crm as run replay-/);
+    expect(replay.output).toMatch(/Replaying 2 record\(s\) of crm \(crm-to-sahut\) as run replay-/);
     expect(replay.output).toMatch(/replay-\S+\s+crm\s+crm-to-sahut\s+succeeded\s+2\s/);
     expect(replay.code).toBe(0);
     expect(sandbox.contacts()).toHaveLength(10);
@@ -89,6 +89,11 @@ describe('sahut-sync commands', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ crmId: failedId, action: 'created', diff: { name: { before: null } } });
     expect(json.output).not.toContain(API_KEY);
+
+    // By identity, typed the way an operator has it: the link's normalised phone finds the record.
+    const byPhone = await runCli(['audit', '--identity', '0812-1000-003'], env);
+    expect(byPhone.output).toMatch(/crm-to-sahut\s+crm-3\s+ct_\w+\s+created/);
+    expect(byPhone.output).not.toMatch(/crm-4/);
   });
 
   it('runs the quick-start demo to a summary with contacts created', async () => {

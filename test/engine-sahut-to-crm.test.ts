@@ -139,6 +139,9 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     const echo = await runOnce(node);
     expect(echo.counts).toEqual({ unchanged: 3 });
     expect(sandbox.counts()).toEqual({});
+    // Settled by the hash in the run itself, without a record job.
+    const echoRows = (await store.queryAudit({ runId: echo.id, limit: 10 })).rows;
+    expect(echoRows.map((r) => r.jobId?.startsWith('rec-'))).toEqual([false, false, false]);
 
     // …and the next scan finds nothing to write back.
     sandbox.resetCounts();
@@ -259,6 +262,27 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });
     expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
     expect(writes).toHaveLength(1);
+  });
+
+  it('does not write back a contact shared by two CRM records', async () => {
+    const twin = (id: string, name: string): CrmRecord => ({ id, data: { name, phone: '0812-3456-789' } });
+    const { crm, writes } = observed(createMemoryConnector([twin('a', 'Budi'), twin('b', 'Budi S.')]));
+    const node = startNode(config, store, [connection()], () => crm);
+    nodes.push(node);
+    expect((await runOnce(node)).counts).toEqual({ created: 1, linked: 1 });
+    const [shared] = sandbox.contacts();
+    await node.rt.sahut.update(shared?.id as string, { company: 'Agent Co' });
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(writes).toEqual([]);
+    const rows = (await store.queryAudit({ runId: run.id, limit: 10 })).rows;
+    expect(rows.map((r) => [r.crmId, r.action, r.error]).sort()).toEqual(
+      ['a', 'b'].map((id) => [
+        id,
+        'unchanged',
+        `Sahut contact ${shared?.id} is shared by CRM records a, b: not written back`,
+      ]),
+    );
   });
 
   it('fails and audits a record deleted in the CRM, and finishes the run', async () => {

@@ -1,42 +1,46 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, type Job } from 'bullmq';
+import type { Direction } from '../sync/contact.ts';
 import { QUEUES, type RecordJob, type RunJob, recordJobId, recordJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ReplayResult {
   runId: string;
   connection: string;
+  direction: Direction;
   records: number;
   job: Job;
 }
 
 /**
  * Puts the failed record jobs still kept in Redis back to work, as one new
- * run per connection (so the audit shows the replay as its own run), then
+ * run per connection and direction (so the audit shows the replay as its own run), then
  * removes the old failed jobs.
  */
 export async function replayFailed(rt: Runtime, filter: { runId?: string } = {}): Promise<ReplayResult[]> {
   const failed = await rt.queues.records.getFailed(0, -1);
-  const byConnection = new Map<string, { id: string; data: RecordJob }[]>();
+  const groups = new Map<string, { id: string; data: RecordJob }[]>();
   for (const job of failed) {
     const parsed = recordJobSchema.safeParse(job.data);
     if (!parsed.success || !job.id) continue;
     if (filter.runId && parsed.data.runId !== filter.runId) continue;
-    const list = byConnection.get(parsed.data.connection) ?? [];
+    const key = JSON.stringify([parsed.data.connection, parsed.data.direction]);
+    const list = groups.get(key) ?? [];
     list.push({ id: job.id, data: parsed.data });
-    byConnection.set(parsed.data.connection, list);
+    groups.set(key, list);
   }
   const flows = new FlowProducer({ connection: rt.redis, prefix: rt.config.redis.prefix });
   const results: ReplayResult[] = [];
   try {
-    for (const [connection, jobs] of byConnection) {
+    for (const jobs of groups.values()) {
+      const { connection, direction } = (jobs[0] as { data: RecordJob }).data;
       const runId = `replay-${randomUUID()}`;
-      await rt.store.startRun({ id: runId, connection, direction: 'crm-to-sahut', dryRun: false });
+      await rt.store.startRun({ id: runId, connection, direction, dryRun: false });
       await rt.store.addRunTotal(runId, jobs.length);
       // Nothing to read: the run only waits for its children, then finishes.
       const data: Partial<RunJob> = {
         connection,
-        direction: 'crm-to-sahut',
+        direction,
         trigger: 'replay',
         runId,
         step: 'wait',
@@ -54,7 +58,7 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
         })),
       });
       for (const { id } of jobs) await rt.queues.records.remove(id);
-      results.push({ runId, connection, records: jobs.length, job: node.job });
+      results.push({ runId, connection, direction, records: jobs.length, job: node.job });
     }
   } finally {
     await flows.close();

@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { type Job, QueueEvents } from 'bullmq';
 import type { Run } from '../store/types.ts';
 import type { Direction } from '../sync/contact.ts';
@@ -47,14 +48,31 @@ export async function waitForRun(
         );
       }, progressEveryMs)
     : undefined;
+  const stop = new AbortController();
   try {
     await events.waitUntilReady();
-    await job.waitUntilFinished(events);
+    // QueueEvents only sees what happens after it starts reading: a run that ended
+    // in between is caught by the (slow) state check.
+    await Promise.race([job.waitUntilFinished(events), settledState(rt, job, stop.signal)]);
   } finally {
+    stop.abort();
     clearInterval(ticker);
     await events.close();
   }
   const run = await rt.store.getRun(runId);
   if (!run) throw new Error(`run ${runId} finished but the store has no record of it`);
   return run;
+}
+
+async function settledState(rt: Runtime, job: Job, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const state = await job.getState();
+    if (state === 'completed') return;
+    if (state === 'failed') {
+      const failed = await rt.queues.runs.getJob(job.id as string);
+      throw new Error(failed?.failedReason ?? `run job ${job.id} failed`);
+    }
+    // Aborted once the race is decided; what this returns then no longer matters.
+    if (!(await setTimeout(1000, true, { signal }).catch(() => false))) return;
+  }
 }

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { type Job, type JobsOptions, Queue } from 'bullmq';
+import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config, Connection } from '../config/index.ts';
@@ -111,8 +111,6 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   };
 }
 
-export type AnyJob = Job<unknown, unknown, string>;
-
 /** Opens each connection's CRM connector on first use; PostgreSQL pools are shared per URL. */
 export function createConnectors(
   config: Readonly<Config>,
@@ -131,25 +129,23 @@ export function createConnectors(
     }
     return pool;
   };
+  const open = (c: Connection): CrmConnector => {
+    if (connectorFor) return connectorFor(c);
+    // A PostgreSQL source without its own url reads the store's database.
+    const defaultUrl = config.store.kind === 'postgres' ? config.store.url : undefined;
+    const source =
+      c.source.type === 'postgres' && !c.source.url ? { ...c.source, url: defaultUrl } : c.source;
+    return createConnector(source, {
+      pgPoolFor,
+      baseDir: dirname(config.syncConfigPath),
+      columns: sourceColumns(c.mapping),
+    });
+  };
   return {
     get(name: string): CrmConnector {
       let connector = connectors.get(name);
       if (!connector) {
-        const c = findConnection(connections, name);
-        if (connectorFor) {
-          connector = connectorFor(c);
-          connectors.set(name, connector);
-          return connector;
-        }
-        // A PostgreSQL source without its own url reads the store's database.
-        const defaultUrl = config.store.kind === 'postgres' ? config.store.url : undefined;
-        const source =
-          c.source.type === 'postgres' && !c.source.url ? { ...c.source, url: defaultUrl } : c.source;
-        connector = createConnector(source, {
-          pgPoolFor,
-          baseDir: dirname(config.syncConfigPath),
-          columns: sourceColumns(c.mapping),
-        });
+        connector = open(findConnection(connections, name));
         connectors.set(name, connector);
       }
       return connector;

@@ -16,6 +16,8 @@ const PER_PAGE = 100;
  *
  * Contacts with no link are ignored: they were never synced from this CRM, and
  * write-back only updates records it knows; it never creates CRM records.
+ * A contact linked to several CRM records (duplicates in the CRM) is not
+ * written back either; each scan notes it in the audit.
  */
 export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<RunJob> {
   const connection = rt.connection(data.connection);
@@ -29,12 +31,25 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
     const fresh = new Map(contacts.filter((c) => !seen.has(c.id)).map((c) => [c.id, c]));
     for (const id of fresh.keys()) seen.add(id);
     const links = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
+    const linksOf = Map.groupBy(links, (link) => link.sahutId);
     for (const link of links) {
       const contact = fresh.get(link.sahutId);
       if (!contact) continue;
       total += 1;
       if (contactHash(projectSahut(contact, link.base, region)) === link.sahutHash) {
         out.audit(link.crmId, 'unchanged', { sahutId: link.sahutId });
+        continue;
+      }
+      const sharers = linksOf.get(link.sahutId) ?? [];
+      if (sharers.length > 1) {
+        // Each CRM record last pushed its own values, so a per-link merge would copy one
+        // duplicate's data into the other: nothing is written until the CRM duplicate is resolved.
+        const ids = sharers
+          .map((l) => l.crmId)
+          .sort()
+          .join(', ');
+        const error = `Sahut contact ${link.sahutId} is shared by CRM records ${ids}: not written back`;
+        out.audit(link.crmId, 'unchanged', { sahutId: link.sahutId, error });
         continue;
       }
       out.child(recordJobId(runId, data.window, link.crmId), {

@@ -74,6 +74,12 @@ export function startNode(
   };
 }
 
+/**
+ * Runs one sync and waits for its end. Polls the job's state rather than using
+ * `waitForRun`: its QueueEvents reads from `$` only once its XREAD reaches Redis,
+ * after `waitUntilReady()`, so a run that finishes in that gap is never
+ * reported (seen with fast runs of few records).
+ */
 export async function runOnce(node: Node, connection = 'crm', direction: Direction = 'crm-to-sahut') {
   const { job, runId } = await enqueueRun(node.rt, connection, direction);
   return waitForRun(node.rt, job, runId);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { AUDIT_ACTIONS, type AuditQuery, type AuditRow } from '../../store/types.ts';
+import { normaliseEmail, normalisePhone } from '../../sync/index.ts';
 import { loadContext, openMigratedStore } from '../context.ts';
 import { dateOption, intOption } from '../options.ts';
 import { table } from '../summary.ts';
@@ -52,8 +53,13 @@ export function registerAuditCommand(program: Command) {
         };
         const queries: AuditQuery[] = [base];
         if (opts.identity) {
-          const identity = opts.identity.trim();
-          const links = await store.findLinks({ phone: identity, email: identity.toLowerCase() }, 20);
+          // Links hold normalised keys, so `0812-3456-789` finds `+628123456789`.
+          const phone = normalisePhone(opts.identity, config.defaultRegion);
+          const email = normaliseEmail(opts.identity);
+          const links = await store.findLinks(
+            { ...(phone ? { phone } : {}), ...(email ? { email } : {}) },
+            20,
+          );
           queries.splice(0, 1, ...links.map((l) => ({ ...base, crmId: l.crmId, connection: l.connection })));
         }
         const rows: AuditRow[] = [];

@@ -25,7 +25,9 @@ export function registerReplayCommand(program: Command) {
           return;
         }
         for (const r of replays)
-          process.stdout.write(`Replaying ${r.records} record(s) of ${r.connection} as run ${r.runId}\n`);
+          process.stdout.write(
+            `Replaying ${r.records} record(s) of ${r.connection} (${r.direction}) as run ${r.runId}\n`,
+          );
         if (!opts.wait) return;
         const runs = [];
         for (const r of replays) runs.push(await waitForRun(rt, r.job, r.runId));
