@@ -146,12 +146,13 @@ describe('workers under crashes, shutdowns and 429s (real processes, PostgreSQL 
 
     expect(run.counts).toEqual({ created: 60 });
     expect(sandbox.statusCounts()['GET /contacts']?.['429'] ?? 0).toBeGreaterThan(0);
-    // Over every full two-second window of the run (one window of 1 s would count scheduling jitter of a few ms).
+    // Over every full three-second window of the run. Slots are reserved 50 ms apart, but a request can
+    // reach Sahut a little late (two processes on two busy cores), so a window edge may hold one or two extra.
     const start = arrivals[0] as number;
-    const windowMs = 2000;
+    const windowMs = 3000;
     for (let t = start; t + windowMs <= (arrivals.at(-1) as number); t += 100) {
       const inWindow = arrivals.filter((a) => a >= t && a < t + windowMs).length;
-      expect(inWindow).toBeLessThanOrEqual((20 * windowMs) / 1000 + 1);
+      expect(inWindow).toBeLessThanOrEqual((20 * windowMs) / 1000 + 2);
     }
     const seconds = ((arrivals.at(-1) as number) - start) / 1000;
     // N requests spread over N - 1 gaps.

@@ -1,15 +1,21 @@
-import { type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
 import { cannotWriteBack } from './apply-record.ts';
 import { runIdFromJobId, runJobSchema } from './jobs.ts';
 import { fanOutCrmWindow } from './read-crm.ts';
+import { claimConnection, releaseConnection } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
 import { scanSahut } from './scan-sahut.ts';
 
 export interface RunSummary {
-  runId: string;
+  runId: string | null;
   connection: string;
   direction: string;
+  /** Set when a scheduled run was skipped because this run was still going. */
+  skippedFor?: string;
 }
+
+// A run started by hand waits this long between looks at the run it queues behind.
+const QUEUED_RUN_RETRY_MS = 2000;
 
 /**
  * A run reads its source window by window: the CRM from its durable cursor
@@ -29,8 +35,24 @@ export function createRunProcessor(rt: Runtime) {
     }
     if (data.direction === 'sahut-to-crm' && !rt.connector(connection.name).capabilities.update)
       throw new UnrecoverableError(cannotWriteBack(connection.name));
+    const jobId = job.id as string;
+    // Replays bring their records with them and read nothing: they need no claim.
+    if (data.trigger !== 'replay') {
+      const holder = await claimConnection(rt, connection.name, jobId);
+      if (holder && data.trigger === 'schedule') {
+        rt.log.info(
+          { connection: connection.name, holder },
+          'previous run still going; scheduled run skipped',
+        );
+        return { runId: null, connection: connection.name, direction: data.direction, skippedFor: holder };
+      }
+      if (holder) {
+        await job.moveToDelayed(Date.now() + QUEUED_RUN_RETRY_MS, token);
+        throw new DelayedError();
+      }
+    }
     if (!data.runId) {
-      const runId = runIdFromJobId(job.id ?? String(Date.now()));
+      const runId = runIdFromJobId(jobId);
       await rt.store.startRun({
         id: runId,
         connection: connection.name,
@@ -63,6 +85,7 @@ export function createRunProcessor(rt: Runtime) {
       await job.updateData(data);
     }
     await rt.store.finishRun(runId, 'succeeded');
+    await releaseConnection(rt, connection.name, jobId);
     rt.metrics?.runs.inc({ connection: connection.name, direction: data.direction, outcome: 'succeeded' });
     rt.metrics?.lastSuccess.set(
       { connection: connection.name, direction: data.direction },

@@ -18,6 +18,8 @@ import { createRedisRateLimiter } from './rate-limit.ts';
 import { createRedis } from './redis.ts';
 
 /** Everything a processor needs, built once per process and closed on shutdown. */
+const RATE_HEADROOM = 0.97;
+
 export interface Runtime {
   config: Readonly<Config>;
   connections: readonly Connection[];
@@ -63,7 +65,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     retry: { retries: config.sahut.maxRetries },
     rateLimiter: createRedisRateLimiter(redis, {
       key: `${prefix}:sahut-rate`,
-      ratePerSec: config.sahut.rateLimit,
+      // Requests leave evenly spaced but arrive with network jitter; a little headroom keeps
+      // their arrival rate at Sahut under the limit too.
+      ratePerSec: config.sahut.rateLimit * RATE_HEADROOM,
     }),
     ...(opts.metrics ? { onRequest: opts.metrics.onSahutRequest } : {}),
   });
