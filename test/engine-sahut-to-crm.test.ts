@@ -311,4 +311,32 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
       /connection crm cannot sync sahut-to-crm: its CRM connector cannot write back/,
     );
   });
+
+  it('a CRM change pushed on a two-way connection merges with an agent edit instead of overwriting it', async () => {
+    const { node, connector, writes, agent, contact } = await synced(2);
+    await agent(0, { company: 'Agent Co' });
+    await connector.update('crm-0', { tier: 'gold' });
+    await agent(1, { company: 'Agent Inc' });
+    await connector.update('crm-1', { company: 'CRM Inc' });
+
+    const run = await runOnce(node, 'crm', 'crm-to-sahut');
+    expect(run.counts).toEqual({ updated: 2 });
+    // Different fields: each side gets the other's change, nothing is lost.
+    expect(contact(0)).toMatchObject({ company: 'Agent Co', custom_attributes: { tier: 'gold' } });
+    expect(crmData(connector, 'crm-0')).toMatchObject({ company: 'Agent Co', tier: 'gold' });
+    // The same field: a conflict, resolved for the CRM (onConflict: crm) and written down.
+    expect(contact(1)?.company).toBe('CRM Inc');
+    const [row] = (await store.queryAudit({ runId: run.id, crmId: 'crm-1', limit: 5 })).rows;
+    expect(row?.error).toMatch(/conflict on company: CRM "CRM Inc", Sahut "Agent Inc" → kept CRM/);
+
+    // Settled: the next runs in either direction write nothing.
+    sandbox.resetCounts();
+    writes.length = 0;
+    const echo = await runOnce(node, 'crm', 'crm-to-sahut');
+    const scan = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(echo.counts.updated ?? 0).toBe(0);
+    expect(scan.counts).toEqual({ unchanged: 2 });
+    expect(writes).toEqual([]);
+    expect(sandbox.counts()['PUT /contacts/:id'] ?? 0).toBe(0);
+  });
 });

@@ -2,6 +2,7 @@ import type { RecordOutcome } from '../sync/apply/ports.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToCrm, type ToCrmPorts } from '../sync/apply/to-crm.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
+import { contactHash, projectSahut } from '../sync/index.ts';
 import type { RecordJob } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -27,6 +28,22 @@ export async function applyToSahut(
   }
   const link = (await rt.store.getLinks(connection.name, [prepared.crmId])).get(prepared.crmId);
   const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
+  // Both ways synced and both sides changed since the base: merge, or the CRM's push would
+  // silently overwrite an agent's edit that the next Sahut→CRM scan has not collected yet.
+  if (link && link.crmHash !== prepared.hash && connection.directions.includes('sahut-to-crm')) {
+    const current = await rt.sahut.get(link.sahutId, { signal });
+    const sahutChanged =
+      current && contactHash(projectSahut(current, link.base, ctx.defaultRegion)) !== link.sahutHash;
+    if (sahutChanged) {
+      const target = {
+        runId: data.runId,
+        connection: data.connection,
+        sahutId: link.sahutId,
+        crmId: link.crmId,
+      };
+      return applyToCrm(rt, { direction: 'sahut-to-crm', ...target }, signal);
+    }
+  }
   return syncToSahut(rt, ctx, prepared, link);
 }
 
