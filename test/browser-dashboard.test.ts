@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import { Queue, Worker } from 'bullmq';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUES } from '../src/queue/index.ts';
+import { createMemoryConnector } from '../src/crm/index.ts';
+import { enqueueRun, QUEUES, waitForRun } from '../src/queue/index.ts';
+import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import { type Node, runOnce, startNode, testConnection } from './helpers/engine.ts';
+import { API_KEY, testConfig } from './helpers/env.ts';
 import { hasPeer } from './helpers/peers.ts';
 import { createHarness, type Harness, PASSWORD } from './server-fixtures.ts';
 
@@ -21,59 +24,33 @@ const CHROMIUM_ARGS = [
 let harness: Harness;
 let url: string;
 let browser: Browser;
-let runs: Queue;
+let sandbox: Sandbox;
+let node: Node;
 let completedJobId: string;
 
 beforeAll(async () => {
   harness = await createHarness({ DASHBOARD_AUTH: 'basic' });
   url = (await harness.start()).url;
-  runs = new Queue(QUEUES.runs, { connection: harness.deps.redis, prefix: harness.prefix });
 
-  // A real worker completes one job under this test's prefix.
-  const worker = new Worker(QUEUES.runs, async () => ({ action: 'done' }), {
-    connection: { host: '127.0.0.1', port: 6379 },
-    prefix: harness.prefix,
+  // A real sync under this test's prefix and store: the board and the audit pages show what it did.
+  const started = await startSandbox({ apiKey: API_KEY });
+  sandbox = started.sandbox;
+  const config = testConfig({
+    QUEUE_PREFIX: harness.prefix,
+    SAHUT_BASE_URL: started.baseUrl,
+    SAHUT_MAX_RETRIES: '0',
   });
-  const completed = new Promise<string>((resolve, reject) => {
-    worker.on('completed', (job) => resolve(job.id ?? ''));
-    worker.on('failed', (_job, err) => reject(err));
-  });
-  await runs.add('run', { connection: 'browser-demo', direction: 'crm-to-sahut', trigger: 'cli' });
-  completedJobId = await completed;
-  await worker.close();
-
-  await harness.store.upsertLink({
-    connection: 'browser-demo',
-    crmId: 'crm-42',
-    sahutId: 'sh-42',
-    phone: '+6281234567789',
-    email: 'siti@example.com',
-    base: { name: 'Siti', phone: '+6281234567789', email: 'siti@example.com' },
-    crmHash: 'a',
-    sahutHash: 'b',
-    syncedAt: new Date(),
-  });
-  // First run: a failed attempt, then the create; a later run: an update.
-  for (const [runId, attempt, action, error] of [
-    ['run-demo-1', 1, 'failed', 'Sahut answered 503'],
-    ['run-demo-1', 2, 'created', null],
-    ['run-demo-2', 1, 'updated', null],
-  ] as const) {
-    await harness.store.appendAudit([
-      {
-        runId,
-        jobId: completedJobId,
-        connection: 'browser-demo',
-        direction: 'crm-to-sahut',
-        crmId: 'crm-42',
-        sahutId: action === 'failed' ? null : 'sh-42',
-        action,
-        diff: { name: { before: null, after: 'Siti' } },
-        error,
-        attempt,
-      },
-    ]);
-  }
+  const connector = createMemoryConnector([
+    { id: 'crm-42', data: { name: 'Siti', phone: '0812-3456-7789', email: 'siti@example.com' } },
+  ]);
+  node = startNode(config, harness.store, [testConnection('browser-demo')], () => connector);
+  // Sahut is down for the first search: attempt 1 fails, attempt 2 creates the contact.
+  sandbox.setFaults({ rules: [{ route: 'GET /contacts', script: [503] }] });
+  const first = await enqueueRun(node.rt, 'browser-demo', 'crm-to-sahut');
+  await waitForRun(node.rt, first.job, first.runId);
+  completedJobId = first.job.id as string;
+  await connector.update('crm-42', { company: 'PT Baru' });
+  await runOnce(node, 'browser-demo');
 
   await mkdir(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -81,10 +58,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (runs) {
-    await runs.obliterate({ force: true });
-    await runs.close();
-  }
+  await node?.close();
+  await sandbox?.close();
   await harness?.close();
 });
 
@@ -123,7 +98,7 @@ describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('dashboard in a brows
       await rows.first().waitFor();
       expect(await rows.count()).toBe(3);
       expect(await rows.first().textContent()).toContain('updated');
-      expect(await rows.last().textContent()).toContain('Sahut answered 503');
+      expect(await rows.last().textContent()).toContain('Sahut unavailable');
       await page.getByRole('link', { name: 'Queues' }).waitFor();
       await page.screenshot({ path: `${ARTIFACTS}audit.png`, fullPage: true });
     } finally {
