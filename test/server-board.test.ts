@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queue/index.ts';
-import { basic, createHarness, deleteKeys, type Harness } from './server-fixtures.ts';
+import { deletePrefix } from './helpers/env.ts';
+import { basic, createHarness, type Harness } from './server-fixtures.ts';
 
 let harness: Harness | undefined;
 const queues: Queue[] = [];
 const otherPrefixes: string[] = [];
 afterEach(async () => {
   for (const q of queues.splice(0)) await q.close();
-  if (harness) for (const p of otherPrefixes.splice(0)) await deleteKeys(harness.deps.redis, p);
+  for (const p of otherPrefixes.splice(0)) await deletePrefix(p);
   await harness?.close();
   harness = undefined;
 });

@@ -10,8 +10,8 @@ import { createMetrics } from '../src/metrics/index.ts';
 import type { HttpServer, ServerDeps } from '../src/server/index.ts';
 import { startHttp } from '../src/server/index.ts';
 import { openStore, type Store } from '../src/store/index.ts';
+import { deletePrefix, REDIS_URL } from './helpers/env.ts';
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const PASSWORD = 'board-pass-Zq81x';
 export const TOKEN = 'board-token-0123456789abcdef';
 
@@ -69,7 +69,7 @@ export async function createHarness(env: Record<string, string> = {}, dashboard 
     },
     close: async () => {
       for (const server of servers.splice(0)) await server.close();
-      await deleteKeys(redis, prefix);
+      await deletePrefix(prefix);
       await redis.quit();
       await store.close();
       await rm(dir, { recursive: true, force: true });
@@ -85,21 +85,5 @@ export async function closedStore(): Promise<{ store: Store; cleanup(): Promise<
   return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 500 })) {
-    if ((keys as string[]).length) await redis.del(...(keys as string[]));
-  }
-}
-
 export const basic = (user = 'admin', password = PASSWORD) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-
-/** Polls `probe` until it returns true, or fails after `ms`. */
-export async function until(probe: () => Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

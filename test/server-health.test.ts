@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedStore, createHarness, type Harness, until } from './server-fixtures.ts';
+import { until } from './helpers/env.ts';
+import { closedStore, createHarness, type Harness } from './server-fixtures.ts';
 
 let harness: Harness | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -28,6 +28,9 @@ import type { BenchOptions } from './types.ts';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 const API_KEY = 'sk_bench_0f1e2d3c4b';
 const CONNECTION = 'bench';
+export const REGION = 'ID';
+
+export const tempDir = () => mkdtemp(join(tmpdir(), 'sahut-sync-bench-'));
 
 const MAPPING_YAML = `
 fields:
@@ -68,7 +71,15 @@ export function benchConnection(): Connection {
   };
 }
 
-export async function openBenchEngine(opts: BenchOptions, records: CrmRecord[]): Promise<BenchEngine> {
+/**
+ * `sqlitePath` opens a store someone else prepared (and will remove); without
+ * it the engine makes its own in a temp dir.
+ */
+export async function openBenchEngine(
+  opts: BenchOptions,
+  records: CrmRecord[],
+  sqlitePath?: string,
+): Promise<BenchEngine> {
   const undo: (() => Promise<unknown>)[] = [];
   const close = async () => {
     forget();
@@ -83,8 +94,12 @@ export async function openBenchEngine(opts: BenchOptions, records: CrmRecord[]):
       faults: { rateLimit: { requests: opts.rate, windowMs: 1000 } },
     });
     undo.push(() => sandbox.close());
-    const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-bench-'));
-    undo.push(() => rm(dir, { recursive: true, force: true }));
+    let path = sqlitePath;
+    if (!path) {
+      const dir = await tempDir();
+      undo.push(() => rm(dir, { recursive: true, force: true }));
+      path = join(dir, 'store.sqlite');
+    }
     const prefix = `bench-${randomUUID().slice(0, 8)}`;
     undo.push(() => deletePrefix(prefix));
     const config = loadConfig({
@@ -94,20 +109,27 @@ export async function openBenchEngine(opts: BenchOptions, records: CrmRecord[]):
       SAHUT_RATE_LIMIT: String(opts.rate),
       REDIS_URL,
       QUEUE_PREFIX: prefix,
-      SQLITE_PATH: join(dir, 'store.sqlite'),
+      SQLITE_PATH: path,
+      DEFAULT_PHONE_REGION: REGION,
       WORKER_CONCURRENCY: String(opts.concurrency),
       LOG_LEVEL: 'silent',
     });
-    const store = await openStore({ kind: 'sqlite', path: join(dir, 'store.sqlite') });
+    const store = await openStore({ kind: 'sqlite', path });
     undo.push(() => store.close());
     await store.migrate();
 
     const connection = benchConnection();
     const crm = createMemoryConnector(records);
-    let fullScan = false;
+    // A full scan starts the run's first window from the beginning; later windows
+    // must follow their cursor, or a source bigger than one window is read forever.
+    let restart = false;
     const connector: CrmConnector = {
       ...crm,
-      read: (cursor, readOpts) => crm.read(fullScan ? null : cursor, readOpts),
+      read(cursor, readOpts) {
+        const from = restart ? null : cursor;
+        restart = false;
+        return crm.read(from, readOpts);
+      },
     };
     const rt: Runtime = createRuntime({
       config,
@@ -127,7 +149,7 @@ export async function openBenchEngine(opts: BenchOptions, records: CrmRecord[]):
       connection,
       crm,
       async run(runOpts = {}) {
-        fullScan = runOpts.fullScan ?? false;
+        restart = runOpts.fullScan ?? false;
         const { job, runId } = await enqueueRun(rt, CONNECTION, 'crm-to-sahut');
         const run = await waitForRun(rt, job, runId);
         if (run.status !== 'succeeded') throw new Error(`run ${run.id} ended ${run.status}`);

@@ -1,6 +1,8 @@
 const closers = new Set<() => Promise<void>>();
 
 async function closeAllAndExit(signal: NodeJS.Signals) {
+  // Work cut off mid-flight rejects as its connections close; that must not end cleanup early.
+  process.on('unhandledRejection', () => {});
   for (const close of closers) await close().catch(() => {});
   process.exit(signal === 'SIGINT' ? 130 : 143);
 }

@@ -1,20 +1,22 @@
 /**
- * One size of the `memory` scenario, in a process of its own so that its peak
- * RSS is not the leftover of an earlier, bigger run. Started by
+ * One size of the `memory` scenario: a re-read of records already linked in
+ * the store at `sqlitePath`. It runs in a process of its own, which did not
+ * build the fixture, so its peak RSS is the engine's alone. Started by
  * scenarios/memory.ts with `fork`; answers one `RereadResult` over IPC.
  */
 import { z } from 'zod';
-import { prepareRecord } from '../../src/sync/apply/prepare.ts';
-import { identityKeys } from '../../src/sync/index.ts';
-import { type BenchEngine, openBenchEngine } from './engine.ts';
+import { openBenchEngine } from './engine.ts';
 import { measure, rssMb } from './measure.ts';
 import { crmRecords } from './records.ts';
 import type { Measurement } from './types.ts';
 
 export interface RereadResult {
   measurement: Measurement;
-  /** RSS just before the run, after the fixture was built and garbage collected. */
+  /** RSS just before the run: Node, the engine and the CRM's records in memory. */
   baselineMb: number;
+  /** Heap in use after a full GC, before and after the run: equal unless the run leaves something behind. */
+  heapBeforeMb: number;
+  heapAfterMb: number;
   unchanged: number;
 }
 
@@ -22,47 +24,34 @@ const argsSchema = z.tuple([
   z.coerce.number().int().positive(),
   z.coerce.number().positive(),
   z.coerce.number().int().positive(),
+  z.string().min(1),
 ]);
 
-/**
- * Links every record as if an earlier sync had made it, with the same hash the
- * run compares against. Syncing 5×N records through a rate-limited Sahut first
- * would take minutes and measure nothing new. The sandbox gets no contacts:
- * a re-read must not call it, and its memory is not the worker's.
- */
-async function linkAll(engine: BenchEngine) {
-  const { connection, store, config } = engine;
-  for (const [i, record] of engine.crm.records().entries()) {
-    const prepared = prepareRecord(record, connection, config.defaultRegion);
-    if (prepared.kind !== 'ready') throw new Error(`bench record ${record.id} does not prepare`);
-    const identity = identityKeys(prepared.contact);
-    await store.upsertLink({
-      connection: connection.name,
-      crmId: record.id,
-      sahutId: `ct_${String(i).padStart(14, '0')}`,
-      phone: identity.phone,
-      email: identity.email,
-      base: prepared.contact,
-      crmHash: prepared.hash,
-      sahutHash: prepared.hash,
-      syncedAt: new Date(),
-    });
-  }
+let finished = false;
+
+/** Forked with --expose-gc, so a full collection can tell garbage from what is kept. */
+function heapAfterGcMb() {
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed / (1024 * 1024);
 }
 
 async function main() {
-  const [records, rate, concurrency] = argsSchema.parse(process.argv.slice(2));
-  const engine = await openBenchEngine({ records, rate, concurrency }, crmRecords(records));
+  const [records, rate, concurrency, sqlitePath] = argsSchema.parse(process.argv.slice(2));
+  const engine = await openBenchEngine({ records, rate, concurrency }, crmRecords(records), sqlitePath);
   try {
-    await linkAll(engine);
-    // Started with --expose-gc: the fixture's garbage should not count as the run's memory.
-    globalThis.gc?.();
+    const heapBeforeMb = heapAfterGcMb();
     const baselineMb = rssMb();
     let unchanged = 0;
     const measurement = await measure(`re-read ${records}`, records, rate, engine.sandbox, async () => {
       unchanged = (await engine.run({ fullScan: true })).counts.unchanged ?? 0;
     });
-    const result: RereadResult = { measurement, baselineMb, unchanged };
+    const result: RereadResult = {
+      measurement,
+      baselineMb,
+      heapBeforeMb,
+      heapAfterMb: heapAfterGcMb(),
+      unchanged,
+    };
     await new Promise<void>((resolve, reject) =>
       process.send?.(result, (err: Error | null) => (err ? reject(err) : resolve())),
     );
@@ -71,10 +60,18 @@ async function main() {
   }
 }
 
+// The bench that forked us is gone: clean up as if interrupted.
+process.once('disconnect', () => {
+  if (!finished) process.kill(process.pid, 'SIGTERM');
+});
 main().then(
-  () => process.disconnect?.(),
+  () => {
+    finished = true;
+    process.disconnect?.();
+  },
   (err: unknown) => {
     console.error(err);
+    finished = true;
     process.exitCode = 1;
     process.disconnect?.();
   },

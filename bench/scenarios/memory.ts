@@ -1,6 +1,13 @@
 import { fork } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { openStore } from '../../src/store/index.ts';
+import { benchConnection, REGION, tempDir } from '../harness/engine.ts';
+import { closeOnInterrupt } from '../harness/interrupt.ts';
+import { linkAll } from '../harness/links.ts';
+import { crmRecords } from '../harness/records.ts';
 import type { RereadResult } from '../harness/reread-child.ts';
 import type { BenchOptions, Measurement, Scenario } from '../harness/types.ts';
 
@@ -10,6 +17,8 @@ const FLAT_WITHIN = 0.25;
 
 const resultSchema = z.object({
   baselineMb: z.number(),
+  heapBeforeMb: z.number(),
+  heapAfterMb: z.number(),
   unchanged: z.number(),
   measurement: z.object({
     label: z.string(),
@@ -23,23 +32,57 @@ const resultSchema = z.object({
   }),
 }) satisfies z.ZodType<RereadResult>;
 
+/** A store in a temp dir where every one of `records` CRM records is already linked. */
+async function linkedStore(records: number): Promise<{ path: string; dispose(): Promise<void> }> {
+  const dir = await tempDir();
+  const dispose = () => rm(dir, { recursive: true, force: true });
+  const forget = closeOnInterrupt(dispose);
+  try {
+    const path = join(dir, 'store.sqlite');
+    const store = await openStore({ kind: 'sqlite', path });
+    try {
+      await store.migrate();
+      await linkAll(store, benchConnection(), crmRecords(records), REGION);
+    } finally {
+      await store.close();
+    }
+    return {
+      path,
+      async dispose() {
+        forget();
+        await dispose();
+      },
+    };
+  } catch (err) {
+    forget();
+    await dispose();
+    throw err;
+  }
+}
+
 /** One re-read of `records` linked records in a fresh process, so each peak RSS stands alone. */
-function rereadInChild(records: number, opts: BenchOptions): Promise<RereadResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [String(records), String(opts.rate), String(opts.concurrency)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, '--expose-gc'],
+async function rereadInChild(records: number, opts: BenchOptions): Promise<RereadResult> {
+  const store = await linkedStore(records);
+  try {
+    return await new Promise((resolve, reject) => {
+      const args = [records, opts.rate, opts.concurrency, store.path].map(String);
+      const child = fork(CHILD, args, {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: [...process.execArgv, '--expose-gc'],
+      });
+      let result: RereadResult | undefined;
+      child.once('message', (message) => {
+        result = resultSchema.parse(message);
+      });
+      child.once('error', reject);
+      child.once('exit', (code, signal) => {
+        if (result && code === 0) resolve(result);
+        else reject(new Error(`memory child for ${records} records exited with ${signal ?? code}`));
+      });
     });
-    let result: RereadResult | undefined;
-    child.once('message', (message) => {
-      result = resultSchema.parse(message);
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (result && code === 0) resolve(result);
-      else reject(new Error(`memory child for ${records} records exited with ${signal ?? code}`));
-    });
-  });
+  } finally {
+    await store.dispose();
+  }
 }
 
 const perThousand = (m: Measurement) => m.peakRssMb / (m.records / 1000);
@@ -53,11 +96,15 @@ export const memory: Scenario = {
     const large = await rereadInChild(opts.records * SCALE, opts);
     const [s, l] = [small.measurement, large.measurement];
     const growth = l.peakRssMb / s.peakRssMb - 1;
-    const line = (r: RereadResult) =>
-      `${r.measurement.records} records: peak ${r.measurement.peakRssMb.toFixed(0)} MB ` +
-      `(${perThousand(r.measurement).toFixed(1)} MB per 1k records), ` +
-      `${r.baselineMb.toFixed(0)} MB before the run, +${(r.measurement.peakRssMb - r.baselineMb).toFixed(0)} MB during it; ` +
-      `${r.unchanged} unchanged`;
+    const mb = (n: number) => n.toFixed(0);
+    const line = (r: RereadResult) => {
+      const m = r.measurement;
+      return (
+        `${m.records} records: peak RSS ${mb(m.peakRssMb)} MB = ${perThousand(m).toFixed(1)} MB per 1k records ` +
+        `(${mb(r.baselineMb)} MB before the run, +${mb(m.peakRssMb - r.baselineMb)} MB during it); ` +
+        `heap in use after GC ${mb(r.heapBeforeMb)} → ${mb(r.heapAfterMb)} MB`
+      );
+    };
     return {
       rows: [s, l],
       notes: [line(small), line(large)],
