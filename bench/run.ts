@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { openSyncFixture, type SyncFixture } from './harness/fixture.ts';
-import { formatCheck, formatTable } from './harness/table.ts';
+import { formatCheck, formatTable, formatTiming } from './harness/table.ts';
 import type { BenchOptions, Check, Scenario, SharedState } from './harness/types.ts';
 import { changed10pct } from './scenarios/changed-10pct.ts';
 import { initial } from './scenarios/initial.ts';
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
       try {
         const result = await scenario.run(opts, shared);
         console.log(formatTable(`${scenario.name}: ${scenario.summary}`, result.rows));
-        for (const note of result.notes) console.log(`  ${note}`);
+        for (const note of [...result.notes, ...result.rows.map(formatTiming)]) console.log(`  ${note}`);
         checks.push(...result.checks);
       } catch (err) {
         crashed++;

@@ -1,4 +1,5 @@
 import type { Sandbox } from '../../src/sandbox/index.ts';
+import type { Run } from '../../src/store/index.ts';
 import type { Measurement } from './types.ts';
 
 const MB = 1024 * 1024;
@@ -24,21 +25,23 @@ export async function withPeakRss<T>(
 export const rssMb = () => process.memoryUsage.rss() / MB;
 
 /** Runs `fn` (one engine run over `records` CRM records) and reads what the sandbox saw meanwhile. */
-export async function measure(
+export async function measureRun(
   label: string,
   records: number,
   rate: number,
   sandbox: Sandbox,
-  fn: () => Promise<unknown>,
-): Promise<Measurement> {
+  fn: () => Promise<Run>,
+): Promise<{ m: Measurement; run: Run }> {
   sandbox.resetCounts();
   const started = performance.now();
-  const { peakMb } = await withPeakRss(fn);
+  const { value: run, peakMb } = await withPeakRss(fn);
   const seconds = (performance.now() - started) / 1000;
   const byRoute = sandbox.counts();
   const rejected429 = Object.values(sandbox.statusCounts()).reduce((n, s) => n + (s['429'] ?? 0), 0);
   const apiCalls = Object.values(byRoute).reduce((n, c) => n + c, 0);
-  return { label, records, seconds, apiCalls, rejected429, rate, peakRssMb: peakMb, byRoute };
+  const runSeconds = ((run.finishedAt ?? new Date()).getTime() - run.startedAt.getTime()) / 1000;
+  const m = { label, records, seconds, runSeconds, apiCalls, rejected429, rate, peakRssMb: peakMb, byRoute };
+  return { m, run };
 }
 
 export const perSecond = (m: Measurement) => m.records / m.seconds;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { openBenchEngine } from './engine.ts';
-import { measure, rssMb } from './measure.ts';
+import { measureRun, rssMb } from './measure.ts';
 import { crmRecords } from './records.ts';
 import type { Measurement } from './types.ts';
 
@@ -41,10 +41,14 @@ async function main() {
   try {
     const heapBeforeMb = heapAfterGcMb();
     const baselineMb = rssMb();
-    let unchanged = 0;
-    const measurement = await measure(`re-read ${records}`, records, rate, engine.sandbox, async () => {
-      unchanged = (await engine.run({ fullScan: true })).counts.unchanged ?? 0;
-    });
+    const { m: measurement, run } = await measureRun(
+      `re-read ${records}`,
+      records,
+      rate,
+      engine.sandbox,
+      () => engine.run({ fullScan: true }),
+    );
+    const unchanged = run.counts.unchanged ?? 0;
     const result: RereadResult = {
       measurement,
       baselineMb,

@@ -44,3 +44,8 @@ export const formatRoutes = (m: Measurement) =>
     .join(', ') || 'none';
 
 export const formatCheck = (c: Check) => `${c.pass ? 'PASS' : 'WARN'}  ${c.target} — ${c.detail}`;
+
+/** How much of a row's time was the run itself, and how much the caller's wait to learn it had ended. */
+export const formatTiming = (m: Measurement) =>
+  `${m.label}: the run took ${m.runSeconds.toFixed(2)} s (store's started → finished); ` +
+  `waitForRun returned ${(m.seconds - m.runSeconds).toFixed(2)} s later`;

@@ -4,7 +4,10 @@ import type { SyncFixture } from './fixture.ts';
 export interface Measurement {
   label: string;
   records: number;
+  /** From enqueueing the run until waitForRun returned. */
   seconds: number;
+  /** The run's own time in the store (started → finished): the rest of `seconds` was spent waiting to learn it ended. */
+  runSeconds: number;
   /** Every request Sahut received, retries and 429s included. */
   apiCalls: number;
   /** Requests answered 429 by the sandbox's rate limit. */

@@ -1,4 +1,4 @@
-import { measure } from '../harness/measure.ts';
+import { measureRun } from '../harness/measure.ts';
 import { companyOf } from '../harness/records.ts';
 import { formatRoutes } from '../harness/table.ts';
 import type { Scenario } from '../harness/types.ts';
@@ -16,14 +16,13 @@ export const changed10pct: Scenario = {
       await engine.crm.update(`crm-${i}`, { company: `${companyOf(i)} Baru` });
       changed++;
     }
-    let counts = {};
-    const m = await measure('changed-10pct', opts.records, opts.rate, engine.sandbox, async () => {
-      counts = (await engine.run({ fullScan: true })).counts;
-    });
+    const { m, run } = await measureRun('changed-10pct', opts.records, opts.rate, engine.sandbox, () =>
+      engine.run({ fullScan: true }),
+    );
     const puts = m.byRoute['PUT /contacts/:id'] ?? 0;
     return {
       rows: [m],
-      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(counts)}`],
+      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(run.counts)}`],
       checks: [
         {
           target: 'changed-10pct: exactly 1 PUT per changed record, nothing else',

@@ -1,4 +1,4 @@
-import { measure, utilisation } from '../harness/measure.ts';
+import { measureRun, utilisation } from '../harness/measure.ts';
 import { formatRoutes } from '../harness/table.ts';
 import type { Scenario } from '../harness/types.ts';
 
@@ -9,10 +9,9 @@ export const initial: Scenario = {
   async run(opts, shared) {
     const fixture = await shared.fixture();
     const { engine, matching, unrelated } = fixture;
-    let run: Awaited<ReturnType<typeof engine.run>> | undefined;
-    const m = await measure('initial', opts.records, opts.rate, engine.sandbox, async () => {
-      run = await fixture.initialSync(() => engine.run());
-    });
+    const { m, run } = await measureRun('initial', opts.records, opts.rate, engine.sandbox, () =>
+      fixture.initialSync(() => engine.run()),
+    );
     const created = opts.records - matching;
     const contacts = engine.sandbox.contacts();
     const phones = new Set(contacts.map((c) => c.phone));
@@ -23,7 +22,7 @@ export const initial: Scenario = {
       rows: [m],
       notes: [
         `requests: ${formatRoutes(m)}`,
-        `run counts: ${JSON.stringify(run?.counts)}; floor (writes + one full scan) ≈ ${floor.toFixed(3)} calls/record`,
+        `run counts: ${JSON.stringify(run.counts)}; floor (writes + one full scan) ≈ ${floor.toFixed(3)} calls/record`,
       ],
       checks: [
         {
@@ -34,11 +33,11 @@ export const initial: Scenario = {
         {
           target: 'initial: every record created or linked, no duplicate',
           pass:
-            run?.counts.created === created &&
+            run.counts.created === created &&
             run.counts.linked === matching &&
             contacts.length === unrelated + opts.records &&
             phones.size === contacts.length,
-          detail: `created ${run?.counts.created ?? 0}/${created}, linked ${run?.counts.linked ?? 0}/${matching}, Sahut holds ${contacts.length} contacts (${phones.size} distinct phones)`,
+          detail: `created ${run.counts.created ?? 0}/${created}, linked ${run.counts.linked ?? 0}/${matching}, Sahut holds ${contacts.length} contacts (${phones.size} distinct phones)`,
         },
       ],
     };

@@ -24,6 +24,7 @@ const resultSchema = z.object({
     label: z.string(),
     records: z.number(),
     seconds: z.number(),
+    runSeconds: z.number(),
     apiCalls: z.number(),
     rejected429: z.number(),
     rate: z.number(),

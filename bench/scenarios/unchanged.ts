@@ -1,4 +1,4 @@
-import { measure } from '../harness/measure.ts';
+import { measureRun } from '../harness/measure.ts';
 import { formatRoutes } from '../harness/table.ts';
 import type { Scenario } from '../harness/types.ts';
 
@@ -10,13 +10,12 @@ export const unchanged: Scenario = {
     const fixture = await shared.fixture();
     await fixture.synced();
     const { engine } = fixture;
-    let counts = {};
-    const m = await measure('unchanged', opts.records, opts.rate, engine.sandbox, async () => {
-      counts = (await engine.run({ fullScan: true })).counts;
-    });
+    const { m, run } = await measureRun('unchanged', opts.records, opts.rate, engine.sandbox, () =>
+      engine.run({ fullScan: true }),
+    );
     return {
       rows: [m],
-      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(counts)}`],
+      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(run.counts)}`],
       checks: [
         {
           target: 'unchanged: 0 API calls',

@@ -44,4 +44,3 @@ export function createLifecycle(log: Logger) {
     },
   };
 }
-export type Lifecycle = ReturnType<typeof createLifecycle>;
