@@ -12,9 +12,8 @@ export interface SyncFixture {
   engine: BenchEngine;
   matching: number;
   unrelated: number;
-  /** The first sync, run once; later scenarios await it so each can also run alone. */
-  initialSync(run: () => Promise<Run>): Promise<Run>;
-  synced(): Promise<Run>;
+  /** The first sync, run once; later scenarios await it too, so each can also run alone. */
+  initialSync(): Promise<Run>;
 }
 
 export async function openSyncFixture(opts: BenchOptions): Promise<SyncFixture> {
@@ -24,15 +23,13 @@ export async function openSyncFixture(opts: BenchOptions): Promise<SyncFixture> 
   engine.sandbox.seed(unrelatedContacts(unrelated));
   engine.sandbox.seed(Array.from({ length: matching }, (_, i) => matchingContact(i)));
   let first: Promise<Run> | undefined;
-  const initialSync = (run: () => Promise<Run>) => {
-    first ??= run();
-    return first;
-  };
   return {
     engine,
     matching,
     unrelated,
-    initialSync,
-    synced: () => initialSync(() => engine.run()),
+    initialSync: () => {
+      first ??= engine.run();
+      return first;
+    },
   };
 }

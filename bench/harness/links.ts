@@ -1,8 +1,7 @@
 import type { Connection } from '../../src/config/index.ts';
 import type { CrmRecord } from '../../src/crm/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { prepareRecord } from '../../src/sync/apply/prepare.ts';
-import { identityKeys } from '../../src/sync/index.ts';
+import { identityKeys, prepareRecord } from '../../src/sync/index.ts';
 
 /**
  * Links every record as if an earlier sync had made it, with the hash the run

@@ -27,7 +27,8 @@ const argsSchema = z.tuple([
   z.string().min(1),
 ]);
 
-let finished = false;
+/** Set once main is done or the parent has gone, whichever comes first. */
+let ending = false;
 
 /** Forked with --expose-gc, so a full collection can tell garbage from what is kept. */
 function heapAfterGcMb() {
@@ -66,17 +67,20 @@ async function main() {
 
 // The bench that forked us is gone: clean up as if interrupted.
 process.once('disconnect', () => {
-  if (!finished) process.kill(process.pid, 'SIGTERM');
+  if (ending) return;
+  ending = true;
+  process.kill(process.pid, 'SIGTERM');
 });
 main().then(
   () => {
-    finished = true;
-    process.disconnect?.();
+    ending = true;
+    if (process.connected) process.disconnect();
   },
   (err: unknown) => {
-    console.error(err);
-    finished = true;
+    // Once interrupted, errors from the engine closing under the run are expected noise.
+    if (!ending) console.error(err);
+    ending = true;
     process.exitCode = 1;
-    process.disconnect?.();
+    if (process.connected) process.disconnect();
   },
 );

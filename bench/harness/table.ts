@@ -45,7 +45,7 @@ export const formatRoutes = (m: Measurement) =>
 
 export const formatCheck = (c: Check) => `${c.pass ? 'PASS' : 'WARN'}  ${c.target} — ${c.detail}`;
 
-/** How much of a row's time was the run itself, and how much the caller's wait to learn it had ended. */
+/** How much of a row's time was the run itself; the rest is queueing and the caller learning it ended. */
 export const formatTiming = (m: Measurement) =>
-  `${m.label}: the run took ${m.runSeconds.toFixed(2)} s (store's started → finished); ` +
-  `waitForRun returned ${(m.seconds - m.runSeconds).toFixed(2)} s later`;
+  `${m.label}: the run itself took ${m.runSeconds.toFixed(2)} s (store: started → finished), ` +
+  `the other ${(m.seconds - m.runSeconds).toFixed(2)} s were queueing and waitForRun noticing the end`;

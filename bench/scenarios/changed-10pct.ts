@@ -9,7 +9,7 @@ export const changed10pct: Scenario = {
   summary: '10 % of the N records changed, full re-read: exactly 1 PUT per changed record, 0 searches',
   async run(opts, shared) {
     const fixture = await shared.fixture();
-    await fixture.synced();
+    await fixture.initialSync();
     const { engine } = fixture;
     let changed = 0;
     for (let i = 0; i < opts.records; i += 10) {

@@ -10,7 +10,7 @@ export const initial: Scenario = {
     const fixture = await shared.fixture();
     const { engine, matching, unrelated } = fixture;
     const { m, run } = await measureRun('initial', opts.records, opts.rate, engine.sandbox, () =>
-      fixture.initialSync(() => engine.run()),
+      fixture.initialSync(),
     );
     const created = opts.records - matching;
     const contacts = engine.sandbox.contacts();

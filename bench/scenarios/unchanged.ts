@@ -8,7 +8,7 @@ export const unchanged: Scenario = {
   summary: 'the same N re-read with the cursor ignored: 0 API calls, bounded by worker and store',
   async run(opts, shared) {
     const fixture = await shared.fixture();
-    await fixture.synced();
+    await fixture.initialSync();
     const { engine } = fixture;
     const { m, run } = await measureRun('unchanged', opts.records, opts.rate, engine.sandbox, () =>
       engine.run({ fullScan: true }),

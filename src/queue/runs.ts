@@ -1,4 +1,3 @@
-import { setTimeout } from 'node:timers/promises';
 import { type Job, QueueEvents } from 'bullmq';
 import type { Run } from '../store/types.ts';
 import type { Direction } from '../sync/contact.ts';
@@ -35,9 +34,13 @@ export async function waitForRun(
   onProgress?: (run: Run) => void,
   progressEveryMs = 1000,
 ): Promise<Run> {
+  // Events are read from the stream's current end, taken before the job's state is checked
+  // (in waitUntilFinished): an end that comes in between is then still delivered.
+  const [last] = await rt.redis.xrevrange(rt.queues.runs.toKey('events'), '+', '-', 'COUNT', 1);
   const events = new QueueEvents(rt.queues.runs.name, {
     connection: rt.redis.duplicate(),
     prefix: rt.config.redis.prefix,
+    lastEventId: last?.[0] ?? '0-0',
   });
   events.on('error', (err) => rt.log.error({ err }, 'queue events error'));
   const ticker = onProgress
@@ -48,31 +51,14 @@ export async function waitForRun(
         );
       }, progressEveryMs)
     : undefined;
-  const stop = new AbortController();
   try {
     await events.waitUntilReady();
-    // QueueEvents only sees what happens after it starts reading: a run that ended
-    // in between is caught by the (slow) state check.
-    await Promise.race([job.waitUntilFinished(events), settledState(rt, job, stop.signal)]);
+    await job.waitUntilFinished(events);
   } finally {
-    stop.abort();
     clearInterval(ticker);
     await events.close();
   }
   const run = await rt.store.getRun(runId);
   if (!run) throw new Error(`run ${runId} finished but the store has no record of it`);
   return run;
-}
-
-async function settledState(rt: Runtime, job: Job, signal: AbortSignal): Promise<void> {
-  for (;;) {
-    const state = await job.getState();
-    if (state === 'completed') return;
-    if (state === 'failed') {
-      const failed = await rt.queues.runs.getJob(job.id as string);
-      throw new Error(failed?.failedReason ?? `run job ${job.id} failed`);
-    }
-    // Aborted once the race is decided; what this returns then no longer matters.
-    if (!(await setTimeout(1000, true, { signal }).catch(() => false))) return;
-  }
 }

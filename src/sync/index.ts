@@ -1,3 +1,4 @@
+export { type Prepared, prepareRecord } from './apply/prepare.ts';
 export { sameTags, sameValue } from './compare.ts';
 export {
   type AttrValue,

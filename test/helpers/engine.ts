@@ -36,7 +36,10 @@ export function testConnection(name = 'crm', options: Record<string, unknown> = 
   };
 }
 
-/** Ignores the cursor, like a full export file dropped again: every record is read on every run. */
+/**
+ * Ignores the cursor, like a full export file dropped again: every record is read on every run.
+ * Only for sources smaller than one window (the window cursors are ignored too).
+ */
 export function fullScan(connector: CrmConnector): CrmConnector {
   return { ...connector, read: (_cursor, opts) => connector.read(null, opts) };
 }
