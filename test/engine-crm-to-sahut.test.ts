@@ -173,7 +173,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
       { name: 'Email twin', phone: '+628222222222', email: 'two@example.com' },
     ]);
     const connector = createMemoryConnector([
-      { id: 'amb', data: { name: 'Mixed', phone: '08111111111', email: 'two@example.com' } },
+      {
+        id: 'amb',
+        data: { name: 'Mixed', phone: '08111111111', email: 'two@example.com', notes: 'VIP, owes 5M' },
+      },
       { id: 'bad-phone', data: { name: 'Bad', phone: '12345', email: 'bad@example.com' } },
       { id: 'bad-email', data: { name: 'Bad', phone: '', email: 'budi@' } },
       { id: 'no-name', data: { name: '', phone: '08133333333', email: '' } },
@@ -190,5 +193,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     expect(reason('bad-email')).toMatch(/email/);
     expect(reason('no-name')).toMatch(/name is required/);
     expect(sandbox.contacts()).toHaveLength(22);
+    // Jobs kept in Redis (and shown in the board) carry only the columns the mapping reads.
+    const failed = await nodes[0]!.rt.queues.records.getFailed();
+    expect(failed.find((j) => j.data.record.id === 'amb')?.data.record).toEqual({
+      id: 'amb',
+      data: { name: 'Mixed', phone: '08111111111', email: 'two@example.com' },
+    });
   });
 });

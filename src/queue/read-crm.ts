@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { sourceColumns } from '../mapping/index.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
 import { createFanOut } from './fan-out.ts';
 import { type RunJob, recordJobId } from './jobs.ts';
@@ -16,6 +17,10 @@ export async function fanOutCrmWindow(rt: Runtime, job: Job, data: RunJob, runId
   const window = readWindow(rt.connector(connection.name), data.cursor, windowSize, pageSize);
   const region = rt.config.defaultRegion;
   const out = createFanOut(rt, job, runId, connection.name, 'crm-to-sahut');
+  // Job data sits in Redis and shows in the board: carry only the columns the mapping reads.
+  const columns = sourceColumns(connection.mapping);
+  const mappedOnly = (data: Record<string, unknown>) =>
+    Object.fromEntries(columns.filter((c) => c in data).map((c) => [c, data[c]]));
   let total = 0;
   for await (const page of window.pages) {
     total += page.items.length;
@@ -39,7 +44,7 @@ export async function fanOutCrmWindow(rt: Runtime, job: Job, data: RunJob, runId
           direction: 'crm-to-sahut',
           runId,
           connection: connection.name,
-          record,
+          record: { id: record.id, data: mappedOnly(record.data) },
         });
     }
     await out.flush();
