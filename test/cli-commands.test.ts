@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../src/cli/program.ts';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
-import { type CsvCrm, csvCrm, csvRow, runCli } from './helpers/cli.ts';
-import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName, until } from './helpers/env.ts';
+import type { Sandbox } from '../src/sandbox/index.ts';
+import { type CliDeployment, type CsvCrm, cliDeployment, csvRow, runCli } from './helpers/cli.ts';
+import { API_KEY, REDIS_URL, until } from './helpers/env.ts';
 
 const COMMANDS = ['worker', 'scheduler', 'run', 'replay', 'audit', 'serve', 'sandbox', 'demo'];
 
@@ -12,33 +12,14 @@ describe('sahut-sync commands', () => {
   let sandbox: Sandbox;
   let crm: CsvCrm;
   let env: Record<string, string>;
-  let dispose: () => Promise<void>;
+  let deployment: CliDeployment;
 
   beforeAll(async () => {
-    const started = await startSandbox({ apiKey: API_KEY });
-    sandbox = started.sandbox;
-    crm = await csvCrm();
-    const store = await privateStore('sqlite');
-    await store.store.close();
-    dispose = store.dispose;
-    env = {
-      ...store.env,
-      SAHUT_BASE_URL: started.baseUrl,
-      SAHUT_API_KEY: API_KEY,
-      SAHUT_RATE_LIMIT: '1000',
-      REDIS_URL,
-      QUEUE_PREFIX: uniqueName('cmds'),
-      SYNC_CONFIG: crm.configPath,
-      JOB_BACKOFF_MS: '20',
-    };
+    deployment = await cliDeployment({ JOB_BACKOFF_MS: '20' });
+    ({ sandbox, crm, env } = deployment);
   });
 
-  afterAll(async () => {
-    await sandbox.close();
-    await crm.dispose();
-    await dispose();
-    await deletePrefix(env.QUEUE_PREFIX as string);
-  });
+  afterAll(() => deployment.dispose());
 
   it('has --help on every command', async () => {
     for (const command of COMMANDS) {

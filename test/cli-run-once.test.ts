@@ -1,39 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
-import { type CsvCrm, csvCrm, csvRow, runCli } from './helpers/cli.ts';
-import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from './helpers/env.ts';
+import type { Sandbox } from '../src/sandbox/index.ts';
+import { type CliDeployment, type CsvCrm, cliDeployment, csvRow, runCli } from './helpers/cli.ts';
+import { API_KEY } from './helpers/env.ts';
 
 describe('sahut-sync run --once (cron mode)', () => {
   let sandbox: Sandbox;
   let crm: CsvCrm;
   let env: Record<string, string>;
-  let dispose: () => Promise<void>;
+  let deployment: CliDeployment;
 
   beforeEach(async () => {
-    const started = await startSandbox({ apiKey: API_KEY });
-    sandbox = started.sandbox;
-    crm = await csvCrm();
-    const store = await privateStore('sqlite');
-    await store.store.close();
-    dispose = store.dispose;
-    env = {
-      ...store.env,
-      SAHUT_BASE_URL: started.baseUrl,
-      SAHUT_API_KEY: API_KEY,
-      SAHUT_RATE_LIMIT: '5000',
-      REDIS_URL,
-      QUEUE_PREFIX: uniqueName('cli'),
-      SYNC_CONFIG: crm.configPath,
-      WORKER_CONCURRENCY: '32',
-    };
+    deployment = await cliDeployment({ SAHUT_RATE_LIMIT: '5000', WORKER_CONCURRENCY: '32' });
+    ({ sandbox, crm, env } = deployment);
   });
 
-  afterEach(async () => {
-    await sandbox.close();
-    await crm.dispose();
-    await dispose();
-    await deletePrefix(env.QUEUE_PREFIX as string);
-  });
+  afterEach(() => deployment.dispose());
 
   it('syncs 5,000 records, prints the summary and exits 0', async () => {
     await crm.write(Array.from({ length: 5000 }, (_, i) => csvRow(i)));

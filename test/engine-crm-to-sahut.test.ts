@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/index.ts';
 import { type CrmRecord, createMemoryConnector, type MemoryConnector } from '../src/crm/index.ts';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import type { Sandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { fullScan, type Node, runOnce, startNode, testConnection } from './helpers/engine.ts';
 import {
-  API_KEY,
-  deletePrefix,
-  privateStore,
-  type StoreKind,
-  testConfig,
-  uniqueName,
-} from './helpers/env.ts';
+  type EngineDeployment,
+  engineDeployment,
+  fullScan,
+  runOnce,
+  testConnection,
+} from './helpers/engine.ts';
+import type { StoreKind } from './helpers/env.ts';
 
 const phoneDigits = (i: number) => `81${String(10_000_000 + i).padStart(8, '0')}`;
 
@@ -38,34 +36,17 @@ function crmRecord(i: number): CrmRecord {
 describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)', (kind) => {
   let sandbox: Sandbox;
   let store: Store;
-  let config: Readonly<Config>;
-  let dispose: () => Promise<void>;
-  let prefix: string;
-  const nodes: Node[] = [];
+  let deployment: EngineDeployment;
 
   beforeEach(async () => {
-    const started = await startSandbox({ apiKey: API_KEY });
-    sandbox = started.sandbox;
-    const baseUrl = started.baseUrl;
-    const s = await privateStore(kind);
-    store = s.store;
-    dispose = s.dispose;
-    prefix = uniqueName('engine');
-    config = testConfig({ ...s.env, SAHUT_BASE_URL: baseUrl, QUEUE_PREFIX: prefix });
+    deployment = await engineDeployment(kind);
+    ({ sandbox, store } = deployment);
   });
 
-  afterEach(async () => {
-    for (const node of nodes.splice(0)) await node.close();
-    await sandbox.close();
-    await dispose();
-    await deletePrefix(prefix);
-  });
+  afterEach(() => deployment.dispose());
 
-  const node = (connector: MemoryConnector | ReturnType<typeof fullScan>, concurrency = 8) => {
-    const n = startNode(config, store, [testConnection()], () => connector, concurrency);
-    nodes.push(n);
-    return n;
-  };
+  const node = (connector: MemoryConnector | ReturnType<typeof fullScan>, concurrency = 8) =>
+    deployment.node([testConnection()], () => connector, concurrency);
 
   it('creates no duplicates, links existing contacts, and updates only changed fields', async () => {
     const records = Array.from({ length: 1000 }, (_, i) => crmRecord(i));
@@ -182,7 +163,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
       { id: 'no-name', data: { name: '', phone: '08133333333', email: '' } },
       ...Array.from({ length: 20 }, (_, i) => crmRecord(100 + i)),
     ]);
-    const run = await runOnce(node(connector));
+    const worker = node(connector);
+    const run = await runOnce(worker);
 
     expect(run.status).toBe('succeeded');
     expect(run.counts).toEqual({ created: 20, ambiguous: 1, rejected: 3 });
@@ -194,7 +176,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     expect(reason('no-name')).toMatch(/name is required/);
     expect(sandbox.contacts()).toHaveLength(22);
     // Jobs kept in Redis (and shown in the board) carry only the columns the mapping reads.
-    const failed = await nodes[0]!.rt.queues.records.getFailed();
+    const failed = await worker.rt.queues.records.getFailed();
     expect(failed.find((j) => j.data.record.id === 'amb')?.data.record).toEqual({
       id: 'amb',
       data: { name: 'Mixed', phone: '08111111111', email: 'two@example.com' },

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/index.ts';
 import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
 import {
   type CrmConnector,
@@ -9,17 +8,10 @@ import {
 } from '../src/crm/index.ts';
 import { parseMapping } from '../src/mapping/index.ts';
 import type { ContactPatch } from '../src/sahut/types.ts';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import type { Sandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { MAPPING_YAML, type Node, runOnce, startNode } from './helpers/engine.ts';
-import {
-  API_KEY,
-  deletePrefix,
-  privateStore,
-  type StoreKind,
-  testConfig,
-  uniqueName,
-} from './helpers/env.ts';
+import { type EngineDeployment, engineDeployment, MAPPING_YAML, runOnce } from './helpers/engine.ts';
+import type { StoreKind } from './helpers/env.ts';
 
 const phone = (i: number) => `+62 81${String(10_000_000 + i).padStart(8, '0')}`;
 
@@ -69,34 +61,20 @@ const crmData = (connector: MemoryConnector, id: string) =>
 describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)', (kind) => {
   let sandbox: Sandbox;
   let store: Store;
-  let config: Readonly<Config>;
-  let dispose: () => Promise<void>;
-  let prefix: string;
-  const nodes: Node[] = [];
+  let deployment: EngineDeployment;
 
   beforeEach(async () => {
-    const started = await startSandbox({ apiKey: API_KEY });
-    sandbox = started.sandbox;
-    const s = await privateStore(kind);
-    store = s.store;
-    dispose = s.dispose;
-    prefix = uniqueName('s2c');
-    config = testConfig({ ...s.env, SAHUT_BASE_URL: started.baseUrl, QUEUE_PREFIX: prefix });
+    deployment = await engineDeployment(kind);
+    ({ sandbox, store } = deployment);
   });
 
-  afterEach(async () => {
-    for (const node of nodes.splice(0)) await node.close();
-    await sandbox.close();
-    await dispose();
-    await deletePrefix(prefix);
-  });
+  afterEach(() => deployment.dispose());
 
   /** A node with `count` CRM records already synced to Sahut. */
   async function synced(count: number, conn: Connection = connection()) {
     const connector = createMemoryConnector(Array.from({ length: count }, (_, i) => crmRecord(i)));
     const { crm, writes, gone } = observed(connector);
-    const node = startNode(config, store, [conn], () => crm);
-    nodes.push(node);
+    const node = deployment.node([conn], () => crm);
     const first = await runOnce(node);
     expect(first.counts).toEqual({ created: count });
     const links = await store.getLinks(
@@ -267,8 +245,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
   it('does not write back a contact shared by two CRM records', async () => {
     const twin = (id: string, name: string): CrmRecord => ({ id, data: { name, phone: '0812-3456-789' } });
     const { crm, writes } = observed(createMemoryConnector([twin('a', 'Budi'), twin('b', 'Budi S.')]));
-    const node = startNode(config, store, [connection()], () => crm);
-    nodes.push(node);
+    const node = deployment.node([connection()], () => crm);
     expect((await runOnce(node)).counts).toEqual({ created: 1, linked: 1 });
     const [shared] = sandbox.contacts();
     await node.rt.sahut.update(shared?.id as string, { company: 'Agent Co' });
@@ -305,8 +282,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
       ...createMemoryConnector(),
       capabilities: { incremental: true, update: false, create: false },
     };
-    const node = startNode(config, store, [connection()], () => readOnly);
-    nodes.push(node);
+    const node = deployment.node([connection()], () => readOnly);
     await expect(runOnce(node, 'crm', 'sahut-to-crm')).rejects.toThrow(
       /connection crm cannot sync sahut-to-crm: its CRM connector cannot write back/,
     );

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { MAPPING_YAML } from './engine.ts';
+import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from './env.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -83,5 +85,45 @@ export function csvRow(i: number): Record<string, string> {
     company: `Company ${i % 5}`,
     tags: 'crm',
     tier: 'gold',
+  };
+}
+
+export interface CliDeployment {
+  sandbox: Sandbox;
+  crm: CsvCrm;
+  /** The environment a `sahut-sync` process of this deployment runs with. */
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * What an operator has before running the CLI: Sahut (the sandbox), a CSV
+ * connection, a SQLite store file and a private queue prefix on the local Redis.
+ */
+export async function cliDeployment(extraEnv: Record<string, string> = {}): Promise<CliDeployment> {
+  const { sandbox, baseUrl } = await startSandbox({ apiKey: API_KEY });
+  const crm = await csvCrm();
+  const store = await privateStore('sqlite');
+  await store.store.close();
+  const env = {
+    ...store.env,
+    SAHUT_BASE_URL: baseUrl,
+    SAHUT_API_KEY: API_KEY,
+    SAHUT_RATE_LIMIT: '1000',
+    REDIS_URL,
+    QUEUE_PREFIX: uniqueName('cli'),
+    SYNC_CONFIG: crm.configPath,
+    ...extraEnv,
+  };
+  return {
+    sandbox,
+    crm,
+    env,
+    async dispose() {
+      await sandbox.close();
+      await crm.dispose();
+      await store.dispose();
+      await deletePrefix(env.QUEUE_PREFIX);
+    },
   };
 }

@@ -12,8 +12,10 @@ import {
   type Workers,
   waitForRun,
 } from '../../src/queue/index.ts';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { Direction } from '../../src/sync/index.ts';
+import { API_KEY, deletePrefix, privateStore, type StoreKind, testConfig, uniqueName } from './env.ts';
 
 export const MAPPING_YAML = `
 fields:
@@ -86,4 +88,41 @@ export function startNode(
 export async function runOnce(node: Node, connection = 'crm', direction: Direction = 'crm-to-sahut') {
   const { job, runId } = await enqueueRun(node.rt, connection, direction);
   return waitForRun(node.rt, job, runId);
+}
+
+export interface EngineDeployment {
+  sandbox: Sandbox;
+  store: Store;
+  config: Readonly<Config>;
+  /** Starts a worker node of this deployment; it is closed by `dispose()`. */
+  node(connections: Connection[], connectorFor: (c: Connection) => CrmConnector, concurrency?: number): Node;
+  dispose(): Promise<void>;
+}
+
+/** Sahut (the sandbox), a private store of the given kind and a private queue prefix on the local Redis. */
+export async function engineDeployment(
+  kind: StoreKind,
+  sandbox: Partial<SandboxOptions> = {},
+): Promise<EngineDeployment> {
+  const started = await startSandbox({ apiKey: API_KEY, ...sandbox });
+  const s = await privateStore(kind);
+  const prefix = uniqueName('engine');
+  const config = testConfig({ ...s.env, SAHUT_BASE_URL: started.baseUrl, QUEUE_PREFIX: prefix });
+  const nodes: Node[] = [];
+  return {
+    sandbox: started.sandbox,
+    store: s.store,
+    config,
+    node(connections, connectorFor, concurrency) {
+      const n = startNode(config, s.store, connections, connectorFor, concurrency);
+      nodes.push(n);
+      return n;
+    },
+    async dispose() {
+      for (const n of nodes.splice(0)) await n.close();
+      await started.sandbox.close();
+      await s.dispose();
+      await deletePrefix(prefix);
+    },
+  };
 }
