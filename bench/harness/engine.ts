@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { type Config, type Connection, loadConfig, syncOptionsSchema } from '../../src/config/index.ts';
 import {
   type CrmConnector,
@@ -22,6 +21,7 @@ import {
 } from '../../src/queue/index.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { openStore, type Run, type Store } from '../../src/store/index.ts';
+import { deletePrefix } from '../../test/helpers/env.ts';
 import { closeOnInterrupt } from './interrupt.ts';
 import type { BenchOptions } from './types.ts';
 
@@ -160,21 +160,5 @@ export async function openBenchEngine(
   } catch (err) {
     await close().catch(() => {});
     throw err;
-  }
-}
-
-/** Deletes every key under the prefix (obliterating queues leaves limiter and lock keys behind). */
-async function deletePrefix(prefix: string) {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
