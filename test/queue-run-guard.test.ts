@@ -1,51 +1,39 @@
+import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/index.ts';
 import { createMemoryConnector } from '../src/crm/index.ts';
-import { enqueueRun, waitForRun } from '../src/queue/index.ts';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
-import type { Run, Store } from '../src/store/index.ts';
-import { type Node, startNode, testConnection } from './helpers/engine.ts';
-import { API_KEY, deletePrefix, privateStore, testConfig, uniqueName, until } from './helpers/env.ts';
+import { enqueueRun, type Runtime, waitForRun } from '../src/queue/index.ts';
+import type { Sandbox } from '../src/sandbox/index.ts';
+import type { Run } from '../src/store/index.ts';
+import { type EngineDeployment, engineDeployment, type Node, testConnection } from './helpers/engine.ts';
+import { until } from './helpers/env.ts';
 
 describe('one run per connection at a time', () => {
+  let deployment: EngineDeployment;
   let sandbox: Sandbox;
-  let store: Store;
-  let dispose: () => Promise<void>;
-  let config: Readonly<Config>;
   let node: Node;
-  let prefix: string;
 
   beforeEach(async () => {
-    const started = await startSandbox({ apiKey: API_KEY, faults: { latencyMs: 30 } });
-    sandbox = started.sandbox;
-    const s = await privateStore('sqlite');
-    ({ store, dispose } = s);
-    prefix = uniqueName('guard');
-    config = testConfig({ ...s.env, SAHUT_BASE_URL: started.baseUrl, QUEUE_PREFIX: prefix });
+    deployment = await engineDeployment('sqlite', { faults: { latencyMs: 30 } });
+    sandbox = deployment.sandbox;
     const records = Array.from({ length: 40 }, (_, i) => ({
       id: `c${i}`,
       data: { name: `C ${i}`, phone: `0812${String(5_000_000 + i)}` },
     }));
     const connector = createMemoryConnector(records);
-    node = startNode(config, store, [testConnection()], () => connector);
+    const twoWay = { ...testConnection(), directions: ['crm-to-sahut' as const, 'sahut-to-crm' as const] };
+    node = deployment.node([twoWay], () => connector);
   });
 
-  afterEach(async () => {
-    await node.close();
-    await sandbox.close();
-    await dispose();
-    await deletePrefix(prefix);
-  });
+  afterEach(() => deployment.dispose());
+
+  const scheduledRun = (direction: string) =>
+    node.rt.queues.runs.add('run', { connection: 'crm', direction, trigger: 'schedule' });
 
   it('queues a second run started by hand behind the first, and skips a scheduled one', async () => {
     const first = await enqueueRun(node.rt, 'crm', 'crm-to-sahut');
     const second = await enqueueRun(node.rt, 'crm', 'crm-to-sahut');
     await until(() => sandbox.contacts().length >= 5, 20_000, 'a run to be under way');
-    const scheduled = await node.rt.queues.runs.add('run', {
-      connection: 'crm',
-      direction: 'crm-to-sahut',
-      trigger: 'schedule',
-    });
+    const scheduled = await scheduledRun('crm-to-sahut');
     const runs = await Promise.all([
       waitForRun(node.rt, first.job, first.runId),
       waitForRun(node.rt, second.job, second.runId),
@@ -57,14 +45,39 @@ describe('one run per connection at a time', () => {
     expect(later.total).toBe(0);
     expect(later.startedAt.getTime()).toBeGreaterThanOrEqual((earlier.finishedAt as Date).getTime());
     expect(sandbox.contacts()).toHaveLength(40);
-
-    let skipped: unknown;
-    await until(async () => {
-      const job = await node.rt.queues.runs.getJob(scheduled.id as string);
-      skipped = job?.returnvalue;
-      return (await job?.getState()) === 'completed';
+    expect(await returnValue(node.rt, scheduled)).toMatchObject({
+      runId: null,
+      skippedFor: expect.any(String),
     });
-    expect(skipped).toMatchObject({ runId: null, skippedFor: expect.any(String) });
-    expect((await store.listRuns({ connection: 'crm', limit: 10 })).length).toBe(2);
+    expect(await deployment.store.listRuns({ connection: 'crm', limit: 10 })).toHaveLength(2);
+  });
+
+  it('lets a scheduled run of the other direction wait its turn instead of skipping it', async () => {
+    const first = await enqueueRun(node.rt, 'crm', 'crm-to-sahut');
+    await until(() => sandbox.contacts().length >= 5, 20_000, 'a run to be under way');
+    const scheduled = await scheduledRun('sahut-to-crm');
+    const pushed = await waitForRun(node.rt, first.job, first.runId);
+
+    const scan = (await returnValue(node.rt, scheduled)) as { runId: string };
+    expect(scan.runId).toMatch(/^run-/);
+    const scanned = await deployment.store.getRun(scan.runId);
+    expect(scanned).toMatchObject({
+      direction: 'sahut-to-crm',
+      status: 'succeeded',
+      counts: { unchanged: 40 },
+    });
+    expect((scanned as Run).startedAt.getTime()).toBeGreaterThanOrEqual(
+      (pushed.finishedAt as Date).getTime(),
+    );
   });
 });
+
+async function returnValue(rt: Runtime, job: Job): Promise<unknown> {
+  let value: unknown;
+  await until(async () => {
+    const current = await rt.queues.runs.getJob(job.id as string);
+    value = current?.returnvalue;
+    return (await current?.getState()) === 'completed';
+  });
+  return value;
+}

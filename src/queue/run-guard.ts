@@ -1,3 +1,4 @@
+import type { Job } from 'bullmq';
 import type { Runtime } from './runtime.ts';
 
 // Set only if the key still names the stale holder, so two claimants cannot both take it over.
@@ -14,14 +15,10 @@ const keyOf = (rt: Runtime, connection: string) => `${rt.config.redis.prefix}:ru
 /**
  * One run per connection at a time, whatever its direction: two runs would
  * read the same cursor twice, and opposite directions would race on the same
- * links. Returns null when `jobId` holds the connection, else the holder's id.
+ * links. Returns null when `jobId` holds the connection, else the holder's job.
  * A holder whose job is no longer alive (failed, removed) is taken over.
  */
-export async function claimConnection(
-  rt: Runtime,
-  connection: string,
-  jobId: string,
-): Promise<string | null> {
+export async function claimConnection(rt: Runtime, connection: string, jobId: string): Promise<Job | null> {
   const key = keyOf(rt, connection);
   for (;;) {
     if ((await rt.redis.set(key, jobId, 'NX')) === 'OK') return null;
@@ -29,7 +26,7 @@ export async function claimConnection(
     if (holder === null) continue;
     if (holder === jobId) return null;
     const job = await rt.queues.runs.getJob(holder);
-    if (job && LIVE_STATES.has(await job.getState())) return holder;
+    if (job && LIVE_STATES.has(await job.getState())) return job;
     if ((await rt.redis.eval(TAKE_OVER, 1, key, holder, jobId)) === 'OK') return null;
   }
 }

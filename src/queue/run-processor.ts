@@ -10,11 +10,11 @@ export interface RunSummary {
   runId: string | null;
   connection: string;
   direction: string;
-  /** Set when a scheduled run was skipped because this run was still going. */
+  /** Set when a scheduled run was skipped because this run (of the same direction) was still going. */
   skippedFor?: string;
 }
 
-// A run started by hand waits this long between looks at the run it queues behind.
+// A run that must wait for another looks again this often.
 const QUEUED_RUN_RETRY_MS = 2000;
 
 /**
@@ -39,12 +39,20 @@ export function createRunProcessor(rt: Runtime) {
     // Replays bring their records with them and read nothing: they need no claim.
     if (data.trigger !== 'replay') {
       const holder = await claimConnection(rt, connection.name, jobId);
-      if (holder && data.trigger === 'schedule') {
+      // A scheduled run finding the same sync still going is redundant; anything else waits its turn
+      // (the other direction scheduled at the same minute must still run).
+      const sameSync = (holder?.data as { direction?: string } | undefined)?.direction === data.direction;
+      if (holder && data.trigger === 'schedule' && sameSync) {
         rt.log.info(
-          { connection: connection.name, holder },
+          { connection: connection.name, holder: holder.id },
           'previous run still going; scheduled run skipped',
         );
-        return { runId: null, connection: connection.name, direction: data.direction, skippedFor: holder };
+        return {
+          runId: null,
+          connection: connection.name,
+          direction: data.direction,
+          skippedFor: holder.id as string,
+        };
       }
       if (holder) {
         await job.moveToDelayed(Date.now() + QUEUED_RUN_RETRY_MS, token);
