@@ -9,18 +9,11 @@ import {
   createMemoryConnector,
   sourceSchema,
 } from '../../src/crm/index.ts';
-import { createLogger } from '../../src/log/index.ts';
 import { parseMapping } from '../../src/mapping/index.ts';
-import {
-  createRuntime,
-  enqueueRun,
-  type Runtime,
-  startWorkers,
-  type Workers,
-  waitForRun,
-} from '../../src/queue/index.ts';
+import { enqueueRun, waitForRun } from '../../src/queue/index.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { openStore, type Run, type Store } from '../../src/store/index.ts';
+import { MAPPING_YAML, startNode } from '../../test/helpers/engine.ts';
 import { deletePrefix } from '../../test/helpers/env.ts';
 import { closeOnInterrupt } from './interrupt.ts';
 import type { BenchOptions } from './types.ts';
@@ -31,16 +24,6 @@ const CONNECTION = 'bench';
 export const REGION = 'ID';
 
 export const tempDir = () => mkdtemp(join(tmpdir(), 'sahut-sync-bench-'));
-
-const MAPPING_YAML = `
-fields:
-  name:    { from: name, owner: both }
-  phone:   { from: phone, owner: both }
-  email:   { from: email, owner: both }
-  company: { from: company, owner: both }
-  tags:    { from: tags, transform: split, separator: ";", owner: both }
-  custom_attributes.tier: { from: tier, owner: both }
-`;
 
 /**
  * The real engine in this process: a rate-limited Sahut sandbox, a SQLite store
@@ -131,16 +114,8 @@ export async function openBenchEngine(
         return crm.read(from, readOpts);
       },
     };
-    const rt: Runtime = createRuntime({
-      config,
-      connections: [connection],
-      store,
-      log: createLogger({ level: 'silent' }),
-      connectorFor: () => connector,
-    });
-    undo.push(() => rt.close());
-    const workers: Workers = startWorkers(rt);
-    undo.push(() => workers.close(10_000));
+    const { rt, close: stopNode } = startNode(config, store, [connection], () => connector, opts.concurrency);
+    undo.push(stopNode);
 
     return {
       sandbox,
