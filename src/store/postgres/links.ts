@@ -1,8 +1,8 @@
+import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
 import type { PgContext } from './context.ts';
 
-const LINK_COLUMNS = 'connection, crm_id, sahut_id, phone, email, base, crm_hash, sahut_hash, synced_at';
 const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
 
 /** One query for the whole batch. */
@@ -71,14 +71,7 @@ export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
   await ctx.pool.query(
     `insert into ${ctx.schema}.links (${LINK_COLUMNS})
      values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
-     on conflict (connection, crm_id) do update set
-       sahut_id = excluded.sahut_id,
-       phone = excluded.phone,
-       email = excluded.email,
-       base = excluded.base,
-       crm_hash = excluded.crm_hash,
-       sahut_hash = excluded.sahut_hash,
-       synced_at = excluded.synced_at`,
+     ${LINK_UPSERT}`,
     [
       link.connection,
       link.crmId,

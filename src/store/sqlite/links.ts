@@ -1,8 +1,8 @@
+import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
 import { type SqliteDatabase, toSqlTime } from './database.ts';
 
-const LINK_COLUMNS = 'connection, crm_id, sahut_id, phone, email, base, crm_hash, sahut_hash, synced_at';
 const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
 
 /** One query for the whole batch: the ids travel as a JSON array. */
@@ -80,14 +80,7 @@ export function upsertLink(db: SqliteDatabase, link: Link): void {
   db.statement(
     `insert into links (${LINK_COLUMNS})
      values (:connection, :crmId, :sahutId, :phone, :email, :base, :crmHash, :sahutHash, :syncedAt)
-     on conflict (connection, crm_id) do update set
-       sahut_id = excluded.sahut_id,
-       phone = excluded.phone,
-       email = excluded.email,
-       base = excluded.base,
-       crm_hash = excluded.crm_hash,
-       sahut_hash = excluded.sahut_hash,
-       synced_at = excluded.synced_at`,
+     ${LINK_UPSERT}`,
   ).run({
     connection: link.connection,
     crmId: link.crmId,
