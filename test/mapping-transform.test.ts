@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Contact } from '../src/domain/index.ts';
 import { contactToCrm, crmToContact, type Mapping, parseMapping } from '../src/mapping/index.ts';
-import type { Contact } from '../src/sync/contact.ts';
 
 const mappingOf = (fields: Record<string, unknown>): Mapping =>
   parseMapping(JSON.stringify({ fields }), 'json');

@@ -1,5 +1,6 @@
 import type { Config, Connection } from '../config/index.ts';
 import { requireSahutKey } from '../config/index.ts';
+import type { Direction, FieldDiff } from '../domain/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createConnectors } from '../queue/runtime.ts';
 import { createSahutClient, createTokenBucket } from '../sahut/index.ts';
@@ -8,7 +9,6 @@ import type { Store } from '../store/types.ts';
 import type { ApplyPorts, RecordOutcome } from '../sync/apply/ports.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
-import type { Direction, FieldDiff } from '../sync/contact.ts';
 
 interface DryRunOptions {
   config: Readonly<Config>;

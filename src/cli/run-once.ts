@@ -1,9 +1,9 @@
 import type { Config, Connection } from '../config/index.ts';
+import type { Direction } from '../domain/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
 import { checkRedis, createRuntime, enqueueRun, startWorkers, waitForRun } from '../queue/index.ts';
 import type { Run, Store } from '../store/types.ts';
-import type { Direction } from '../sync/contact.ts';
 import { createProgress } from './progress.ts';
 import { printRunSummary } from './summary.ts';
 

@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type SourceConfig, sourceSchema } from '../crm/index.ts';
+import { DIRECTIONS, type Direction } from '../domain/index.ts';
 import { loadMapping, type Mapping } from '../mapping/index.ts';
-import { DIRECTIONS, type Direction } from '../sync/contact.ts';
 import { ConfigError } from './errors.ts';
 
 const validTimeZone = (tz: string) => {

@@ -1,4 +1,4 @@
-import type { AttrValue, Contact } from '../sync/contact.ts';
+import type { AttrValue, Contact } from '../domain/index.ts';
 import type { FieldRule, Mapping, ScalarField } from './types.ts';
 import { cleanText, toList, unique } from './values.ts';
 

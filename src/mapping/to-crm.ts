@@ -1,4 +1,4 @@
-import type { Contact } from '../sync/contact.ts';
+import type { Contact } from '../domain/index.ts';
 import type { FieldRule, Mapping } from './types.ts';
 import { cleanText } from './values.ts';
 

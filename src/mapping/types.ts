@@ -1,4 +1,4 @@
-import type { AttrValue } from '../sync/contact.ts';
+import type { AttrValue } from '../domain/index.ts';
 
 /**
  * Who wins a field. `crm`: the CRM value is pushed to Sahut and never written

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
+import type { Direction } from '../domain/index.ts';
 import type { AuditEntry } from '../store/types.ts';
-import type { Direction } from '../sync/contact.ts';
 import type { RecordJob } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 

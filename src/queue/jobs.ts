@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DIRECTIONS } from '../sync/contact.ts';
+import { DIRECTIONS } from '../domain/index.ts';
 
 export const QUEUES = { runs: 'runs', records: 'records' } as const;
 

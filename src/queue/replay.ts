@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, type Job } from 'bullmq';
-import type { Direction } from '../sync/contact.ts';
+import type { Direction } from '../domain/index.ts';
 import { QUEUES, type RecordJob, type RunJob, recordJobId, recordJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 

@@ -1,6 +1,6 @@
 import { type Job, QueueEvents } from 'bullmq';
+import type { Direction } from '../domain/index.ts';
 import type { Run } from '../store/types.ts';
-import type { Direction } from '../sync/contact.ts';
 import type { RunJob } from './jobs.ts';
 import { runIdFromJobId } from './jobs.ts';
 import type { Runtime } from './runtime.ts';

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Connection } from '../config/index.ts';
-import type { Direction } from '../sync/contact.ts';
+import type { Direction } from '../domain/index.ts';
 import type { RunJob } from './jobs.ts';
 
 // Every scheduler we own starts with this, so schedules added by hand are left alone.

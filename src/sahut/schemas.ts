@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AttrValue } from '../sync/contact.ts';
+import type { AttrValue } from '../domain/index.ts';
 import type { ListPage, SahutContact } from './types.ts';
 
 // Lenient where the contract is vague, strict where the worker relies on a field:

@@ -1,4 +1,4 @@
-import type { AttrValue } from '../sync/contact.ts';
+import type { AttrValue } from '../domain/index.ts';
 
 /** A contact as Sahut returns it (after zod parsing; unknown extra fields dropped). */
 export interface SahutContact {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { contactSchema, DIRECTIONS } from '../sync/contact.ts';
+import { contactSchema, DIRECTIONS } from '../domain/index.ts';
 import { AUDIT_ACTIONS, type AuditAction, type AuditRow, type Link, type Run } from './types.ts';
 
 // Row schemas shared by both backends. Each column type accepts what either

@@ -1,4 +1,4 @@
-import type { Contact, Direction, FieldDiff } from '../sync/contact.ts';
+import type { Contact, Direction, FieldDiff } from '../domain/index.ts';
 
 export const AUDIT_ACTIONS = [
   'created',

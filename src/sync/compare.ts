@@ -1,4 +1,4 @@
-import type { AttrValue } from './contact.ts';
+import type { AttrValue } from '../domain/index.ts';
 
 /** Tags are compared as sets, so a different order on one side never causes a write. */
 export function sameTags(a: readonly string[], b: readonly string[]): boolean {

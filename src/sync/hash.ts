@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Contact } from './contact.ts';
+import type { Contact } from '../domain/index.ts';
 
 /**
  * JSON with object keys sorted at every level and `undefined` members left out,

@@ -1,4 +1,4 @@
-import type { Contact } from './contact.ts';
+import type { Contact } from '../domain/index.ts';
 
 /** The keys a record is deduplicated on, already normalised (E.164 phone, lower-case email). */
 export interface Identity {

@@ -1,5 +1,3 @@
-export { type Prepared, prepareRecord } from './apply/prepare.ts';
-export { sameTags, sameValue } from './compare.ts';
 export {
   type AttrValue,
   attrValueSchema,
@@ -10,7 +8,9 @@ export {
   DIRECTIONS,
   type Direction,
   type FieldDiff,
-} from './contact.ts';
+} from '../domain/index.ts';
+export { type Prepared, prepareRecord } from './apply/prepare.ts';
+export { sameTags, sameValue } from './compare.ts';
 export { canonicalJson, contactHash } from './hash.ts';
 export { type Identity, identityKeys, lockKeys } from './identity.ts';
 export {

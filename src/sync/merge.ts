@@ -11,8 +11,9 @@
  * field Sahut still holds at its base value is never written back to the CRM (echo
  * suppression). Only fields present in both `crm` and `sahut` are merged.
  */
+
+import type { AttrValue, Contact, FieldDiff } from '../domain/index.ts';
 import { sameTags, sameValue } from './compare.ts';
-import type { AttrValue, Contact, FieldDiff } from './contact.ts';
 import { type FieldOwner, type Owners, ownerFor } from './owners.ts';
 
 type Side = 'crm' | 'sahut';

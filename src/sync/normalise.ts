@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AttrValue, Contact } from './contact.ts';
+import type { AttrValue, Contact } from '../domain/index.ts';
 import { parsePhone } from './phone.ts';
 
 export type InvalidPolicy = 'reject' | 'drop';

@@ -1,6 +1,6 @@
+import type { AttrValue, Contact, FieldDiff } from '../domain/index.ts';
 import type { ContactInput, ContactPatch, SahutContact } from '../sahut/types.ts';
 import { sameTags, sameValue } from './compare.ts';
-import type { AttrValue, Contact, FieldDiff } from './contact.ts';
 import { type Owners, ownerFor } from './owners.ts';
 import { projectSahut } from './project.ts';
 

@@ -1,5 +1,5 @@
+import type { AttrValue, Contact } from '../domain/index.ts';
 import type { SahutContact } from '../sahut/types.ts';
-import type { AttrValue, Contact } from './contact.ts';
 import { cleanTags, cleanText } from './normalise.ts';
 import { normalisePhone } from './phone.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError, type Connection } from '../../config/index.ts';
-import type { Direction } from '../../sync/contact.ts';
+import type { Direction } from '../../domain/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { dryRun } from '../dry-run.ts';
 import { EXIT } from '../exit.ts';

@@ -1,4 +1,4 @@
-import type { FieldDiff } from '../../sync/contact.ts';
+import type { FieldDiff } from '../../domain/index.ts';
 import { html, type SafeHtml } from './html.ts';
 
 export function formatTime(at: Date | null): string {

@@ -1,4 +1,4 @@
-import type { Direction } from '../../sync/contact.ts';
+import type { Direction } from '../../domain/index.ts';
 import { cursorRowSchema } from '../rows.ts';
 import { nowSqlTime, type SqliteDatabase } from './database.ts';
 

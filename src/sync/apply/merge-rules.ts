@@ -1,5 +1,5 @@
+import type { AttrValue, Contact, FieldDiff } from '../../domain/index.ts';
 import { sameTags, sameValue } from '../compare.ts';
-import type { AttrValue, Contact, FieldDiff } from '../contact.ts';
 import type { MergeConflict, MergeResult } from '../merge.ts';
 import { type Owners, ownerFor } from '../owners.ts';
 

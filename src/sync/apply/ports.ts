@@ -1,6 +1,6 @@
+import type { FieldDiff } from '../../domain/index.ts';
 import type { SahutApi } from '../../sahut/types.ts';
 import type { AuditAction, Link, Store } from '../../store/types.ts';
-import type { FieldDiff } from '../contact.ts';
 
 /** The narrow slices of I/O the apply step needs; tests can hand in small fakes or the real thing. */
 export interface ApplyPorts {

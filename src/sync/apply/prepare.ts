@@ -1,7 +1,7 @@
 import type { Connection } from '../../config/connections.ts';
 import type { CrmRecord } from '../../crm/types.ts';
+import type { Contact } from '../../domain/index.ts';
 import { crmToContact } from '../../mapping/index.ts';
-import type { Contact } from '../contact.ts';
 import { contactHash } from '../hash.ts';
 import { normaliseContact } from '../normalise.ts';
 

@@ -1,9 +1,9 @@
 import type { Connection } from '../../config/connections.ts';
 import type { CrmConnector } from '../../crm/types.ts';
+import type { Contact, FieldDiff } from '../../domain/index.ts';
 import { contactToCrm, mappedFields, ownerOf } from '../../mapping/index.ts';
 import type { SahutApi } from '../../sahut/types.ts';
 import type { Link, Store } from '../../store/types.ts';
-import type { Contact, FieldDiff } from '../contact.ts';
 import { contactHash } from '../hash.ts';
 import { identityKeys } from '../identity.ts';
 import { type MergeConflict, mergeContact } from '../merge.ts';

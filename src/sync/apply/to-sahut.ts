@@ -1,9 +1,9 @@
 import type { Connection } from '../../config/connections.ts';
+import type { Contact, FieldDiff } from '../../domain/index.ts';
 import { mappedFields, ownerOf } from '../../mapping/index.ts';
 import { SahutOutcomeUnknownError, SahutRequestError } from '../../sahut/errors.ts';
 import type { SahutContact } from '../../sahut/types.ts';
 import type { Link } from '../../store/types.ts';
-import type { Contact, FieldDiff } from '../contact.ts';
 import { identityKeys, lockKeys } from '../identity.ts';
 import { matchContact } from '../match.ts';
 import { planCreate, planUpdate } from '../plan.ts';
