@@ -31,6 +31,13 @@ export interface CrmCapabilities {
 export interface ReadOptions {
   pageSize?: number;
   signal?: AbortSignal;
+  /**
+   * Re-read rows whose cursor column lies up to this many milliseconds before
+   * the cursor's position, so a row stamped before the cursor but committed
+   * after it was read (a concurrent transaction) is still seen. Connectors
+   * whose cursor is not a timestamp ignore it.
+   */
+  overlapMs?: number;
 }
 
 /**
