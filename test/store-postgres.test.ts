@@ -52,9 +52,12 @@ describe('postgres store specifics', () => {
       expect(await store.getCursor('c', 'crm-to-sahut')).toBe('x');
       expect(await tablesIn(schemaOf('Odd "Name"'))).toEqual([
         'audit',
+        'carried',
         'cursors',
+        'full_reads',
         'links',
         'migrations',
+        'run_records',
         'runs',
       ]);
     } finally {
@@ -69,7 +72,7 @@ describe('postgres store specifics', () => {
       const { rows } = await admin.query(
         `select count(*) as n from ${escapeIdentifier(schemaOf('race'))}.migrations`,
       );
-      expect(rows[0]).toEqual({ n: '1' });
+      expect(rows[0]).toEqual({ n: '2' });
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }
@@ -86,6 +89,59 @@ describe('postgres store specifics', () => {
       expect(await tablesIn(schema)).toContain('links');
       await expect(pool.query('select 1 as one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
     } finally {
+      await pool.end();
+    }
+  });
+
+  it('retries statements whose connection the server terminated (pg_terminate_backend)', async () => {
+    const application = `sahut-sync-test-${randomUUID().slice(0, 8)}`;
+    const pool = new Pool({ connectionString: url, max: 3, application_name: application });
+    pool.on('error', () => {});
+    const schema = schemaOf('terminated');
+    schemas.add(schema);
+    const store = createPostgresStore({ pool, schema });
+    const terminate = () =>
+      admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [
+        application,
+      ]);
+    try {
+      await store.migrate();
+      const runId = `run-${randomUUID()}`;
+      await store.startRun({ id: runId, connection: 'c', direction: 'crm-to-sahut', dryRun: false });
+      // Idle connections killed under the pool, then killed again while statements are in flight.
+      await terminate();
+      let writes = 0;
+      const work = (async () => {
+        for (let i = 0; i < 40; i++) {
+          await store.appendAudit([
+            {
+              runId,
+              jobId: null,
+              connection: 'c',
+              direction: 'crm-to-sahut',
+              crmId: `r${i}`,
+              sahutId: null,
+              action: 'created',
+              diff: null,
+              error: null,
+              attempt: 1,
+            },
+          ]);
+          writes++;
+        }
+      })();
+      // Ten terminations, 30 ms apart: each may cut a statement mid-flight.
+      const killer = (async () => {
+        for (let i = 0; i < 10 && writes < 40; i++) {
+          await terminate();
+          await new Promise((r) => setTimeout(r, 30));
+        }
+      })();
+      await Promise.all([work, killer]);
+      const run = await store.getRun(runId);
+      expect(run?.counts.created).toBeGreaterThanOrEqual(40);
+    } finally {
+      await store.close();
       await pool.end();
     }
   });

@@ -65,7 +65,7 @@ describe('sqlite store file', () => {
       for (const worker of workers) worker.postMessage('migrate');
       const results = await Promise.all(workers.map((worker) => nextMessage(worker)));
       expect(results).toEqual(workers.map(() => 'migrated'));
-      expect(await appliedMigrations('threads')).toEqual([1]);
+      expect(await appliedMigrations('threads')).toEqual([1, 2]);
     } finally {
       await Promise.all(workers.map((worker) => worker.terminate()));
     }

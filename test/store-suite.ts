@@ -6,6 +6,7 @@ import {
   type AuditQuery,
   type AuditRow,
   type Link,
+  type RunFilter,
   RunNotFoundError,
   type Store,
   StoreArgumentError,
@@ -42,7 +43,7 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           await a.upsertLink(makeLink('c', 'crm-1'));
           await Promise.all([a.migrate(), b.migrate()]);
 
-          expect(await harness.appliedMigrations('concurrent')).toEqual([1]);
+          expect(await harness.appliedMigrations('concurrent')).toEqual([1, 2]);
           expect((await b.getLinks('c', ['crm-1'])).get('crm-1')?.sahutId).toBe('sahut-crm-1');
           await expect(b.ping()).resolves.toBeUndefined();
         } finally {
@@ -349,7 +350,9 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           connection,
           direction: 'sahut-to-crm',
           dryRun: true,
+          jobId: null,
           status: 'running',
+          note: null,
           startedAt: expect.any(Date),
           finishedAt: null,
           total: 8,
@@ -398,7 +401,113 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
       });
     });
 
+    describe('the books of a run', () => {
+      it('reads each record once per run, and names those without an outcome', async () => {
+        const connection = unique('conn');
+        const runId = unique('run');
+        expect((await store.addRunRecords(runId, 0, ['a', 'b', 'b', 'c'])).sort()).toEqual(['a', 'b', 'c']);
+        expect(await store.addRunRecords(runId, 1, ['c', 'd'])).toEqual(['d']);
+        expect(await store.addRunRecords(unique('run'), 0, ['a'])).toEqual(['a']);
+        await store.appendAudit([
+          makeEntry({ runId, connection, crmId: 'a', action: 'created' }),
+          makeEntry({ runId, connection, crmId: 'b', action: 'retrying' }),
+          makeEntry({ runId, connection, crmId: 'd', action: 'failed', attempt: 1 }),
+          makeEntry({ runId: unique('run'), connection, crmId: 'c', action: 'created' }),
+        ]);
+        expect(await store.unaccounted(runId)).toEqual(['b', 'c']);
+        expect(await store.unaccounted(runId, 0)).toEqual(['b', 'c']);
+        expect(await store.unaccounted(runId, 1)).toEqual([]);
+        await store.appendAudit([
+          makeEntry({ runId, connection, crmId: 'b', action: 'updated', attempt: 2 }),
+        ]);
+        expect(await store.unaccounted(runId)).toEqual(['c']);
+        await store.dropRunRecords(runId);
+        expect(await store.unaccounted(runId)).toEqual([]);
+      });
+
+      it('carries failed records to the next runs, up to a limit, and lets settled ones go', async () => {
+        const connection = unique('conn');
+        const carry = { connection, direction: 'crm-to-sahut' as const, maxCarries: 2 };
+        const fail = async (runId: string, outcomes: Record<string, AuditEntry['action']>) => {
+          await store.addRunRecords(runId, 0, Object.keys(outcomes));
+          await store.appendAudit(
+            Object.entries(outcomes).map(([crmId, action]) =>
+              makeEntry({ runId, connection, crmId, action }),
+            ),
+          );
+          await store.settleRunRecords(runId, 0, carry);
+        };
+        const carried = async () =>
+          (await store.listCarried(connection, 'crm-to-sahut', null, 100)).map(
+            (c) => `${c.crmId}:${c.failures}`,
+          );
+
+        const first = unique('run');
+        await fail(first, { a: 'failed', b: 'failed', c: 'created' });
+        // Settling the same window again changes nothing.
+        await store.settleRunRecords(first, 0, carry);
+        expect(await carried()).toEqual(['a:1', 'b:1']);
+        expect(await store.listCarried(connection, 'sahut-to-crm', null, 100)).toEqual([]);
+
+        await fail(unique('run'), { a: 'failed', b: 'updated' });
+        expect(await carried()).toEqual(['a:2']);
+        const page = await store.listCarried(connection, 'crm-to-sahut', null, 1);
+        expect(page.map((c) => c.crmId)).toEqual(['a']);
+        expect(await store.listCarried(connection, 'crm-to-sahut', 'a', 10)).toEqual([]);
+
+        // Past the limit the record is given up on (it stays failed in the audit).
+        await fail(unique('run'), { a: 'failed' });
+        expect(await carried()).toEqual([]);
+      });
+
+      it('keeps the job id, a note and the detail of audit rows', async () => {
+        const connection = unique('conn');
+        const runId = unique('run');
+        await store.startRun({
+          id: runId,
+          connection,
+          direction: 'crm-to-sahut',
+          dryRun: false,
+          jobId: '42',
+        });
+        const detail = { conflicts: [{ field: 'company', crm: 'A', sahut: 'B', resolution: 'crm' }] };
+        await store.appendAudit([makeEntry({ runId, connection, action: 'conflict', detail })]);
+        expect((await store.queryAudit({ runId, limit: 5 })).rows[0]?.detail).toEqual(detail);
+        await store.finishRun(runId, 'failed', 'records without an outcome: c1');
+        expect(await store.getRun(runId)).toMatchObject({
+          jobId: '42',
+          status: 'failed',
+          note: 'records without an outcome: c1',
+          counts: { conflict: 1 },
+        });
+      });
+
+      it('lists runs by direction and status', async () => {
+        const connection = unique('conn');
+        const [a, b, c] = [unique('run'), unique('run'), unique('run')];
+        await store.startRun({ id: a, connection, direction: 'crm-to-sahut', dryRun: false });
+        await store.startRun({ id: b, connection, direction: 'sahut-to-crm', dryRun: false });
+        await store.startRun({ id: c, connection, direction: 'crm-to-sahut', dryRun: false });
+        await store.finishRun(c, 'succeeded');
+        const ids = async (filter: Omit<RunFilter, 'limit'>) =>
+          (await store.listRuns({ connection, limit: 10, ...filter })).map((r) => r.id);
+        expect(await ids({ direction: 'crm-to-sahut', status: 'running' })).toEqual([a]);
+        expect(await ids({ status: 'running' })).toEqual([b, a]);
+        expect(await ids({ direction: 'crm-to-sahut' })).toEqual([c, a]);
+      });
+    });
+
     describe('cursors', () => {
+      it('remembers when a connection was last read in full', async () => {
+        const connection = unique('conn');
+        expect(await store.lastFullRead(connection, 'crm-to-sahut')).toBeNull();
+        const at = new Date('2026-01-02T03:04:05.678Z');
+        await store.markFullRead(connection, 'crm-to-sahut', at);
+        await store.markFullRead(connection, 'crm-to-sahut', new Date(at.getTime() + 1000));
+        expect((await store.lastFullRead(connection, 'crm-to-sahut'))?.getTime()).toBe(at.getTime() + 1000);
+        expect(await store.lastFullRead(connection, 'sahut-to-crm')).toBeNull();
+      });
+
       it('keeps one cursor per connection and direction, overwriting it on set', async () => {
         const [a, b] = [unique('conn'), unique('conn')];
         expect(await store.getCursor(a, 'crm-to-sahut')).toBeNull();
@@ -465,8 +574,8 @@ function makeEntry(overrides: Partial<AuditEntry> & Pick<AuditEntry, 'connection
 }
 
 function entryOf(row: AuditRow): AuditEntry {
-  const { id: _id, at: _at, ...entry } = row;
-  return entry;
+  const { id: _id, at: _at, detail, ...entry } = row;
+  return detail === null ? entry : { ...entry, detail };
 }
 
 async function collectPages(store: Store, query: AuditQuery): Promise<AuditRow[][]> {

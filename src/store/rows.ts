@@ -68,6 +68,7 @@ export const auditRowSchema = z
     error: z.string().nullable(),
     attempt: integer,
     at: timestamp,
+    detail: json(z.unknown()).optional(),
   })
   .transform(
     (r): AuditRow => ({
@@ -83,6 +84,7 @@ export const auditRowSchema = z
       error: r.error,
       attempt: r.attempt,
       at: r.at,
+      detail: r.detail ?? null,
     }),
   );
 
@@ -92,7 +94,9 @@ export const runRowSchema = z
     connection: z.string(),
     direction: z.enum(DIRECTIONS),
     dry_run: flag,
+    job_id: z.string().nullable(),
     status: z.enum(['running', 'succeeded', 'failed']),
+    note: z.string().nullable(),
     started_at: timestamp,
     finished_at: timestamp.nullable(),
     total: integer,
@@ -103,7 +107,9 @@ export const runRowSchema = z
       connection: r.connection,
       direction: r.direction,
       dryRun: r.dry_run,
+      jobId: r.job_id,
       status: r.status,
+      note: r.note,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       total: r.total,
@@ -118,6 +124,11 @@ export const runCountRowSchema = z.object({
 });
 
 export const cursorRowSchema = z.object({ cursor: z.string() });
+export const fullReadRowSchema = z.object({ at: timestamp });
+export const crmIdRowSchema = z.object({ crm_id: z.string() });
+export const carriedRowSchema = z
+  .object({ crm_id: z.string(), failures: integer, run_id: z.string() })
+  .transform((r) => ({ crmId: r.crm_id, failures: r.failures, runId: r.run_id }));
 
 /** Attaches each run's tally; runs without audit rows get `{}`. */
 export function withCounts(

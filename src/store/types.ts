@@ -5,11 +5,22 @@ export const AUDIT_ACTIONS = [
   'updated',
   'unchanged',
   'linked',
+  /** Synced, but both sides changed a field (resolved by the owner rules) or a write was held back. */
+  'conflict',
   'ambiguous',
   'rejected',
   'failed',
+  /** An attempt failed and the record job will try again: not an outcome yet. */
+  'retrying',
+  /** A Sahut scan found contacts sharing a phone or email: a note on Sahut's data, not a record outcome. */
+  'duplicate-suspected',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Actions that settle a record for its run; `retrying` and notes do not. */
+export const OUTCOME_ACTIONS = AUDIT_ACTIONS.filter(
+  (a) => a !== 'retrying' && a !== 'duplicate-suspected',
+) as readonly AuditAction[];
 
 /** CRM record ↔ Sahut contact, with the base both sides last agreed on. */
 export interface Link {
@@ -40,6 +51,8 @@ export interface AuditEntry {
   /** Human-readable reason or error; never holds secrets. */
   error: string | null;
   attempt: number;
+  /** Structured facts behind the row (conflicts, candidates, …) for the pages and API; JSON. */
+  detail?: unknown;
 }
 export interface AuditRow extends AuditEntry {
   /** Monotonic id (bigint as string); also the pagination cursor. */
@@ -71,10 +84,14 @@ export interface Run {
   connection: string;
   direction: Direction;
   dryRun: boolean;
+  /** The BullMQ job that carries the run, to tell a live run from one whose job is gone. */
+  jobId: string | null;
   status: RunStatus;
+  /** Why a run failed, or what its books found (records audited failed by the run itself). */
+  note: string | null;
   startedAt: Date;
   finishedAt: Date | null;
-  /** Records read from the source in this run. */
+  /** Distinct records read from the source in this run (each has exactly one outcome when it ends). */
   total: number;
   /** Count of audit rows per action for this run (latest attempt per record). */
   counts: Partial<Record<AuditAction, number>>;
@@ -111,12 +128,61 @@ export interface Store {
   queryAudit(query: AuditQuery): Promise<AuditPage>;
 
   // runs and cursors
-  startRun(run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'>): Promise<void>;
+  startRun(
+    run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'> & { jobId?: string | null },
+  ): Promise<void>;
   /** Adds to the run's total of records read (called once per window). */
   addRunTotal(runId: string, records: number): Promise<void>;
-  finishRun(runId: string, status: Exclude<RunStatus, 'running'>): Promise<void>;
+  finishRun(runId: string, status: Exclude<RunStatus, 'running'>, note?: string | null): Promise<void>;
   getRun(runId: string): Promise<Run | null>;
-  listRuns(filter: { connection?: string; limit: number }): Promise<Run[]>;
+  listRuns(filter: RunFilter): Promise<Run[]>;
   getCursor(connection: string, direction: Direction): Promise<string | null>;
   setCursor(connection: string, direction: Direction, cursor: string): Promise<void>;
+  /** When a run last read the whole source (cursor null) to its end; null if never. */
+  lastFullRead(connection: string, direction: Direction): Promise<Date | null>;
+  markFullRead(connection: string, direction: Direction, at: Date): Promise<void>;
+
+  // the books of a run
+  /**
+   * Notes that the run reads these records in `window`; returns those it had
+   * not read yet, so a record read twice in one run is handled (and counted) once.
+   */
+  addRunRecords(runId: string, window: number, crmIds: readonly string[]): Promise<string[]>;
+  /** Records the run read (in `window`, or in any) whose latest audit row in the run is not an outcome. */
+  unaccounted(runId: string, window?: number): Promise<string[]>;
+  /**
+   * After a window settled: its records that ended `failed` are kept for the next
+   * runs to read again (up to `maxCarries` runs); the others leave that list.
+   */
+  settleRunRecords(runId: string, window: number, carry: Carry): Promise<void>;
+  /** The run's book-keeping rows are dropped once the run ended and its counts are final. */
+  dropRunRecords(runId: string): Promise<void>;
+  /** Failed records that the next run of this connection and direction reads again, by crm id. */
+  listCarried(
+    connection: string,
+    direction: Direction,
+    afterCrmId: string | null,
+    limit: number,
+  ): Promise<Carried[]>;
+}
+
+export interface RunFilter {
+  connection?: string;
+  direction?: Direction;
+  status?: RunStatus;
+  limit: number;
+}
+
+export interface Carry {
+  connection: string;
+  direction: Direction;
+  maxCarries: number;
+}
+
+export interface Carried {
+  crmId: string;
+  /** Runs in a row in which the record ended failed; past `maxCarries` it is no longer carried. */
+  failures: number;
+  /** The run it last failed in. */
+  runId: string;
 }

@@ -1,7 +1,7 @@
 import { auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
 import { auditRowSchema } from '../rows.ts';
 import type { AuditEntry, AuditPage, AuditQuery } from '../types.ts';
-import type { PgContext } from './context.ts';
+import { type PgContext, query as run } from './context.ts';
 
 /**
  * One INSERT for the whole batch: each column travels as one array parameter
@@ -10,15 +10,17 @@ import type { PgContext } from './context.ts';
  */
 export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await ctx.pool.query(
+  await run(
+    ctx,
     `insert into ${ctx.schema}.audit
-       (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt)
-     select run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt
+       (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail)
+     select run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail
      from unnest(
        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-       $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::int[]
+       $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::int[], $11::jsonb[]
      ) with ordinality
-       as entry(run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, position)
+       as entry(run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail,
+                position)
      order by position`,
     [
       entries.map((e) => e.runId),
@@ -31,6 +33,7 @@ export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]
       entries.map((e) => (e.diff === null ? null : JSON.stringify(e.diff))),
       entries.map((e) => e.error),
       entries.map((e) => e.attempt),
+      entries.map((e) => (e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail))),
     ],
   );
 }
@@ -40,8 +43,9 @@ export async function queryAudit(ctx: PgContext, query: AuditQuery): Promise<Aud
   const fetchSize = auditFetchSize(query);
   const conditions = auditConditions(query);
   const where = conditions.map((c, i) => `${c.column} ${c.operator} $${i + 1}`).join(' and ') || 'true';
-  const { rows } = await ctx.pool.query(
-    `select id, run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at
+  const { rows } = await run(
+    ctx,
+    `select id, run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at, detail
      from ${ctx.schema}.audit
      where ${where}
      order by id desc

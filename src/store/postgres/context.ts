@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
+import { retryTransient } from './transient.ts';
 
 /** What every statement needs: the pool and the schema name, identifier-quoted once at construction. */
 export interface PgContext {
@@ -9,24 +10,32 @@ export interface PgContext {
   schemaName: string;
 }
 
+/** One statement on the pool, retried on transient errors (see `retryTransient`). */
+export function query(ctx: PgContext, text: string, values?: unknown[]): Promise<QueryResult> {
+  return retryTransient(() => ctx.pool.query(text, values));
+}
+
 /**
- * Runs `fn` on one pooled connection inside BEGIN … COMMIT. A connection whose
- * ROLLBACK failed is in an unknown state, so it is destroyed instead of pooled.
+ * Runs `fn` on one pooled connection inside BEGIN … COMMIT, the whole
+ * transaction retried on transient errors. A connection whose ROLLBACK failed
+ * is in an unknown state, so it is destroyed instead of pooled.
  */
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('begin');
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {
-      broken = true;
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+export function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return retryTransient(async () => {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('begin');
+      const result = await fn(client);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  });
 }

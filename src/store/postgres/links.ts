@@ -1,7 +1,7 @@
 import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
-import type { PgContext } from './context.ts';
+import { type PgContext, query } from './context.ts';
 
 const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
 
@@ -12,7 +12,8 @@ export async function getLinks(
   crmIds: readonly string[],
 ): Promise<Map<string, Link>> {
   if (crmIds.length === 0) return new Map();
-  const { rows } = await ctx.pool.query(
+  const { rows } = await query(
+    ctx,
     `select ${LINK_COLUMNS} from ${ctx.schema}.links
      where connection = $1 and crm_id = any($2::text[])`,
     [connection, crmIds],
@@ -27,7 +28,8 @@ export async function getLinksBySahutIds(
   sahutIds: readonly string[],
 ): Promise<Link[]> {
   if (sahutIds.length === 0) return [];
-  const { rows } = await ctx.pool.query(
+  const { rows } = await query(
+    ctx,
     `select ${LINK_COLUMNS} from ${ctx.schema}.links
      where connection = $1 and sahut_id = any($2::text[])
      order by sahut_id, crm_id`,
@@ -40,7 +42,8 @@ export async function getLinksBySahutIds(
 export async function findLinks(ctx: PgContext, lookup: LinkLookup, limit: number): Promise<Link[]> {
   const keys = [lookup.crmId ?? null, lookup.sahutId ?? null, lookup.phone ?? null, lookup.email ?? null];
   if (keys.every((key) => key === null)) return [];
-  const { rows } = await ctx.pool.query(
+  const { rows } = await query(
+    ctx,
     `select ${LINK_COLUMNS} from ${ctx.schema}.links
      where crm_id = $1 or sahut_id = $2 or phone = $3 or email = $4
      order by connection, crm_id
@@ -57,7 +60,8 @@ export async function listLinks(
   afterCrmId: string | null,
   limit: number,
 ): Promise<Link[]> {
-  const { rows } = await ctx.pool.query(
+  const { rows } = await query(
+    ctx,
     `select ${LINK_COLUMNS} from ${ctx.schema}.links
      where connection = $1 and ($2::text is null or crm_id > $2)
      order by crm_id
@@ -68,7 +72,8 @@ export async function listLinks(
 }
 
 export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
-  await ctx.pool.query(
+  await query(
+    ctx,
     `insert into ${ctx.schema}.links (${LINK_COLUMNS})
      values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
      ${LINK_UPSERT}`,

@@ -75,4 +75,40 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'run books, carried records, audit detail, full reads',
+    sql: (s) => `
+      alter table ${s}.audit add column detail jsonb;
+      alter table ${s}.runs add column job_id text, add column note text;
+      create index runs_running on ${s}.runs (connection, direction) where status = 'running';
+
+      -- Every record a run reads, once: the run's books (dropped when the run ends).
+      create table ${s}.run_records (
+        run_id text not null,
+        crm_id text collate "C" not null,
+        window_no integer not null,
+        primary key (run_id, crm_id)
+      );
+      create index run_records_window on ${s}.run_records (run_id, window_no);
+
+      -- Records that ended failed: the next runs read them again, whatever the cursor.
+      create table ${s}.carried (
+        connection text not null,
+        direction text not null,
+        crm_id text collate "C" not null,
+        run_id text not null,
+        failures integer not null,
+        at timestamptz not null default now(),
+        primary key (connection, direction, crm_id)
+      );
+
+      create table ${s}.full_reads (
+        connection text not null,
+        direction text not null,
+        at timestamptz not null,
+        primary key (connection, direction)
+      );
+    `,
+  },
 ];

@@ -1,28 +1,30 @@
 import { RunNotFoundError } from '../errors.ts';
 import { runCountRowSchema, runRowSchema, withCounts } from '../rows.ts';
-import type { Run, RunStatus } from '../types.ts';
-import type { PgContext } from './context.ts';
+import type { Run, RunFilter, RunStatus } from '../types.ts';
+import { type PgContext, query } from './context.ts';
 
-const RUN_COLUMNS = 'id, connection, direction, dry_run, status, started_at, finished_at, total';
+const RUN_COLUMNS =
+  'id, connection, direction, dry_run, job_id, status, note, started_at, finished_at, total';
 
 /** Starting a run twice (a retried run job) keeps the first start. */
 export async function startRun(
   ctx: PgContext,
-  run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'>,
+  run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'> & { jobId?: string | null },
 ): Promise<void> {
-  await ctx.pool.query(
-    `insert into ${ctx.schema}.runs (id, connection, direction, dry_run)
-     values ($1, $2, $3, $4)
+  await query(
+    ctx,
+    `insert into ${ctx.schema}.runs (id, connection, direction, dry_run, job_id)
+     values ($1, $2, $3, $4, $5)
      on conflict (id) do nothing`,
-    [run.id, run.connection, run.direction, run.dryRun],
+    [run.id, run.connection, run.direction, run.dryRun, run.jobId ?? null],
   );
 }
 
 export async function addRunTotal(ctx: PgContext, runId: string, records: number): Promise<void> {
-  const { rowCount } = await ctx.pool.query(
-    `update ${ctx.schema}.runs set total = total + $2 where id = $1`,
-    [runId, records],
-  );
+  const { rowCount } = await query(ctx, `update ${ctx.schema}.runs set total = total + $2 where id = $1`, [
+    runId,
+    records,
+  ]);
   if (rowCount === 0) throw new RunNotFoundError(runId);
 }
 
@@ -30,33 +32,33 @@ export async function finishRun(
   ctx: PgContext,
   runId: string,
   status: Exclude<RunStatus, 'running'>,
+  note: string | null = null,
 ): Promise<void> {
-  const { rowCount } = await ctx.pool.query(
-    `update ${ctx.schema}.runs set status = $2, finished_at = now() where id = $1`,
-    [runId, status],
+  const { rowCount } = await query(
+    ctx,
+    `update ${ctx.schema}.runs set status = $2, note = $3, finished_at = now() where id = $1`,
+    [runId, status, note],
   );
   if (rowCount === 0) throw new RunNotFoundError(runId);
 }
 
 export async function getRun(ctx: PgContext, runId: string): Promise<Run | null> {
-  const { rows } = await ctx.pool.query(`select ${RUN_COLUMNS} from ${ctx.schema}.runs where id = $1`, [
-    runId,
-  ]);
+  const { rows } = await query(ctx, `select ${RUN_COLUMNS} from ${ctx.schema}.runs where id = $1`, [runId]);
   if (!rows[0]) return null;
   return withCounts([runRowSchema.parse(rows[0])], await countRecords(ctx, [runId]))[0] ?? null;
 }
 
 /** Newest first; seq breaks ties between runs started at the same instant. */
-export async function listRuns(
-  ctx: PgContext,
-  filter: { connection?: string; limit: number },
-): Promise<Run[]> {
-  const { rows } = await ctx.pool.query(
+export async function listRuns(ctx: PgContext, filter: RunFilter): Promise<Run[]> {
+  const { rows } = await query(
+    ctx,
     `select ${RUN_COLUMNS} from ${ctx.schema}.runs
-     where $1::text is null or connection = $1
+     where ($1::text is null or connection = $1)
+       and ($2::text is null or direction = $2)
+       and ($3::text is null or status = $3)
      order by started_at desc, seq desc
-     limit $2`,
-    [filter.connection ?? null, filter.limit],
+     limit $4`,
+    [filter.connection ?? null, filter.direction ?? null, filter.status ?? null, filter.limit],
   );
   const runs = rows.map((row) => runRowSchema.parse(row));
   return withCounts(
@@ -75,7 +77,8 @@ export async function listRuns(
  */
 async function countRecords(ctx: PgContext, runIds: readonly string[]) {
   if (runIds.length === 0) return [];
-  const { rows } = await ctx.pool.query(
+  const { rows } = await query(
+    ctx,
     `select run_id, action, count(*) as records
      from (
        select run_id, crm_id, action,

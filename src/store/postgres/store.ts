@@ -3,8 +3,9 @@ import { StoreArgumentError } from '../errors.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
 import type { Store } from '../types.ts';
 import { appendAudit, queryAudit } from './audit.ts';
+import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import type { PgContext } from './context.ts';
-import { getCursor, setCursor } from './cursors.ts';
+import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
@@ -55,12 +56,22 @@ export function createPostgresStore(options: PostgresOptions): Store {
     // runs and cursors
     startRun: (run) => startRun(ctx, run),
     addRunTotal: (runId, records) => addRunTotal(ctx, runId, records),
-    finishRun: (runId, status) => finishRun(ctx, runId, status),
+    finishRun: (runId, status, note) => finishRun(ctx, runId, status, note),
     getRun: (runId) => getRun(ctx, runId),
     listRuns: async (filter) =>
       listRuns(ctx, { ...filter, limit: checkLimit('Run list size', filter.limit, MAX_PAGE) }),
     getCursor: (connection, direction) => getCursor(ctx, connection, direction),
     setCursor: (connection, direction, cursor) => setCursor(ctx, connection, direction, cursor),
+    lastFullRead: (connection, direction) => lastFullRead(ctx, connection, direction),
+    markFullRead: (connection, direction, at) => markFullRead(ctx, connection, direction, at),
+
+    // the books of a run
+    addRunRecords: (runId, window, crmIds) => addRunRecords(ctx, runId, window, crmIds),
+    unaccounted: (runId, window) => unaccounted(ctx, runId, window),
+    settleRunRecords: (runId, window, carry) => settleRunRecords(ctx, runId, window, carry),
+    dropRunRecords: (runId) => dropRunRecords(ctx, runId),
+    listCarried: async (connection, direction, afterCrmId, limit) =>
+      listCarried(ctx, connection, direction, afterCrmId, checkLimit('Carried page size', limit, MAX_PAGE)),
   };
 }
 

@@ -8,8 +8,10 @@ export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]):
   if (entries.length === 0) return;
   const at = nowSqlTime();
   const insert = db.statement(
-    `insert into audit (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at)
-     values (:runId, :jobId, :connection, :direction, :crmId, :sahutId, :action, :diff, :error, :attempt, :at)`,
+    `insert into audit
+       (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at, detail)
+     values
+       (:runId, :jobId, :connection, :direction, :crmId, :sahutId, :action, :diff, :error, :attempt, :at, :detail)`,
   );
   db.transaction(() => {
     for (const entry of entries) {
@@ -25,6 +27,7 @@ export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]):
         error: entry.error,
         attempt: entry.attempt,
         at,
+        detail: entry.detail === undefined || entry.detail === null ? null : JSON.stringify(entry.detail),
       });
     }
   });
@@ -38,7 +41,7 @@ export function queryAudit(db: SqliteDatabase, query: AuditQuery): AuditPage {
   const values = conditions.map(bindValue);
   const rows = db
     .statement(
-      `select id, run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at
+      `select id, run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, at, detail
        from audit
        where ${where}
        order by id desc

@@ -71,4 +71,41 @@ export const MIGRATIONS: readonly Migration[] = [
       ) strict;
     `,
   },
+  {
+    id: 2,
+    name: 'run books, carried records, audit detail, full reads',
+    sql: `
+      alter table audit add column detail text check (detail is null or json_valid(detail));
+      alter table runs add column job_id text;
+      alter table runs add column note text;
+      create index runs_running on runs (connection, direction) where status = 'running';
+
+      -- Every record a run reads, once: the run's books (dropped when the run ends).
+      create table run_records (
+        run_id text not null,
+        crm_id text not null,
+        window_no integer not null,
+        primary key (run_id, crm_id)
+      ) strict;
+      create index run_records_window on run_records (run_id, window_no);
+
+      -- Records that ended failed: the next runs read them again, whatever the cursor.
+      create table carried (
+        connection text not null,
+        direction text not null,
+        crm_id text not null,
+        run_id text not null,
+        failures integer not null,
+        at text not null,
+        primary key (connection, direction, crm_id)
+      ) strict;
+
+      create table full_reads (
+        connection text not null,
+        direction text not null,
+        at text not null,
+        primary key (connection, direction)
+      ) strict;
+    `,
+  },
 ];

@@ -1,21 +1,23 @@
 import { RunNotFoundError } from '../errors.ts';
 import { runCountRowSchema, runRowSchema, withCounts } from '../rows.ts';
-import type { Run, RunStatus } from '../types.ts';
+import type { Run, RunFilter, RunStatus } from '../types.ts';
 import { nowSqlTime, type SqliteDatabase } from './database.ts';
 
-const RUN_COLUMNS = 'id, connection, direction, dry_run, status, started_at, finished_at, total';
+const RUN_COLUMNS =
+  'id, connection, direction, dry_run, job_id, status, note, started_at, finished_at, total';
 
 /** Starting a run twice (a retried run job) keeps the first start. */
 export function startRun(
   db: SqliteDatabase,
-  run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'>,
+  run: Pick<Run, 'id' | 'connection' | 'direction' | 'dryRun'> & { jobId?: string | null },
 ): void {
   db.statement(
-    `insert into runs (id, connection, direction, dry_run, status, started_at)
-     values (:id, :connection, :direction, :dryRun, 'running', :startedAt)
+    `insert into runs (id, connection, direction, dry_run, job_id, status, started_at)
+     values (:id, :connection, :direction, :dryRun, :jobId, 'running', :startedAt)
      on conflict (id) do nothing`,
   ).run({
     id: run.id,
+    jobId: run.jobId ?? null,
     connection: run.connection,
     direction: run.direction,
     dryRun: run.dryRun ? 1 : 0,
@@ -30,10 +32,15 @@ export function addRunTotal(db: SqliteDatabase, runId: string, records: number):
   if (Number(changes) === 0) throw new RunNotFoundError(runId);
 }
 
-export function finishRun(db: SqliteDatabase, runId: string, status: Exclude<RunStatus, 'running'>): void {
+export function finishRun(
+  db: SqliteDatabase,
+  runId: string,
+  status: Exclude<RunStatus, 'running'>,
+  note: string | null = null,
+): void {
   const { changes } = db
-    .statement('update runs set status = :status, finished_at = :finishedAt where id = :runId')
-    .run({ runId, status, finishedAt: nowSqlTime() });
+    .statement('update runs set status = :status, note = :note, finished_at = :finishedAt where id = :runId')
+    .run({ runId, status, note, finishedAt: nowSqlTime() });
   if (Number(changes) === 0) throw new RunNotFoundError(runId);
 }
 
@@ -44,15 +51,22 @@ export function getRun(db: SqliteDatabase, runId: string): Run | null {
 }
 
 /** Newest first; rowid breaks ties between runs started in the same millisecond. */
-export function listRuns(db: SqliteDatabase, filter: { connection?: string; limit: number }): Run[] {
+export function listRuns(db: SqliteDatabase, filter: RunFilter): Run[] {
   const runs = db
     .statement(
       `select ${RUN_COLUMNS} from runs
-       where :connection is null or connection = :connection
+       where (:connection is null or connection = :connection)
+         and (:direction is null or direction = :direction)
+         and (:status is null or status = :status)
        order by started_at desc, rowid desc
        limit :limit`,
     )
-    .all({ connection: filter.connection ?? null, limit: filter.limit })
+    .all({
+      connection: filter.connection ?? null,
+      direction: filter.direction ?? null,
+      status: filter.status ?? null,
+      limit: filter.limit,
+    })
     .map((row) => runRowSchema.parse(row));
   return withCounts(
     runs,

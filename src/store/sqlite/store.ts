@@ -1,7 +1,8 @@
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
 import type { Store } from '../types.ts';
 import { appendAudit, queryAudit } from './audit.ts';
-import { getCursor, setCursor } from './cursors.ts';
+import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
+import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
@@ -36,11 +37,21 @@ export function createSqliteStore(options: SqliteOptions): Store {
     // runs and cursors
     startRun: async (run) => startRun(db, run),
     addRunTotal: async (runId, records) => addRunTotal(db, runId, records),
-    finishRun: async (runId, status) => finishRun(db, runId, status),
+    finishRun: async (runId, status, note) => finishRun(db, runId, status, note),
     getRun: async (runId) => getRun(db, runId),
     listRuns: async (filter) =>
       listRuns(db, { ...filter, limit: checkLimit('Run list size', filter.limit, MAX_PAGE) }),
     getCursor: async (connection, direction) => getCursor(db, connection, direction),
     setCursor: async (connection, direction, cursor) => setCursor(db, connection, direction, cursor),
+    lastFullRead: async (connection, direction) => lastFullRead(db, connection, direction),
+    markFullRead: async (connection, direction, at) => markFullRead(db, connection, direction, at),
+
+    // the books of a run
+    addRunRecords: async (runId, window, crmIds) => addRunRecords(db, runId, window, crmIds),
+    unaccounted: async (runId, window) => unaccounted(db, runId, window),
+    settleRunRecords: async (runId, window, carry) => settleRunRecords(db, runId, window, carry),
+    dropRunRecords: async (runId) => dropRunRecords(db, runId),
+    listCarried: async (connection, direction, afterCrmId, limit) =>
+      listCarried(db, connection, direction, afterCrmId, checkLimit('Carried page size', limit, MAX_PAGE)),
   };
 }

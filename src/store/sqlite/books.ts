@@ -1,0 +1,87 @@
+import { carriedRowSchema, crmIdRowSchema } from '../rows.ts';
+import type { Carried, Carry } from '../types.ts';
+import { nowSqlTime, type SqliteDatabase } from './database.ts';
+
+// The latest audit row of each record the run read; a record without one has none yet.
+const LATEST = `
+  select r.crm_id, r.window_no, (
+    select a.action from audit a
+    where a.crm_id = r.crm_id and a.run_id = r.run_id
+    order by a.id desc limit 1
+  ) as action
+  from run_records r
+  where r.run_id = :runId`;
+
+export function addRunRecords(
+  db: SqliteDatabase,
+  runId: string,
+  window: number,
+  crmIds: readonly string[],
+): string[] {
+  const insert = db.statement(
+    'insert into run_records (run_id, crm_id, window_no) values (:runId, :crmId, :window) on conflict do nothing',
+  );
+  return db.transaction(() =>
+    crmIds.filter((crmId) => Number(insert.run({ runId, crmId, window }).changes) === 1),
+  );
+}
+
+export function unaccounted(db: SqliteDatabase, runId: string, window?: number): string[] {
+  return db
+    .statement(
+      `select crm_id from (${LATEST}) where (:window is null or window_no = :window)
+         and (action is null or action = 'retrying')
+       order by crm_id`,
+    )
+    .all({ runId, window: window ?? null })
+    .map((row) => crmIdRowSchema.parse(row).crm_id);
+}
+
+/** Idempotent per run: settling the same window twice counts its failures once. */
+export function settleRunRecords(db: SqliteDatabase, runId: string, window: number, carry: Carry): void {
+  const scope = { connection: carry.connection, direction: carry.direction, runId, window };
+  db.transaction(() => {
+    db.statement(
+      `insert into carried (connection, direction, crm_id, run_id, failures, at)
+       select :connection, :direction, crm_id, :runId, 1, :at from (${LATEST})
+       where window_no = :window and action = 'failed'
+       on conflict (connection, direction, crm_id) do update
+         set failures = carried.failures + 1, run_id = excluded.run_id, at = excluded.at
+         where carried.run_id <> excluded.run_id`,
+    ).run({ ...scope, at: nowSqlTime() });
+    db.statement(
+      `delete from carried
+       where connection = :connection and direction = :direction
+         and crm_id in (
+           select crm_id from (${LATEST}) as books
+           where window_no = :window and (action is null or action <> 'failed' or (
+             select failures from carried c
+             where c.connection = :connection and c.direction = :direction and c.crm_id = books.crm_id
+           ) > :maxCarries)
+         )`,
+    ).run({ ...scope, maxCarries: carry.maxCarries });
+  });
+}
+
+export function dropRunRecords(db: SqliteDatabase, runId: string): void {
+  db.statement('delete from run_records where run_id = :runId').run({ runId });
+}
+
+export function listCarried(
+  db: SqliteDatabase,
+  connection: string,
+  direction: string,
+  afterCrmId: string | null,
+  limit: number,
+): Carried[] {
+  return db
+    .statement(
+      `select crm_id, failures, run_id from carried
+       where connection = :connection and direction = :direction
+         and (:afterCrmId is null or crm_id > :afterCrmId)
+       order by crm_id
+       limit :limit`,
+    )
+    .all({ connection, direction, afterCrmId, limit })
+    .map((row) => carriedRowSchema.parse(row));
+}
