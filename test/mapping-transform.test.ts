@@ -77,6 +77,17 @@ describe('crmToContact', () => {
     );
   });
 
+  it('keeps inner spaces unless the field asks for collapse, which also drops invisible characters', () => {
+    const m = mappingOf({
+      name: { from: 'n' },
+      company: { from: 'c', transform: 'collapse', owner: 'both' },
+    });
+    const raw = { n: ' Budi  Santoso ', c: '\uFEFF PT\u200B  Contoh\t\n Jaya ' };
+    expect(crmToContact(m, raw)).toEqual({ name: 'Budi  Santoso', company: 'PT Contoh Jaya' });
+    expect(crmToContact(m, { c: ' \uFEFF ' })).toEqual({ name: null, company: null });
+    expect(contactToCrm(m, { company: 'PT  Contoh\uFEFF' })).toEqual({ c: 'PT Contoh' });
+  });
+
   it('returns only mapped fields and leaves phones and emails as the CRM wrote them', () => {
     const m = mappingOf({ phone: { from: 'mobile' }, email: { from: 'mail' } });
     const contact = crmToContact(m, { mobile: '0812-3456 789', mail: 'Ann@Example.com', extra: 'x' });

@@ -99,14 +99,19 @@ describe('normaliseContact', () => {
       custom_attributes: { customer_tier: ' gold ', visits: 3, active: true, note: null },
     });
     expect(contact).toEqual({
-      name: 'Budi Santoso',
+      name: 'Budi   Santoso',
       phone: '+628123456789',
       email: 'budi@example.com',
-      company: 'PT Contoh Indonesia',
+      company: 'PT  Contoh\tIndonesia',
       tags: ['vip', 'reseller'],
       custom_attributes: { customer_tier: 'gold', visits: 3, active: true, note: null },
     });
     expect(warnings).toEqual([]);
+  });
+
+  it('keeps names and companies as written: only trimmed, inner spaces and U+FEFF kept', () => {
+    const { contact } = ok({ name: '\uFEFFBudi  Santoso\n', company: 'PT\u00A0Contoh\uFEFFJaya ' });
+    expect(contact).toEqual({ name: 'Budi  Santoso', company: 'PT\u00A0Contoh\uFEFFJaya' });
   });
 
   it('keeps tags case-sensitive and in first-occurrence order', () => {

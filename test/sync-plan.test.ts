@@ -60,14 +60,19 @@ describe('planUpdate', () => {
 
   it('sees through formatting differences in what Sahut stores', () => {
     const current = ct({
-      name: ' Budi  Santoso',
+      name: ' Budi Santoso',
       phone: '0812 3456 789',
       email: 'Budi@Example.COM',
-      company: 'PT  Contoh ',
+      company: 'PT Contoh ',
       tags: ['reseller', 'vip', ' vip'],
       custom_attributes: { customer_tier: ' gold ' },
     });
     expect(planUpdate(desired, current, opts).patch).toEqual({});
+  });
+
+  it('sees a changed inner space in a name as a change: the value is kept as written', () => {
+    const plan = planUpdate(desired, ct({ name: 'Budi  Santoso' }), opts);
+    expect(plan.patch).toEqual({ name: 'Budi Santoso' });
   });
 
   it('sends only the changed fields, with a before/after diff', () => {

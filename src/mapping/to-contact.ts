@@ -1,6 +1,6 @@
 import type { AttrValue, Contact } from '../domain/index.ts';
 import type { FieldRule, Mapping, ScalarField } from './types.ts';
-import { cleanText, toList, unique } from './values.ts';
+import { cleanText, collapseText, toList, unique } from './values.ts';
 
 const ATTR_PREFIX = 'custom_attributes.';
 
@@ -24,6 +24,8 @@ function scalarValue(rule: FieldRule, data: Record<string, unknown>): AttrValue 
       return cleanText(raw)?.toLowerCase() ?? null;
     case 'uppercase':
       return cleanText(raw)?.toUpperCase() ?? null;
+    case 'collapse':
+      return collapseText(raw);
     default:
       // Attributes keep numbers and booleans; text is trimmed.
       if (rule.key.startsWith(ATTR_PREFIX) && (typeof raw === 'number' || typeof raw === 'boolean'))

@@ -1,6 +1,6 @@
 import type { Contact } from '../domain/index.ts';
 import type { FieldRule, Mapping } from './types.ts';
-import { cleanText } from './values.ts';
+import { cleanText, collapseText } from './values.ts';
 
 const ATTR_PREFIX = 'custom_attributes.';
 
@@ -33,6 +33,8 @@ function crmValue(rule: FieldRule, value: unknown): unknown {
       return text.toLowerCase();
     case 'uppercase':
       return text.toUpperCase();
+    case 'collapse':
+      return collapseText(text);
     default:
       return text;
   }

@@ -8,7 +8,16 @@ import type { AttrValue } from '../domain/index.ts';
 export const OWNERS = ['crm', 'sahut', 'both'] as const;
 export type Owner = (typeof OWNERS)[number];
 
-export const TRANSFORMS = ['concat', 'split', 'join', 'lowercase', 'uppercase', 'trim', 'constant'] as const;
+export const TRANSFORMS = [
+  'concat',
+  'split',
+  'join',
+  'lowercase',
+  'uppercase',
+  'trim',
+  'collapse',
+  'constant',
+] as const;
 export type Transform = (typeof TRANSFORMS)[number];
 
 export const SCALAR_FIELDS = ['name', 'phone', 'email', 'company'] as const;

@@ -13,6 +13,14 @@ export function cleanText(value: unknown): string | null {
   return text ? text : null;
 }
 
+/** Zero-width characters that copy and paste leave behind: ZWSP, ZWNJ, ZWJ, word joiner, BOM. */
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF]/g;
+
+/** The `collapse` transform: invisible characters dropped, each whitespace run one space, trimmed. */
+export function collapseText(value: unknown): string | null {
+  return cleanText(toText(value)?.replace(INVISIBLE, '').replace(/\s+/g, ' '));
+}
+
 function parseJsonArray(text: string): unknown[] | null {
   if (!text.startsWith('[')) return null;
   try {

@@ -24,9 +24,13 @@ export function normaliseEmail(raw: string | null | undefined): string | null {
   return email !== '' && emailSchema.safeParse(email).success ? email : null;
 }
 
-/** Trimmed, inner whitespace collapsed; empty → `null`. */
+/**
+ * Trimmed only; empty → `null`. Inner spaces and invisible characters are kept
+ * as written, so the name synced is the name in the CRM (the mapping's
+ * `collapse` transform tidies them when that is wanted).
+ */
 export function cleanText(raw: string | null | undefined): string | null {
-  const text = raw?.replace(/\s+/g, ' ').trim() ?? '';
+  const text = raw?.trim() ?? '';
   return text === '' ? null : text;
 }
 
