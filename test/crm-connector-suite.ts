@@ -16,6 +16,11 @@ export interface SeedRecord {
 export interface ConnectorFixture {
   connector: CrmConnector;
   cleanup(): Promise<void>;
+  /**
+   * Timestamp cursors only: adds a row stamped `msBeforeNewest` before the
+   * newest row, as a transaction that stamped it earlier and commits now would.
+   */
+  insertLate?(record: SeedRecord, msBeforeNewest: number): Promise<void>;
 }
 
 /** Builds a connector holding exactly `records` (fields `name`, `email`), in any order. */
@@ -25,15 +30,21 @@ export async function readAll(
   connector: CrmConnector,
   cursor: string | null,
   pageSize: number,
+  overlapMs?: number,
 ): Promise<CrmPage[]> {
   const pages: CrmPage[] = [];
-  for await (const page of connector.read(cursor, { pageSize })) pages.push(page);
+  for await (const page of connector.read(cursor, { pageSize, overlapMs })) pages.push(page);
   return pages;
 }
 
 /** Only the first page, leaving the rest unread (the connector must stop cleanly). */
-export async function firstPage(connector: CrmConnector, cursor: string | null, pageSize: number) {
-  for await (const page of connector.read(cursor, { pageSize })) return page;
+export async function firstPage(
+  connector: CrmConnector,
+  cursor: string | null,
+  pageSize: number,
+  overlapMs?: number,
+) {
+  for await (const page of connector.read(cursor, { pageSize, overlapMs })) return page;
   return undefined;
 }
 
@@ -54,11 +65,14 @@ export async function catchError(work: () => Promise<unknown>): Promise<unknown>
  * stable order, each record exactly once, bounded pages, exact resume from
  * any page cursor, `get`, refusal of foreign cursors, and, when the
  * capabilities say so, write-back and incremental visibility of changes.
+ * `timestampCursor`: the fixture has `insertLate`, and `overlapMs` must find
+ * late commits; otherwise `overlapMs` must change nothing.
  */
 export function registerConnectorTests(
   name: string,
   factory: ConnectorFactory,
   capabilities: CrmCapabilities,
+  { timestampCursor = false }: { timestampCursor?: boolean } = {},
 ): void {
   describe(`${name}: connector contract`, () => {
     const seed: SeedRecord[] = Array.from({ length: 23 }, (_, i) => ({
@@ -158,5 +172,48 @@ export function registerConnectorTests(
       expect(idsOf(all)).toContain(id);
       expect(all).toHaveLength(seed.length + 1);
     });
+
+    it.runIf(!timestampCursor)('ignores overlapMs: nothing is read again after the last cursor', async () => {
+      const pages = await readAll(connector, null, 10);
+      expect(await readAll(connector, pages.at(-1)!.cursor, 10, 24 * 3600_000)).toEqual([]);
+    });
+
+    it.runIf(timestampCursor)(
+      'sees a row committed late behind the cursor with overlapMs, and not without',
+      async () => {
+        const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
+        await fixture.insertLate!({ id: 'late', name: 'Late', email: 'late@example.com' }, 1500);
+        expect(await readAll(connector, last, 10)).toEqual([]);
+        const again = (await readAll(connector, last, 10, 3000)).flatMap((p) => p.items);
+        expect(idsOf(again)).toContain('late');
+        // Re-read rows are the ones just behind the cursor, never the whole table.
+        expect(again.length).toBeLessThan(seed.length);
+        expect(new Set(idsOf(again)).size).toBe(again.length);
+      },
+    );
+
+    it.runIf(timestampCursor)(
+      'resumes inside an overlap without going back again, and its cursor never moves backwards',
+      async () => {
+        const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
+        await fixture.insertLate!({ id: 'late', name: 'Late', email: 'late@example.com' }, 1500);
+        const whole = idsOf((await readAll(connector, last, 50, 3000)).flatMap((p) => p.items));
+        // One page at a time, each read resuming from the previous page's cursor with the same overlap
+        // (bounded: a reader that went back again on every resume would never end).
+        const ids: string[] = [];
+        let cursor: string | null = last;
+        for (let reads = 0; reads < 3 * seed.length; reads++) {
+          const page = await firstPage(connector, cursor, 2, 3000);
+          if (!page) break;
+          ids.push(...idsOf(page.items));
+          cursor = page.cursor;
+        }
+        expect(ids).toEqual(whole);
+        expect(await readAll(connector, cursor, 10)).toEqual([]);
+        await connector.update?.('c002', { name: 'Renamed' });
+        if (connector.update)
+          expect(idsOf((await readAll(connector, cursor, 10)).flatMap((p) => p.items))).toEqual(['c002']);
+      },
+    );
   });
 }

@@ -57,9 +57,17 @@ registerConnectorTests(
     return {
       connector: connectorFor(table),
       cleanup: async () => void (await pool.query(`DROP TABLE ${q(table)}`)),
+      async insertLate(r, msBeforeNewest) {
+        await pool.query(
+          `INSERT INTO ${q(table)} (id, name, email, updated_at)
+           SELECT $1, $2, $3, max(updated_at) - $4 * interval '1 millisecond' FROM ${q(table)}`,
+          [r.id, r.name, r.email, msBeforeNewest],
+        );
+      },
     };
   },
   { incremental: true, update: true, create: true },
+  { timestampCursor: true },
 );
 
 describe('postgres connector', () => {
@@ -162,6 +170,24 @@ describe('postgres connector', () => {
     // Resuming from the middle of the NULL group still yields the rest once.
     expect(idsOf((await readAll(connector, pages[0]!.cursor, 10)).flatMap((p) => p.items))).toHaveLength(4);
   });
+
+  it.each([
+    ['timestamp', `'2024-05-01 12:00:00'`, `'2024-05-01 11:59:59.5'`, true],
+    ['date', `'2024-05-02'`, `'2024-05-02'`, true],
+    ['int', '100', '99', false],
+    ['text', `'b'`, `'a'`, false],
+  ])(
+    'overlap on a %s cursor column: re-reads a late row only for temporal types',
+    async (type, key, lateKey, seen) => {
+      const table = await createTable(`id text, name text, email text, updated_at ${type}`);
+      await pool.query(`INSERT INTO ${q(table)} VALUES ('a', 'n', 'e', ${key})`);
+      const connector = connectorFor(table);
+      const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
+      await pool.query(`INSERT INTO ${q(table)} VALUES ('late', 'n', 'e', ${lateKey})`);
+      const items = (await readAll(connector, last, 10, 60_000)).flatMap((p) => p.items);
+      expect(idsOf(items).includes('late')).toBe(seen);
+    },
+  );
 
   it('turns column values into plain JSON-able data', async () => {
     const table = await createTable(

@@ -4,7 +4,17 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { type RowContext, readTypes, rowToItem } from './rows.ts';
-import { getQuery, isImpossibleId, type KeysetPosition, pageQuery, tableSql } from './sql.ts';
+import {
+  cursorTypeQuery,
+  getQuery,
+  type HighWater,
+  isImpossibleId,
+  type KeysetPosition,
+  OVERLAP_CASTS,
+  overlapQuery,
+  pageQuery,
+  tableSql,
+} from './sql.ts';
 import { insertRow, updateRow, type WriteContext } from './write.ts';
 
 export interface PostgresConnectorOptions {
@@ -26,18 +36,28 @@ export interface PostgresConnectorOptions {
 }
 
 const cursorSchema = z
-  .object({ kind: z.literal('postgres'), key: z.string().nullable(), id: z.string() })
+  .object({
+    kind: z.literal('postgres'),
+    key: z.string().nullable(),
+    id: z.string(),
+    /** Set while an overlap is being re-read: where the reader had got to before it went back. */
+    hw: z.object({ key: z.string(), id: z.string() }).strict().optional(),
+  })
   .strict();
-const encode = (position: KeysetPosition) => encodeCursor({ kind: 'postgres', ...position });
+const encode = (position: KeysetPosition, hw?: HighWater) =>
+  encodeCursor({ kind: 'postgres', ...position, ...(hw ? { hw } : {}) });
 
 /**
  * Reads any table or view in keyset pages ordered by (cursor column, id as
  * text), so rows sharing a timestamp are neither skipped nor repeated and a
  * cursor resumes exactly after the last row of a page.
  *
- * Caveat shared by every `updated_at` keyset: a transaction that stamps a row
- * and commits after a reader has passed that timestamp is not seen by that
- * reader's cursor; a periodic full read (cursor null) catches such rows.
+ * A transaction that stamps a row and commits after a reader has passed that
+ * timestamp is not seen by a plain keyset. `overlapMs` re-reads the rows up to
+ * that long before the cursor (timestamp and date cursor columns only; the
+ * type is read from the catalog once). Its cursors carry the high-water mark,
+ * so a reader resuming inside the overlap does not go back again, and once
+ * past the mark the cursor is a plain one: it never moves backwards.
  */
 export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConnector {
   const columns = [...new Set(opts.columns)];
@@ -54,26 +74,57 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
     writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
   };
 
+  let cursorCast: string | null | undefined;
+  /** The cast an overlap needs, or null when the cursor column is not a timestamp or date. */
+  const overlapCast = async (): Promise<string | null> => {
+    if (cursorCast !== undefined) return cursorCast;
+    const { rows } = await opts.pool.query({ ...cursorTypeQuery(sql, opts.cursorColumn), rowMode: 'array' });
+    const type: unknown = rows[0]?.[0];
+    // No such column (yet): decide again next time; the page query reports the error.
+    if (typeof type !== 'string') return null;
+    cursorCast = OVERLAP_CASTS[type] ?? null;
+    return cursorCast;
+  };
+
   return {
     capabilities: { incremental: true, update: true, create: true },
 
     async *read(cursor: string | null, readOpts: ReadOptions = {}) {
       const limit = checkPageSize(readOpts.pageSize, defaultPageSize);
-      let after: KeysetPosition | null =
-        cursor === null ? null : decodeCursor(cursor, cursorSchema, `postgres table ${label}`);
+      const start = cursor === null ? null : decodeCursor(cursor, cursorSchema, `postgres table ${label}`);
+      let after: KeysetPosition | null = start && { key: start.key, id: start.id };
+      let hw: HighWater | null = start?.hw ?? null;
+      let query = pageQuery(sql, after, limit, hw);
+      const overlapMs = readOpts.overlapMs ?? 0;
+      if (start && !start.hw && start.key !== null && overlapMs > 0) {
+        const cast = await overlapCast();
+        if (cast !== null) {
+          hw = { key: start.key, id: start.id };
+          query = overlapQuery(sql, hw, cast, overlapMs, limit);
+        }
+      }
       for (;;) {
         readOpts.signal?.throwIfAborted();
-        const { rows } = await opts.pool.query({
-          ...pageQuery(sql, after, limit),
-          rowMode: 'array',
-          types: readTypes,
-        });
-        const read = rows.map((row) => rowToItem(row, rowContext));
+        const { rows } = await opts.pool.query({ ...query, rowMode: 'array', types: readTypes });
+        // While re-reading, each row ends with "at or before the high-water mark".
+        const behind = hw !== null && (rows.at(-1) as unknown[] | undefined)?.at(-1) === true;
+        const read = rows.map((row) =>
+          rowToItem(hw === null ? row : (row as unknown[]).slice(0, -1), rowContext),
+        );
         const last = read.at(-1);
         if (last === undefined) return;
         after = last.position;
-        yield { items: read.map((r) => r.item), cursor: encode(after) };
-        if (rows.length < limit) return;
+        const done = rows.length < limit;
+        const items = read.map((r) => r.item);
+        if (hw !== null && behind) {
+          // Still inside the overlap: keep the mark, or, at the end of the table, resume from it.
+          yield { items, cursor: done ? encode(hw) : encode(after, hw) };
+        } else {
+          hw = null;
+          yield { items, cursor: encode(after) };
+        }
+        if (done) return;
+        query = pageQuery(sql, after, limit, hw);
       }
     },
 

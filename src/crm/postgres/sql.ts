@@ -45,8 +45,37 @@ export interface KeysetPosition {
   id: string;
 }
 
+/** The furthest position a reader had reached before it went back to re-read an overlap. */
+export interface HighWater {
+  key: string;
+  id: string;
+}
+
 function selectList(t: TableSql): string {
   return [`${t.key}::text`, `${t.id}::text`, ...t.columns].join(', ');
+}
+
+/**
+ * Builds one keyset page. With `hw`, each row ends with a boolean: true while
+ * the row lies at or before the high-water mark (it is being re-read).
+ */
+function page(
+  t: TableSql,
+  limit: number,
+  hw: HighWater | null,
+  where: (param: (v: unknown) => string) => string,
+) {
+  const values: unknown[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const flag = hw === null ? '' : `, (${t.key}, ${t.tie}) <= (${param(hw.key)}, ${param(hw.id)})`;
+  const condition = where(param);
+  const text =
+    `SELECT ${selectList(t)}${flag} FROM ${t.table}${condition ? ` WHERE ${condition}` : ''} ` +
+    `ORDER BY ${t.key} ASC NULLS FIRST, ${t.tie} ASC LIMIT ${param(limit)}`;
+  return { text, values };
 }
 
 /**
@@ -55,20 +84,52 @@ function selectList(t: TableSql): string {
  * by the id as text. `key >= $1` is redundant but lets an index on the cursor
  * column serve the scan.
  */
-export function pageQuery(t: TableSql, after: KeysetPosition | null, limit: number) {
-  const order = `ORDER BY ${t.key} ASC NULLS FIRST, ${t.tie} ASC`;
-  const head = `SELECT ${selectList(t)} FROM ${t.table}`;
-  if (after === null) return { text: `${head} ${order} LIMIT $1`, values: [limit] };
-  if (after.key === null) {
-    return {
-      text: `${head} WHERE (${t.key} IS NULL AND ${t.tie} > $1) OR ${t.key} IS NOT NULL ${order} LIMIT $2`,
-      values: [after.id, limit],
-    };
-  }
+export function pageQuery(
+  t: TableSql,
+  after: KeysetPosition | null,
+  limit: number,
+  hw: HighWater | null = null,
+) {
+  return page(t, limit, hw, (param) => {
+    if (after === null) return '';
+    if (after.key === null) {
+      return `(${t.key} IS NULL AND ${t.tie} > ${param(after.id)}) OR ${t.key} IS NOT NULL`;
+    }
+    const key = param(after.key);
+    return `${t.key} >= ${key} AND (${t.key}, ${t.tie}) > (${key}, ${param(after.id)})`;
+  });
+}
+
+/** Temporal types an overlap applies to, as the catalog names them → the cast used in SQL. */
+export const OVERLAP_CASTS: Readonly<Record<string, string>> = {
+  'timestamp with time zone': 'timestamptz',
+  'timestamp without time zone': 'timestamp',
+  date: 'date',
+};
+
+/** The cursor column's type (a domain's base type), from the catalog; no row when there is no such column. */
+export function cursorTypeQuery(t: TableSql, cursorColumn: string) {
   return {
-    text: `${head} WHERE ${t.key} >= $1 AND (${t.key}, ${t.tie}) > ($1, $2) ${order} LIMIT $3`,
-    values: [after.key, after.id, limit],
+    text: `SELECT format_type(coalesce(nullif(ty.typbasetype, 0), a.atttypid), NULL)
+           FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+           WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped`,
+    values: [t.table, cursorColumn],
   };
+}
+
+/**
+ * The first page of an overlap re-read: every row whose cursor column lies at
+ * most `overlapMs` before the high-water key, then on. A range on the cursor
+ * column alone, so its index still serves the scan.
+ */
+export function overlapQuery(t: TableSql, hw: HighWater, cast: string, overlapMs: number, limit: number) {
+  return page(
+    t,
+    limit,
+    hw,
+    (param) =>
+      `${t.key} >= ${param(hw.key)}::${cast} - ${param(overlapMs)}::float8 * interval '1 millisecond'`,
+  );
 }
 
 export function getQuery(t: TableSql, id: string) {
