@@ -63,13 +63,29 @@ describe('sahut-sync commands', () => {
     );
 
     const json = await runCli(['audit', '--crm-id', failedId, '--action', 'created', '--json'], env);
-    const rows = json.output
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const { rows, next_cursor } = JSON.parse(json.output) as { rows: unknown[]; next_cursor: unknown };
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ crmId: failedId, action: 'created', diff: { name: { before: null } } });
+    expect(next_cursor).toBeNull();
     expect(json.output).not.toContain(API_KEY);
+
+    // --json pages like the API: next_cursor goes back as --cursor until it is null.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await runCli(
+        ['audit', '--limit', '4', '--json', ...(cursor ? ['--cursor', cursor] : [])],
+        env,
+      );
+      const body = JSON.parse(page.output) as { rows: { id: string }[]; next_cursor: string | null };
+      seen.push(...body.rows.map((r) => r.id));
+      cursor = body.next_cursor;
+    } while (cursor !== null && seen.length < 1000);
+    const everything = JSON.parse((await runCli(['audit', '--limit', '1000', '--json'], env)).output) as {
+      rows: { id: string }[];
+    };
+    expect(seen).toEqual(everything.rows.map((r) => r.id));
+    expect(seen.length).toBeGreaterThan(4);
 
     // By identity, typed the way an operator has it: the link's normalised phone finds the record.
     const byPhone = await runCli(['audit', '--identity', '0812-1000-003'], env);

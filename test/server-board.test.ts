@@ -82,6 +82,20 @@ describe('Bull Board', () => {
     expect(await runs.getWaitingCount()).toBe(1);
   });
 
+  it('read-only mode refuses pause-all and resume-all too, from the catalogue', async () => {
+    const { queue, api } = await boardFor({ DASHBOARD_READ_ONLY: 'true' });
+    const runs = queue(QUEUES.runs);
+    await runs.waitUntilReady();
+    for (const action of ['pause', 'resume']) {
+      const res = await api(`/queues/${action}`, { method: 'PUT' });
+      expect(res.status, action).toBe(405);
+      expect(res.body).toMatchObject({ statusCode: 405, code: 'READ_ONLY' });
+    }
+    expect(await runs.isPaused()).toBe(false);
+    // Reads still work.
+    expect((await api('/queues')).status).toBe(200);
+  });
+
   it('without read-only mode the same write goes through', async () => {
     const { queue, api } = await boardFor({ DASHBOARD_READ_ONLY: 'false' });
     const runs = queue(QUEUES.runs);

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queue/index.ts';
 import { hasPeer } from './helpers/peers.ts';
-import { createHarness, type Harness } from './server-fixtures.ts';
+import { basic, createHarness, type Harness, TOKEN } from './server-fixtures.ts';
 
 let harness: Harness | undefined;
 const queues: Queue[] = [];
@@ -103,6 +103,36 @@ describe('/metrics', () => {
 
     await runs.add('run', { connection: 'main' });
     expect(sample((await scrape(url)).text, 'sahut_sync_queue_jobs{queue="runs",state="waiting"}')).toBe(3);
+  });
+
+  it('is open by default and behind the dashboard credentials with METRICS_AUTH=dashboard', async () => {
+    harness = await createHarness();
+    expect((await scrape((await harness.start()).url)).status).toBe(200);
+    await harness.close();
+
+    harness = await createHarness({ METRICS_AUTH: 'dashboard' });
+    const { url } = await harness.start();
+    expect((await scrape(url)).status).toBe(401);
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: basic() } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('sahut_sync_records_total');
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    // A worker's health port needs the credentials too, and refuses to start without them.
+    const worker = await createHarness({ METRICS_AUTH: 'dashboard', DASHBOARD_AUTH: 'bearer' }, false);
+    try {
+      const w = await worker.start();
+      expect((await scrape(w.url)).status).toBe(401);
+      const ok = await fetch(`${w.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(ok.status).toBe(200);
+      await expect(
+        worker.start({
+          config: { ...worker.deps.config, dashboard: { ...worker.deps.config.dashboard, token: undefined } },
+        }),
+      ).rejects.toThrow(/DASHBOARD_AUTH=bearer needs DASHBOARD_TOKEN/);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('inside a worker (no dashboard) exposes the counters without sampling shared state', async () => {

@@ -96,7 +96,10 @@ export const envSchema = z.object({
     'true to forbid retry/remove actions in the board',
   ),
   DASHBOARD_REDACT_PII: opt(bool().default(false)).describe(
-    'true to mask phones, emails and names in the board',
+    'true to mask phones, emails and names in the board (failed reasons included), the audit pages and the API',
+  ),
+  METRICS_AUTH: opt(z.enum(['none', 'dashboard']).default('none')).describe(
+    'Authentication of /metrics: none (open to scrapers, like /healthz) or dashboard (the DASHBOARD_AUTH credentials)',
   ),
 
   LOG_LEVEL: opt(

@@ -31,6 +31,7 @@ export interface Config {
     readOnly: boolean;
     redactPii: boolean;
   };
+  metrics: { auth: 'none' | 'dashboard' };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
 }
 
@@ -81,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       readOnly: e.DASHBOARD_READ_ONLY,
       redactPii: e.DASHBOARD_REDACT_PII,
     },
+    metrics: { auth: e.METRICS_AUTH },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   } satisfies Config);
 }

@@ -7,6 +7,7 @@ import { openQueues } from './board/queues.ts';
 import type { ServerDeps } from './deps.ts';
 import { useErrorHandler, useNotFoundHandler } from './errors/handler.ts';
 import { registerHealth } from './health/plugin.ts';
+import { frameworkErrors, MAX_PARAM_LENGTH, rejectUnsafeParams } from './input/params.ts';
 import { scrapeRefresher } from './metrics/refresh.ts';
 import { metricsRoute } from './metrics/route.ts';
 import { registerAuditPages } from './pages/plugin.ts';
@@ -24,19 +25,24 @@ const quietRequest = (request: { method: string }) => request.method === 'GET' |
  */
 export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyInstance> {
   // Checked before anything opens, so a refused config leaks no connection.
-  const auth = deps.dashboard ? authSettings(deps.config.dashboard, host) : undefined;
+  const metricsAuth = deps.config.metrics.auth === 'dashboard';
+  const auth = deps.dashboard || metricsAuth ? authSettings(deps.config.dashboard, host) : undefined;
   // Typed as Fastify's logger so the app is a plain FastifyInstance for callers.
   const loggerInstance: FastifyBaseLogger = deps.log;
   const app = Fastify({
     loggerInstance,
     logController: new LogController({ disableRequestLogging: quietRequest }),
+    // Longer path parameters, and malformed escapes, are refused by the router itself.
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors,
   });
   try {
     useErrorHandler(app, deps.log);
     useNotFoundHandler(app);
+    rejectUnsafeParams(app);
     await registerHealth(app, deps);
     let refresh: (() => Promise<void>) | undefined;
-    if (auth) {
+    if (deps.dashboard && auth) {
       const queues = openQueues(deps.redis, deps.config.redis.prefix, deps.log);
       app.addHook('onClose', () => queues.close());
       refresh = scrapeRefresher({
@@ -62,7 +68,14 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
         });
       });
     }
-    app.route(metricsRoute(deps.metrics.registry, refresh));
+    const metrics = metricsRoute(deps.metrics.registry, refresh);
+    if (metricsAuth && auth) {
+      // METRICS_AUTH=dashboard: scrapers authenticate like any dashboard user.
+      await app.register(async (scope) => {
+        await guardScope(scope, auth);
+        scope.route(metrics);
+      });
+    } else app.route(metrics);
     await app.ready();
     return app;
   } catch (err) {

@@ -35,7 +35,7 @@ export function registerAuditCommand(program: Command) {
     .option('--until <time>', 'rows before this ISO time', dateOption)
     .option('--limit <n>', 'rows per page (max 1000)', intOption, 50)
     .option('--cursor <cursor>', 'next page: the cursor printed by the previous page')
-    .option('--json', 'print JSON lines instead of a table')
+    .option('--json', 'print one JSON document, as /api/audit does: {"rows": […], "next_cursor": …}')
     .action(async (opts: AuditOptions) => {
       const { config } = loadContext();
       const store = await openMigratedStore(config);
@@ -78,7 +78,8 @@ export function registerAuditCommand(program: Command) {
 
 function print(rows: readonly AuditRow[], nextCursor: string | null, json: boolean) {
   if (json) {
-    for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+    // The same shape as /api/audit, so a script pages both alike: next_cursor goes back as --cursor.
+    process.stdout.write(`${JSON.stringify({ rows, next_cursor: nextCursor })}\n`);
     return;
   }
   const cells = rows.map((r) => [

@@ -12,6 +12,7 @@ export const ERRORS = {
   NOT_FOUND: { statusCode: 404, message: 'Not found' },
   RUN_NOT_FOUND: { statusCode: 404, message: 'Run not found' },
   METHOD_NOT_ALLOWED: { statusCode: 405, message: 'Method not allowed' },
+  READ_ONLY: { statusCode: 405, message: 'The dashboard is read-only (DASHBOARD_READ_ONLY=true)' },
   INTERNAL: { statusCode: 500, message: 'Internal server error' },
   UNAVAILABLE: { statusCode: 503, message: 'Service unavailable' },
 } as const satisfies Record<string, { statusCode: number; message: string }>;
