@@ -45,7 +45,9 @@ describe('sourceSchema', () => {
     expect(issuesOf({ type: 'file', path: 'a.jsonl', delimiter: ';' })).toEqual([
       'delimiter: applies to csv files only',
     ]);
-    expect(issuesOf({ type: 'mysql', table: 't' })[0]).toMatch(/^type: /);
+    expect(issuesOf({ type: 'oracle', table: 't' })[0]).toMatch(/^type: /);
+    expect(issuesOf({ type: 'mysql', table: 't' })).toEqual(['url: expected a mysql:// URL']);
+    expect(issuesOf({ type: 'file', path: 'a.csv', notify: true })).toEqual([': Unrecognized key: "notify"']);
     expect(issuesOf({ type: 'postgres', table: 't', idColum: 'x' })).toEqual([
       ': Unrecognized key: "idColum"',
     ]);
@@ -55,6 +57,36 @@ describe('sourceSchema', () => {
   it('never echoes a database URL it rejects', () => {
     const issues = issuesOf({ type: 'postgres', table: 't', url: 'mysql://u:s3cret@h/db' });
     expect(issues).toEqual(['url: expected a postgres:// URL']);
+    expect(issuesOf({ type: 'mysql', table: 't', url: 'postgres://u:s3cret@h/db' })).toEqual([
+      'url: expected a mysql:// URL',
+    ]);
+  });
+
+  it('takes a mysql source with TLS, pool settings and notify', () => {
+    const url = 'mysql://sync:pw@crm-db:3306/crm';
+    expect(sourceSchema.parse({ type: 'mysql', url, table: 'contacts' })).toEqual({
+      type: 'mysql',
+      url,
+      table: 'contacts',
+      idColumn: 'id',
+      cursorColumn: 'updated_at',
+    });
+    expect(
+      sourceSchema.parse({
+        type: 'mysql',
+        url,
+        table: 'contacts',
+        tls: { ca: 'certs/ca.pem' },
+        pool: { max: 8 },
+        notify: true,
+      }),
+    ).toMatchObject({
+      tls: { ca: 'certs/ca.pem', rejectUnauthorized: true },
+      pool: { max: 8, idleTimeoutMs: 60_000, connectTimeoutMs: 10_000 },
+      notify: true,
+    });
+    expect(issuesOf({ type: 'mysql', url, table: 't', tls: false })[0]).toMatch(/^tls: /);
+    expect(issuesOf({ type: 'mysql', url, table: 't', pool: { max: 0 } })[0]).toMatch(/^pool\.max: /);
   });
 });
 
@@ -85,6 +117,9 @@ describe('createConnector', () => {
         urls.push(url);
         return pool;
       },
+      mysqlPoolFor: () => {
+        throw new Error('no mysql pool needed');
+      },
       baseDir: '/nowhere',
       columns: ['full_name'],
     });
@@ -99,6 +134,9 @@ describe('createConnector', () => {
       sourceSchema.parse({ type: 'file', path: 'fixtures/crm/unterminated.csv' }),
       {
         pgPoolFor: () => {
+          throw new Error('no pool needed');
+        },
+        mysqlPoolFor: () => {
           throw new Error('no pool needed');
         },
         baseDir: new URL('.', import.meta.url).pathname,

@@ -1,13 +1,19 @@
 import { extname, resolve } from 'node:path';
+import type { Pool as MysqlPool } from 'mysql2/promise';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createFileConnector } from './file/index.ts';
+import { createMysqlConnector } from './mysql/index.ts';
 import { MAX_PAGE_SIZE } from './paging.ts';
 import { createPostgresConnector } from './postgres/index.ts';
 import type { CrmConnector } from './types.ts';
 
 const name = z.string().min(1);
 const pageSize = z.int().min(1).max(MAX_PAGE_SIZE).optional().describe('Records per page, 500 unless set');
+const notify = z
+  .boolean()
+  .optional()
+  .describe('Sync changes within seconds through a trigger (`sahut-sync crm install-trigger`)');
 
 const postgresSourceSchema = z
   .object({
@@ -21,6 +27,45 @@ const postgresSourceSchema = z
     idColumn: name.default('id'),
     cursorColumn: name.default('updated_at').describe('Timestamp column bumped on every change'),
     pageSize,
+    notify,
+  })
+  .strict();
+
+const mysqlSourceSchema = z
+  .object({
+    type: z.literal('mysql'),
+    url: z
+      .url({ protocol: /^(mysql|mariadb)$/, error: 'expected a mysql:// URL' })
+      .describe('mysql://user:password@host:3306/database of the CRM (MySQL or MariaDB)'),
+    database: name.optional().describe("Database of the table; the URL's when omitted"),
+    table: name.describe('Table or view to read'),
+    idColumn: name.default('id'),
+    cursorColumn: name.default('updated_at').describe('DATETIME/TIMESTAMP column bumped on every change'),
+    pageSize,
+    tls: z
+      .union([
+        z.literal(true),
+        z
+          .object({
+            ca: name.optional().describe('PEM file of the CA, relative to the connections file'),
+            cert: name.optional().describe('PEM client certificate'),
+            key: name.optional().describe('PEM client key'),
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .strict(),
+      ])
+      .optional()
+      .describe('true: TLS checked against the system CAs; or CA/client files'),
+    pool: z
+      .object({
+        max: z.int().min(1).max(100).default(4),
+        idleTimeoutMs: z.int().min(1000).default(60_000),
+        connectTimeoutMs: z.int().min(100).default(10_000),
+      })
+      .strict()
+      .optional()
+      .describe('Connections per worker process: 4, idle ones closed after 60 s, connect timeout 10 s'),
+    notify,
   })
   .strict();
 
@@ -61,13 +106,20 @@ const fileSourceSchema = z
   });
 
 /** Where a connection's CRM records come from. */
-export const sourceSchema = z.discriminatedUnion('type', [postgresSourceSchema, fileSourceSchema]);
+export const sourceSchema = z.discriminatedUnion('type', [
+  postgresSourceSchema,
+  mysqlSourceSchema,
+  fileSourceSchema,
+]);
 export type SourceConfig = z.output<typeof sourceSchema>;
+export type MysqlSourceConfig = z.output<typeof mysqlSourceSchema>;
 export type SourceInput = z.input<typeof sourceSchema>;
 
 export interface ConnectorDeps {
   /** Returns a pool owned by the caller; `url` undefined means DATABASE_URL. */
   pgPoolFor(url: string | undefined): Pool;
+  /** Returns a pool owned by the caller for the source's URL, TLS and pool settings. */
+  mysqlPoolFor(source: MysqlSourceConfig): MysqlPool;
   /** Relative file paths are resolved against it (the config file's folder). */
   baseDir: string;
   /** The CRM columns the mapping reads (`sourceColumns(mapping)`); also all that write-back may touch. */
@@ -80,6 +132,16 @@ export function createConnector(source: SourceConfig, deps: ConnectorDeps): CrmC
       return createPostgresConnector({
         pool: deps.pgPoolFor(source.url),
         schema: source.schema,
+        table: source.table,
+        idColumn: source.idColumn,
+        cursorColumn: source.cursorColumn,
+        columns: deps.columns,
+        pageSize: source.pageSize,
+      });
+    case 'mysql':
+      return createMysqlConnector({
+        pool: deps.mysqlPoolFor(source),
+        database: source.database,
         table: source.table,
         idColumn: source.idColumn,
         cursorColumn: source.cursorColumn,

@@ -36,6 +36,7 @@
 export {
   type ConnectorDeps,
   createConnector,
+  type MysqlSourceConfig,
   type SourceConfig,
   type SourceInput,
   sourceSchema,
@@ -43,6 +44,12 @@ export {
 export { CRM_ERROR_CODES, CrmError, type CrmErrorCode, isCrmError } from './errors.ts';
 export { createFileConnector, DEFAULT_MAX_RECORD_BYTES, type FileConnectorOptions } from './file/index.ts';
 export { createMemoryConnector, type MemoryConnector } from './memory/index.ts';
+export {
+  createMysqlConnector,
+  createMysqlPool,
+  type MysqlConnectorOptions,
+  type MysqlPoolSettings,
+} from './mysql/index.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.ts';
 export { createPostgresConnector, type PostgresConnectorOptions } from './postgres/index.ts';
 export type {

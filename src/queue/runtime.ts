@@ -1,10 +1,11 @@
 import { dirname } from 'node:path';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Pool as MysqlPool } from 'mysql2/promise';
 import pg from 'pg';
 import type { Config, Connection } from '../config/index.ts';
 import { ConfigError, findConnection } from '../config/index.ts';
-import { type CrmConnector, createConnector } from '../crm/index.ts';
+import { type CrmConnector, createConnector, createMysqlPool, type MysqlSourceConfig } from '../crm/index.ts';
 import type { Logger } from '../log/index.ts';
 import { sourceColumns } from '../mapping/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -115,7 +116,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   };
 }
 
-/** Opens each connection's CRM connector on first use; PostgreSQL pools are shared per URL. */
+/** Opens each connection's CRM connector on first use; database pools are shared per URL (and settings). */
 export function createConnectors(
   config: Readonly<Config>,
   connections: readonly Connection[],
@@ -133,6 +134,16 @@ export function createConnectors(
     }
     return pool;
   };
+  const mysqlPools = new Map<string, MysqlPool>();
+  const mysqlPoolFor = (source: MysqlSourceConfig) => {
+    const key = JSON.stringify([source.url, source.tls, source.pool]);
+    let pool = mysqlPools.get(key);
+    if (!pool) {
+      pool = createMysqlPool(source, dirname(config.syncConfigPath));
+      mysqlPools.set(key, pool);
+    }
+    return pool;
+  };
   const open = (c: Connection): CrmConnector => {
     if (connectorFor) return connectorFor(c);
     // A PostgreSQL source without its own url reads the store's database.
@@ -141,6 +152,7 @@ export function createConnectors(
       c.source.type === 'postgres' && !c.source.url ? { ...c.source, url: defaultUrl } : c.source;
     return createConnector(source, {
       pgPoolFor,
+      mysqlPoolFor,
       baseDir: dirname(config.syncConfigPath),
       columns: sourceColumns(c.mapping),
     });
@@ -156,7 +168,7 @@ export function createConnectors(
     },
     async close() {
       for (const c of connectors.values()) await c.close();
-      await Promise.all([...pools.values()].map((p) => p.end()));
+      await Promise.all([...pools.values(), ...mysqlPools.values()].map((p) => p.end()));
     },
   };
 }

@@ -9,6 +9,7 @@ import { openStore, type Store } from '../../src/store/index.ts';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
 export const API_KEY = 'sk_test_5a4b3c2d1e';
 
 export type StoreKind = 'sqlite' | 'postgres';

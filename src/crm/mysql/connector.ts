@@ -1,0 +1,147 @@
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { CrmError } from '../errors.ts';
+import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
+import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
+import { selectArrays } from './pool.ts';
+import { type RowContext, rowToItem } from './rows.ts';
+import {
+  type ColumnKinds,
+  columnKindsQuery,
+  getQuery,
+  type HighWater,
+  impossibleId,
+  type KeysetPosition,
+  overlapQuery,
+  pageQuery,
+  tableSql,
+} from './sql.ts';
+import { insertRow, updateRow, type WriteContext } from './write.ts';
+
+export interface MysqlConnectorOptions {
+  /** Owned by the caller: `close()` does not end it. Build it with `createMysqlPool`. */
+  pool: Pool;
+  table: string;
+  /** Omitted → the table is in the connection's database. */
+  database?: string;
+  idColumn: string;
+  /** Bumped on every change; write-back stamps it with NOW(6), so update/create need a temporal column. */
+  cursorColumn: string;
+  /** The mapped columns: what `read` returns in `data`, and all that write-back may touch. */
+  columns: readonly string[];
+  /** Default page size of `read`, 500 unless set. */
+  pageSize?: number;
+}
+
+const position = z.object({ key: z.string().nullable(), id: z.string().nullable() });
+const cursorSchema = position
+  .extend({
+    kind: z.literal('mysql'),
+    /** Set while an overlap is being re-read: where the reader had got to before it went back. */
+    hw: z.object({ key: z.string(), id: z.string().nullable() }).strict().optional(),
+  })
+  .strict();
+const encode = (pos: KeysetPosition, hw?: HighWater) =>
+  encodeCursor({ kind: 'mysql', ...pos, ...(hw ? { hw } : {}) });
+
+const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
+const TEMPORAL_TYPES = new Set(['datetime', 'timestamp', 'date']);
+
+/**
+ * MySQL and MariaDB tables or views, read in keyset pages ordered by (cursor
+ * column, id) in their own types, so an index on the cursor column serves
+ * every page; the same contract as the PostgreSQL connector, overlap
+ * re-reads included (datetime, timestamp and date cursor columns; the types
+ * are read from information_schema once).
+ */
+export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector {
+  const columns = [...new Set(opts.columns)];
+  const sql = tableSql({ ...opts, columns });
+  const label = opts.database === undefined ? opts.table : `${opts.database}.${opts.table}`;
+  const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
+  const rowContext: RowContext = { label, idColumn: opts.idColumn, cursorColumn: opts.cursorColumn, columns };
+
+  let known: ColumnKinds | undefined;
+  const kinds = async (): Promise<ColumnKinds> => {
+    if (known) return known;
+    const catalog = columnKindsQuery(opts, [opts.idColumn, opts.cursorColumn]);
+    const [rows] = await opts.pool.execute<RowDataPacket[]>(catalog.sql, catalog.values);
+    const typeOf = (column: string) => {
+      const row = rows.find((r) => r.COLUMN_NAME === column);
+      if (!row) {
+        // Not cached: the table may be created later.
+        throw new CrmError('SOURCE_INVALID', `Table ${label} does not exist or has no column "${column}"`);
+      }
+      return { type: String(row.DATA_TYPE).toLowerCase(), extra: String(row.EXTRA).toLowerCase() };
+    };
+    const id = typeOf(opts.idColumn);
+    known = {
+      integerId: INTEGER_TYPES.has(id.type),
+      autoIncrementId: id.extra.includes('auto_increment'),
+      temporalCursor: TEMPORAL_TYPES.has(typeOf(opts.cursorColumn).type),
+    };
+    return known;
+  };
+
+  const writeContext: WriteContext = {
+    pool: opts.pool,
+    sql,
+    label,
+    idColumn: opts.idColumn,
+    writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
+    kinds,
+  };
+
+  return {
+    capabilities: { incremental: true, update: true, create: true },
+
+    async *read(cursor: string | null, readOpts: ReadOptions = {}) {
+      const limit = checkPageSize(readOpts.pageSize, defaultPageSize);
+      const start = cursor === null ? null : decodeCursor(cursor, cursorSchema, `mysql table ${label}`);
+      const k = await kinds();
+      let after: KeysetPosition | null = start && { key: start.key, id: start.id };
+      let hw: HighWater | null = start?.hw ?? null;
+      let query = pageQuery(sql, k, after, limit, hw);
+      if (start && !start.hw && start.key !== null && (readOpts.overlapMs ?? 0) > 0 && k.temporalCursor) {
+        hw = { key: start.key, id: start.id };
+        query = overlapQuery(sql, k, hw, readOpts.overlapMs ?? 0, limit);
+      }
+      for (;;) {
+        readOpts.signal?.throwIfAborted();
+        const rows = await selectArrays(opts.pool, query);
+        // While re-reading, each row ends with "at or before the high-water mark" (1 or 0).
+        const behind = hw !== null && Number(rows.at(-1)?.at(-1)) === 1;
+        const read = rows.map((row) => rowToItem(hw === null ? row : row.slice(0, -1), rowContext));
+        const last = read.at(-1);
+        if (last === undefined) return;
+        after = last.position;
+        const done = rows.length < limit;
+        const items = read.map((r) => r.item);
+        if (hw !== null && behind) {
+          // Still inside the overlap: keep the mark, or, at the end of the table, resume from it.
+          yield { items, cursor: done ? encode(hw) : encode(after, hw) };
+        } else {
+          hw = null;
+          yield { items, cursor: encode(after) };
+        }
+        if (done) return;
+        query = pageQuery(sql, k, after, limit, hw);
+      }
+    },
+
+    async get(id: string): Promise<CrmRecord | null> {
+      const k = await kinds();
+      if (impossibleId(k, id)) return null;
+      const [row] = await selectArrays(opts.pool, getQuery(sql, k, id));
+      if (row === undefined) return null;
+      const { item } = rowToItem(row, rowContext);
+      return item.ok ? item.record : null;
+    },
+
+    update: (id, fields) => updateRow(writeContext, id, fields),
+    create: (fields) => insertRow(writeContext, fields),
+
+    async close() {},
+  };
+}

@@ -1,0 +1,126 @@
+import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import { CrmError } from '../errors.ts';
+import { selectArrays, toParam } from './pool.ts';
+import { type ColumnKinds, idParam, impossibleId, quoteIdent, type TableSql } from './sql.ts';
+
+export interface WriteContext {
+  pool: Pool;
+  sql: TableSql;
+  label: string;
+  idColumn: string;
+  /** The mapped columns except the id and cursor columns: all that write-back may touch. */
+  writable: ReadonlySet<string>;
+  kinds(): Promise<ColumnKinds>;
+}
+
+function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, allowId: boolean): string[] {
+  const names = Object.keys(fields);
+  const refused = names.find((name) => !ctx.writable.has(name) && !(allowId && name === ctx.idColumn));
+  if (refused !== undefined) {
+    const allowed = [...ctx.writable].join(', ') || 'none';
+    throw new CrmError(
+      'COLUMN_NOT_WRITABLE',
+      `Column "${refused}" of ${ctx.label} is not writable: write-back may only touch mapped columns (${allowed})`,
+    );
+  }
+  return names;
+}
+
+async function inTransaction<T>(pool: Pool, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    const result = await work(conn);
+    await conn.commit();
+    conn.release();
+    return result;
+  } catch (err) {
+    // A failed ROLLBACK means the connection is broken: destroy it instead of pooling it.
+    await conn.rollback().then(
+      () => conn.release(),
+      () => conn.destroy(),
+    );
+    throw err;
+  }
+}
+
+/**
+ * Writes the given mapped columns of one row and stamps the cursor column with
+ * NOW(6) in the server's time zone (what the CRM's own NOW() writes), so
+ * incremental readers see the change, our own reader included.
+ */
+export async function updateRow(
+  ctx: WriteContext,
+  id: string,
+  fields: Record<string, unknown>,
+): Promise<void> {
+  const names = checkColumns(ctx, fields, false);
+  if (names.length === 0) return;
+  const kinds = await ctx.kinds();
+  const notFound = (what: string) =>
+    new CrmError('RECORD_NOT_FOUND', `Update of ${ctx.label}: ${what} with ${ctx.idColumn} = ${id}`);
+  if (impossibleId(kinds, id)) throw notFound('no row');
+  const values = names.map((n) => toParam(fields[n]));
+  const sets = names.map((name) => `${quoteIdent(name)} = ?`);
+  const where = idParam(
+    kinds,
+    (v) => {
+      values.push(toParam(v));
+      return '?';
+    },
+    id,
+  );
+  const sql = `UPDATE ${ctx.sql.table} SET ${sets.join(', ')}, ${ctx.sql.key} = NOW(6) WHERE ${ctx.sql.id} = ${where}`;
+  await inTransaction(ctx.pool, async (conn) => {
+    // affectedRows counts matched rows (mysql2 sets CLIENT_FOUND_ROWS), changed or not.
+    const [result] = await conn.execute<ResultSetHeader>(sql, values);
+    if (result.affectedRows !== 1) {
+      // More than one row means the id is not unique (a view?): roll back rather than guess.
+      throw notFound(result.affectedRows === 0 ? 'no row' : `${result.affectedRows} rows`);
+    }
+  });
+}
+
+const PARSE_ERROR = 1064;
+
+/**
+ * Inserts a row (cursor column = NOW(6)) and returns its id: the one given,
+ * else AUTO_INCREMENT's, else the column default's through RETURNING (MariaDB).
+ */
+export async function insertRow(ctx: WriteContext, fields: Record<string, unknown>): Promise<string> {
+  const names = checkColumns(ctx, fields, true);
+  const kinds = await ctx.kinds();
+  const given = fields[ctx.idColumn];
+  const columns = [...names.map(quoteIdent), ctx.sql.key];
+  const params = [...names.map(() => '?'), 'NOW(6)'];
+  const returning = given == null && !kinds.autoIncrementId;
+  const sql =
+    `INSERT INTO ${ctx.sql.table} (${columns.join(', ')}) VALUES (${params.join(', ')})` +
+    (returning ? ` RETURNING CAST(${ctx.sql.id} AS CHAR)` : '');
+  const noId = () =>
+    new CrmError(
+      'SOURCE_INVALID',
+      `Insert into ${ctx.label} produced no ${ctx.idColumn}: make the column AUTO_INCREMENT, give it a default (MariaDB), or pass it`,
+    );
+  return inTransaction(ctx.pool, async (conn) => {
+    if (returning) {
+      let rows: unknown[][];
+      try {
+        rows = await selectArrays(conn, { sql, values: names.map((n) => fields[n]) });
+      } catch (err) {
+        // MySQL has no INSERT … RETURNING.
+        if ((err as { errno?: number }).errno === PARSE_ERROR) throw noId();
+        throw err;
+      }
+      const id: unknown = rows[0]?.[0];
+      if (typeof id !== 'string' || id === '') throw noId();
+      return id;
+    }
+    const [result] = await conn.execute<ResultSetHeader>(
+      sql,
+      names.map((n) => toParam(fields[n])),
+    );
+    const id = given ?? result.insertId;
+    return String(id);
+  });
+}
