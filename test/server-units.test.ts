@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopback } from '../src/server/auth/settings.ts';
-import { maskEmail, maskName, maskPhone } from '../src/server/board/mask.ts';
+import { maskEmail, maskName, maskPhone, maskPii, maskText } from '../src/pii/index.ts';
 import { redact } from '../src/server/board/redact.ts';
 import { ERRORS } from '../src/server/errors/catalogue.ts';
 import { toErrorBody } from '../src/server/errors/handler.ts';
@@ -70,6 +70,61 @@ describe('masking and redaction', () => {
     };
     expect(redact(ids, { pii: true })).toEqual(ids);
     expect(redact({ note: '0812 3456 7789' }, { pii: true })).toEqual({ note: '081234****789' });
+  });
+});
+
+describe('maskText and maskPii', () => {
+  it.each([
+    [
+      'invalid phone "12345": not a valid number for region ID',
+      'invalid phone "****": not a valid number for region ID',
+    ],
+    [
+      'invalid email "not-an-email": not a valid email address',
+      'invalid email "***": not a valid email address',
+    ],
+    [
+      'ambiguous: phone +6281234567789 matches ct_1, ct_2; email budi@example.com matches ct_3',
+      'ambiguous: phone +62812****789 matches ct_1, ct_2; email b***@example.com matches ct_3',
+    ],
+    [
+      'conflict on name: CRM "Budi Santoso", Sahut "Budy" → kept CRM; conflict on company: CRM "PT A", Sahut "PT B" → kept CRM',
+      'conflict on name: CRM "B*** S***", Sahut "B***" → kept CRM; conflict on company: CRM "PT A", Sahut "PT B" → kept CRM',
+    ],
+    [
+      'HTTP 422: {"name":"Budi Santoso","phone":"0812-3456-7789","code":"taken"}',
+      'HTTP 422: {"name":"B*** S***","phone":"081234****789","code":"taken"}',
+    ],
+    // Not personal: ids, dates, times, line numbers, statuses.
+    [
+      'run-1732912345678 at 2025-01-02 03:04:05 (file.ts:123:45) HTTP 503 ct_178CH5P0J9R18J crm-10045678',
+      null,
+    ],
+  ])('masks %j', (text, masked) => {
+    expect(maskText(text)).toBe(masked ?? text);
+    expect(maskText(maskText(text))).toBe(masked ?? text);
+  });
+
+  it('masks by key, everything under a personal key, and free text elsewhere; ids, cursors and dates stay', () => {
+    const at = new Date(0);
+    const row = {
+      id: '1234567890',
+      crmId: '081234567789',
+      next_cursor: '1234567890',
+      at,
+      diff: { name: { before: 'Budi', after: 'Budi Santoso' }, tags: { before: [], after: ['vip'] } },
+      detail: { candidates: [{ id: 'ct_1', phone: '+6281234567789', email: 'budi@example.com' }] },
+      error: 'email budi@example.com matches ct_3',
+    };
+    const masked = maskPii(row);
+    expect(masked).toEqual({
+      ...row,
+      diff: { name: { before: 'B***', after: 'B*** S***' }, tags: { before: [], after: ['vip'] } },
+      detail: { candidates: [{ id: 'ct_1', phone: '+62812****789', email: 'b***@example.com' }] },
+      error: 'email b***@example.com matches ct_3',
+    });
+    expect(masked.at).toBe(at);
+    expect(row.diff.name.after).toBe('Budi Santoso');
   });
 });
 

@@ -33,7 +33,7 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
     loggerInstance,
     logController: new LogController({ disableRequestLogging: quietRequest }),
     // Longer path parameters, and malformed escapes, are refused by the router itself.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
   });
   try {
@@ -60,11 +60,13 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
           redactPii: deps.config.dashboard.redactPii,
           log: deps.log,
         });
-        await registerAuditApi(scope, deps.store);
+        const redactPii = deps.config.dashboard.redactPii;
+        await registerAuditApi(scope, { store: deps.store, redactPii });
         await registerAuditPages(scope, {
           store: deps.store,
           log: deps.log,
           region: deps.config.defaultRegion,
+          redactPii,
         });
       });
     }

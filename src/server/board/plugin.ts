@@ -4,6 +4,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../log/index.ts';
+import { maskText } from '../../pii/index.ts';
 import { errorBody } from '../errors/catalogue.ts';
 import { boardErrorHandler } from './errors.ts';
 import { BOARD_PATH } from './path.ts';
@@ -30,6 +31,7 @@ export async function registerBoard(scope: FastifyInstance, opts: BoardOptions):
       });
       board.setFormatter('data', (data: unknown) => redact(data, redactOpts));
       board.setFormatter('returnValue', (value: unknown) => redact(value, redactOpts));
+      board.setFormatter('progress', (value: unknown) => redact(value, redactOpts));
       return board;
     }),
     serverAdapter: adapter,
@@ -39,6 +41,7 @@ export async function registerBoard(scope: FastifyInstance, opts: BoardOptions):
   adapter.setErrorHandler(boardErrorHandler(opts.log));
   await scope.register(async (board) => {
     if (opts.readOnly) refuseWrites(board);
+    if (opts.redactPii) maskFailureTexts(board);
     await board.register(adapter.registerPlugin(), { prefix: BOARD_PATH });
   });
 }
@@ -53,4 +56,33 @@ function refuseWrites(board: FastifyInstance): void {
     if (request.method === 'GET' || request.method === 'HEAD') return;
     return reply.code(405).header('allow', 'GET, HEAD').send(errorBody('READ_ONLY'));
   });
+}
+
+/**
+ * Where the board shows text the formatters never see: a job's failed reason
+ * and stack trace ("ambiguous: phone +62813… matches …"), its logs, and the
+ * failures of a run's ignored children in the flow view. The logs route
+ * answers a bare list of lines: all of it is text.
+ */
+const FAILURE_TEXT_KEYS = new Set([
+  'failedReason',
+  'stacktrace',
+  'deferredFailure',
+  'logs',
+  'ignoredChildFailureReasons',
+]);
+
+function maskFailureTexts(board: FastifyInstance): void {
+  board.addHook('preSerialization', async (request, _reply, payload) =>
+    maskUnder(payload, request.routeOptions.url?.endsWith('/logs') === true, 0),
+  );
+}
+
+function maskUnder(value: unknown, inText: boolean, depth: number): unknown {
+  if (typeof value === 'string') return inText ? maskText(value) : value;
+  if (value === null || typeof value !== 'object' || depth > 20) return value;
+  if (Array.isArray(value)) return value.map((item) => maskUnder(item, inText, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, maskUnder(v, inText || FAILURE_TEXT_KEYS.has(k), depth + 1)]),
+  );
 }

@@ -5,6 +5,7 @@ import { parseQuery } from '../api/query.ts';
 import { recordHistory } from './history.ts';
 import { href, html, type SafeHtml } from './html.ts';
 import { page, sendPage } from './layout.ts';
+import type { PageView } from './plugin.ts';
 import { historyTable, linksTable } from './tables.ts';
 
 const PAGE_SIZE = 50;
@@ -22,7 +23,7 @@ const querySchema = z.object({
  * GET /audit — one search box for a phone, email, CRM id or Sahut id, and the
  * whole history of the matching record; `?run=` lists one run's rows instead.
  */
-export function auditPageRoute(store: Store, region: string): RouteOptions {
+export function auditPageRoute(store: Store, region: string, view: PageView): RouteOptions {
   return {
     method: 'GET',
     url: '/audit',
@@ -30,15 +31,14 @@ export function auditPageRoute(store: Store, region: string): RouteOptions {
       const { q, run, cursor } = parseQuery(querySchema, request.query);
       let content: SafeHtml;
       if (run) {
-        const [found, rows] = await Promise.all([
-          store.getRun(run),
-          store.queryAudit({ runId: run, limit: PAGE_SIZE, cursor }),
-        ]);
+        const [found, rows] = view(
+          await Promise.all([store.getRun(run), store.queryAudit({ runId: run, limit: PAGE_SIZE, cursor })]),
+        );
         content = html`<h1>Run <code>${run}</code></h1>
 <p>${found ? `${found.connection} · ${found.direction} · ${found.status}` : 'Unknown run.'} <a href="/runs">All runs</a></p>
 ${historyTable(rows.rows)}${olderLink({ run }, rows.nextCursor)}`;
       } else if (q) {
-        const history = await recordHistory(store, q, { limit: PAGE_SIZE, cursor, region });
+        const history = view(await recordHistory(store, q, { limit: PAGE_SIZE, cursor, region }));
         content = html`${searchForm(q)}<h2>Linked records</h2>${linksTable(history.links)}
 <h2>History</h2>${historyTable(history.rows)}${olderLink({ q }, history.nextCursor)}`;
       } else {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../log/index.ts';
+import { maskPii } from '../../pii/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { ErrorRenderer } from '../errors/handler.ts';
 import { useErrorHandler } from '../errors/handler.ts';
@@ -15,15 +16,19 @@ const renderHtmlError: ErrorRenderer = (reply, body) =>
     body.statusCode,
   );
 
+/** What a page shows of the data it read: as it is, or with phones, emails and names masked. */
+export type PageView = <T>(data: T) => T;
+
 /** The server-rendered audit pages (own plugin, so their errors render as HTML). */
 export async function registerAuditPages(
   scope: FastifyInstance,
-  deps: { store: Store; log: Logger; region: string },
+  deps: { store: Store; log: Logger; region: string; redactPii: boolean },
 ): Promise<void> {
+  const view: PageView = deps.redactPii ? maskPii : (data) => data;
   await scope.register(async (pages) => {
     useErrorHandler(pages, deps.log, renderHtmlError);
     pages.get('/', async (_request, reply) => reply.redirect('/runs'));
-    pages.route(auditPageRoute(deps.store, deps.region));
-    pages.route(runsPageRoute(deps.store));
+    pages.route(auditPageRoute(deps.store, deps.region, view));
+    pages.route(runsPageRoute(deps.store, view));
   });
 }

@@ -4,6 +4,7 @@ import type { Store } from '../../store/index.ts';
 import { parseQuery } from '../api/query.ts';
 import { html } from './html.ts';
 import { page, sendPage } from './layout.ts';
+import type { PageView } from './plugin.ts';
 import { runsTable } from './tables.ts';
 
 const querySchema = z.object({
@@ -12,13 +13,13 @@ const querySchema = z.object({
 });
 
 /** GET /runs — recent runs with their outcome counts; each links to its audit rows. */
-export function runsPageRoute(store: Store): RouteOptions {
+export function runsPageRoute(store: Store, view: PageView): RouteOptions {
   return {
     method: 'GET',
     url: '/runs',
     handler: async (request, reply) => {
       const { connection, limit } = parseQuery(querySchema, request.query);
-      const runs = await store.listRuns({ limit, connection });
+      const runs = view(await store.listRuns({ limit, connection }));
       const title = connection ? `Runs of ${connection}` : 'Recent runs';
       return sendPage(reply, page('Runs', html`<h1>${title}</h1>${runsTable(runs)}`));
     },
