@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback } from '../src/server/auth/settings.ts';
 import { maskEmail, maskName, maskPhone, maskPii, maskText } from '../src/pii/index.ts';
+import { isLoopback } from '../src/server/auth/settings.ts';
 import { redact } from '../src/server/board/redact.ts';
 import { ERRORS } from '../src/server/errors/catalogue.ts';
 import { toErrorBody } from '../src/server/errors/handler.ts';
