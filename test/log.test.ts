@@ -37,6 +37,18 @@ describe('logger', () => {
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('pretty-prints on a terminal in this thread, one line per entry, secrets scrubbed', () => {
+    const lines: string[] = [];
+    const terminal = { isTTY: true, write: (line: string) => void lines.push(line) };
+    const log = createLogger({ secrets: [KEY], destination: terminal });
+    log.info({ crmId: 'c9', note: `key ${KEY}` }, 'record rejected');
+    // Written before info() returned: nothing printed after it can come first.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] .*INFO.*: record rejected .*"crmId":"c9"/);
+    expect(lines[0]?.trimEnd()).not.toContain('\n');
+    expect(lines[0]).not.toContain(KEY);
+  });
+
   it('keeps ordinary fields', () => {
     const { lines, destination } = capture();
     createLogger({ destination }).info({ runId: 'r1', crmId: 'c9' }, 'synced');

@@ -2,22 +2,27 @@ import dotenv from 'dotenv';
 import { type Config, type Connection, loadConfig, loadConnections, secretsOf } from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { createScreen, type Screen } from './screen.ts';
 
 export interface Context {
   config: Readonly<Config>;
   log: Logger;
+  /** The terminal's one owner: log lines and progress bars go through it. */
+  screen: Screen;
 }
 
 /** Loads `.env` (if any), then the environment, and builds the logger: the first step of every command. */
 export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
   dotenv.config({ quiet: true, processEnv: env });
   const config = loadConfig(env);
+  const screen = createScreen();
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
     secrets: secretsOf(config),
+    destination: screen,
   });
-  return { config, log };
+  return { config, log, screen };
 }
 
 export async function openMigratedStore(config: Readonly<Config>): Promise<Store> {

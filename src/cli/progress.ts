@@ -1,24 +1,22 @@
-import cliProgress from 'cli-progress';
 import type { Logger } from '../log/index.ts';
 import type { Run } from '../store/types.ts';
+import type { Screen } from './screen.ts';
 
 const settled = (run: Run) => Object.values(run.counts).reduce((a, b) => a + (b ?? 0), 0);
 
-/** A progress bar on a terminal; a log line every few seconds otherwise (cron, CI, Docker). */
-export function createProgress(label: string, log: Logger, stream: NodeJS.WriteStream = process.stderr) {
+/** A progress bar on a terminal (log lines go above it); a log line every few seconds otherwise (cron, CI, Docker). */
+export function createProgress(label: string, log: Logger, screen: Screen) {
   const started = Date.now();
   const rate = (done: number) => Math.round((done / Math.max(1, Date.now() - started)) * 1000);
-  if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      { format: `${label} [{bar}] {value}/{total} records | {rate} rec/s | {duration_formatted}`, stream },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(0, 0, { rate: 0 });
+  const bar = screen.startBar(
+    `${label} [{bar}] {value}/{total} records | {rate} rec/s | {duration_formatted}`,
+    { rate: 0 },
+  );
+  if (bar) {
     return {
       update(run: Run) {
         const done = settled(run);
-        bar.setTotal(Math.max(run.total, done));
-        bar.update(done, { rate: rate(done) });
+        bar.update(done, Math.max(run.total, done), { rate: rate(done) });
       },
       stop: () => bar.stop(),
     };

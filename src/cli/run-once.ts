@@ -5,6 +5,7 @@ import { createMetrics } from '../metrics/index.ts';
 import { checkRedis, createRuntime, enqueueRun, startWorkers, waitForRun } from '../queue/index.ts';
 import type { Run, Store } from '../store/types.ts';
 import { createProgress } from './progress.ts';
+import type { Screen } from './screen.ts';
 import { printRunSummary } from './summary.ts';
 
 export interface RunOnceOptions {
@@ -15,6 +16,8 @@ export interface RunOnceOptions {
   targets: readonly { connection: Connection; direction: Direction }[];
   concurrency?: number;
   out: NodeJS.WritableStream;
+  /** Draws the progress bar, with the log lines above it. */
+  screen: Screen;
 }
 
 /**
@@ -31,9 +34,11 @@ export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; fail
     const runs: Run[] = [];
     for (const { connection, direction } of opts.targets) {
       const { job, runId } = await enqueueRun(rt, connection.name, direction);
-      const progress = createProgress(`${connection.name} ${direction}`, log);
+      const progress = createProgress(`${connection.name} ${direction}`, log, opts.screen);
       try {
-        runs.push(await waitForRun(rt, job, runId, (run) => progress.update(run)));
+        const run = await waitForRun(rt, job, runId, (r) => progress.update(r));
+        progress.update(run); // the bar's last frame shows the run as it ended
+        runs.push(run);
       } finally {
         progress.stop();
       }

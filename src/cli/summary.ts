@@ -2,20 +2,27 @@ import { AUDIT_ACTIONS, type AuditAction, type Run, type Store } from '../store/
 
 const FAILING: AuditAction[] = ['failed', 'ambiguous', 'rejected'];
 
-/** Prints a table of actions per run and names the records that need attention; returns how many there are. */
+/**
+ * Prints a table of actions per run and names the records that need attention;
+ * returns how many there are. Only the actions that happened get a column, so
+ * the table fits a terminal; `records` is what the run read. Written at once,
+ * so no log line can land inside it.
+ */
 export async function printRunSummary(
   store: Store,
   runs: readonly Run[],
   out: NodeJS.WritableStream,
 ): Promise<number> {
+  const actions = AUDIT_ACTIONS.filter((a) => runs.some((run) => (run.counts[a] ?? 0) > 0));
   const rows = runs.map((run) => [
     run.id,
     run.connection,
     run.direction,
     run.status,
-    ...AUDIT_ACTIONS.map((a) => String(run.counts[a] ?? 0)),
+    String(run.total),
+    ...actions.map((a) => String(run.counts[a] ?? 0)),
   ]);
-  out.write(`${table(['run', 'connection', 'direction', 'status', ...AUDIT_ACTIONS], rows)}\n`);
+  let text = `${table(['run', 'connection', 'direction', 'status', 'records', ...actions], rows)}\n`;
   let failing = 0;
   for (const run of runs) {
     for (const action of FAILING) {
@@ -23,12 +30,12 @@ export async function printRunSummary(
       if (count === 0) continue;
       failing += count;
       const page = await store.queryAudit({ runId: run.id, action, limit: 20 });
-      out.write(`\n${count} ${action} in ${run.id}:\n`);
-      for (const row of page.rows) out.write(`  crm ${row.crmId ?? '-'}: ${row.error ?? action}\n`);
-      if (count > page.rows.length)
-        out.write(`  … see: sahut-sync audit --run ${run.id} --action ${action}\n`);
+      text += `\n${count} ${action} in ${run.id}:\n`;
+      for (const row of page.rows) text += `  crm ${row.crmId ?? '-'}: ${row.error ?? action}\n`;
+      if (count > page.rows.length) text += `  … see: sahut-sync audit --run ${run.id} --action ${action}\n`;
     }
   }
+  out.write(text);
   return failing;
 }
 

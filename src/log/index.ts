@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -7,8 +8,12 @@ export interface LoggerOptions {
   format?: 'auto' | 'json' | 'pretty';
   /** Secret values (API keys, passwords) to scrub from every line, wherever they hide. */
   secrets?: readonly string[];
-  /** Defaults to stdout; tests pass a stream to capture lines. */
-  destination?: DestinationStream;
+  /**
+   * Where lines go; defaults to stdout. The CLI passes its screen (lines then land above a
+   * progress bar), tests a stream to capture lines. With format `auto`, lines are pretty
+   * when the destination is a terminal (`isTTY`).
+   */
+  destination?: DestinationStream & { isTTY?: boolean };
   base?: Record<string, unknown>;
 }
 
@@ -34,17 +39,30 @@ const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length > 0);
-  const pretty =
-    opts.format === 'pretty' || (opts.format !== 'json' && !opts.destination && process.stdout.isTTY);
+  const destination = opts.destination ?? process.stdout;
+  const pretty = opts.format === 'pretty' || (opts.format !== 'json' && destination.isTTY === true);
   const options = {
     level: opts.level ?? 'info',
     base: opts.base ?? { service: 'sahut-sync' },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     hooks: secrets.length ? { streamWrite: (line: string) => scrub(line, secrets) } : {},
   };
-  if (opts.destination) return pino(options, opts.destination);
-  if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
-  return pino(options);
+  if (pretty) return pino(options, prettyLines(destination));
+  return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/**
+ * Formats each line in this thread, as it is logged (pino-pretty's transport runs in a
+ * worker thread and writes whenever it gets to it): a line is on the screen before the
+ * next statement runs, so it never lands in the middle of later output such as a summary.
+ */
+function prettyLines(destination: DestinationStream): DestinationStream {
+  const format = prettyFactory({
+    singleLine: true,
+    ignore: 'pid,hostname,service',
+    translateTime: 'SYS:HH:MM:ss.l',
+  });
+  return { write: (line: string) => destination.write(format(line)) };
 }
 
 /** Replaces every occurrence of a secret (raw or JSON-escaped) in a serialised line. */

@@ -4,6 +4,7 @@ import type { AuditEntry } from '../store/types.ts';
 import type { RecordOutcome } from '../sync/apply/ports.ts';
 import { applyToCrm, applyToSahut } from './apply-record.ts';
 import { type RecordJob, type RecordResult, recordJobSchema } from './jobs.ts';
+import { RecordOutcomeError } from './outcome-error.ts';
 import type { Runtime } from './runtime.ts';
 
 // Outcomes that no retry can change: the job fails now and waits for a human (replay).
@@ -55,8 +56,7 @@ export function createRecordProcessor(rt: Runtime) {
       throw err;
     }
     await audit(outcome);
-    if (PERMANENT_ACTIONS.has(outcome.action))
-      throw new UnrecoverableError(`${outcome.action}: ${outcome.error}`);
+    if (PERMANENT_ACTIONS.has(outcome.action)) throw new RecordOutcomeError(outcome.action, outcome.error);
     return { action: outcome.action };
   };
 }

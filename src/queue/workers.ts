@@ -1,4 +1,5 @@
 import { Worker } from 'bullmq';
+import { logJobFailure } from './failure-log.ts';
 import { QUEUES } from './jobs.ts';
 import { createRecordProcessor } from './record-processor.ts';
 import { createRunProcessor } from './run-processor.ts';
@@ -45,12 +46,7 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
   });
   for (const w of [runs, records]) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) =>
-      log.warn(
-        { queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
-        'job failed',
-      ),
-    );
+    w.on('failed', (job, err) => logJobFailure(log, w.name, job, err));
   }
   return {
     runs,

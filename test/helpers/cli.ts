@@ -7,7 +7,8 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { MAPPING_YAML } from './engine.ts';
 import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from './env.ts';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+/** The CLI's entry point, run by the same Node as the tests. */
+export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 export interface CliProcess {
   child: ChildProcess;

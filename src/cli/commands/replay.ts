@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createRuntime, replayFailed, startWorkers, waitForRun } from '../../queue/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { EXIT } from '../exit.ts';
+import { createProgress } from '../progress.ts';
 import { printRunSummary } from '../summary.ts';
 
 export function registerReplayCommand(program: Command) {
@@ -14,7 +15,7 @@ export function registerReplayCommand(program: Command) {
     .option('--run <id>', 'only the records that failed in this run')
     .option('--no-wait', 'enqueue and exit; running workers do the work')
     .action(async (opts: { failed: boolean; run?: string; wait: boolean }) => {
-      const { config, log } = loadContext();
+      const { config, log, screen } = loadContext();
       const store = await openMigratedStore(config);
       const rt = createRuntime({ config, ...connectionsOf(config), store, log });
       const workers = opts.wait ? startWorkers(rt) : undefined;
@@ -30,7 +31,16 @@ export function registerReplayCommand(program: Command) {
           );
         if (!opts.wait) return;
         const runs = [];
-        for (const r of replays) runs.push(await waitForRun(rt, r.job, r.runId));
+        for (const r of replays) {
+          const progress = createProgress(`${r.connection} ${r.direction} (replay)`, log, screen);
+          try {
+            const run = await waitForRun(rt, r.job, r.runId, (u) => progress.update(u));
+            progress.update(run);
+            runs.push(run);
+          } finally {
+            progress.stop();
+          }
+        }
         const failing = await printRunSummary(store, runs, process.stdout);
         process.exitCode = failing > 0 ? EXIT.recordsFailed : EXIT.ok;
       } finally {

@@ -36,7 +36,7 @@ export function registerRunCommand(program: Command) {
     )
     .option('-c, --concurrency <n>', 'records processed at once by this process', intOption)
     .action(async (opts: RunOptions) => {
-      const { config, log } = loadContext();
+      const { config, log, screen } = loadContext();
       const { connections } = connectionsOf(config);
       const targets = selectTargets(connections, opts);
       const life = createLifecycle(log);
@@ -54,6 +54,7 @@ export function registerRunCommand(program: Command) {
           connections,
           targets,
           out: process.stdout,
+          screen,
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         });
         process.exitCode = failing > 0 ? EXIT.recordsFailed : EXIT.ok;
