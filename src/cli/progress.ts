@@ -1,8 +1,9 @@
 import type { Logger } from '../log/index.ts';
-import type { Run } from '../store/types.ts';
+import { OUTCOME_ACTIONS, type Run } from '../store/types.ts';
 import type { Screen } from './screen.ts';
 
-const settled = (run: Run) => Object.values(run.counts).reduce((a, b) => a + (b ?? 0), 0);
+// A record still retrying, or a note on Sahut's data, is not a settled record.
+const settled = (run: Run) => OUTCOME_ACTIONS.reduce((n, action) => n + (run.counts[action] ?? 0), 0);
 
 /** A progress bar on a terminal (log lines go above it); a log line every few seconds otherwise (cron, CI, Docker). */
 export function createProgress(label: string, log: Logger, screen: Screen) {
