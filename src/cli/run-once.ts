@@ -27,7 +27,7 @@ export interface RunOnceOptions {
  */
 export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; failing: number }> {
   const { config, log, store } = opts;
-  await checkRedis(config.redis.url);
+  await checkRedis(config.redis.connection);
   const rt = createRuntime({ config, connections: opts.connections, store, log, metrics: createMetrics() });
   const workers = startWorkers(rt, opts.concurrency ? { concurrency: opts.concurrency } : {});
   try {

@@ -1,5 +1,6 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import { z } from 'zod';
+import { addressList, natMapList } from './redis.ts';
 
 const SECOND = 1000;
 
@@ -29,14 +30,40 @@ export const envSchema = z.object({
   ),
 
   REDIS_URL: opt(z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379')).describe(
-    'Redis URL, e.g. redis://127.0.0.1:6379',
+    'URL of a single Redis node, e.g. redis://:password@127.0.0.1:6379 (rediss:// for TLS); unused with REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+  ),
+  REDIS_SENTINELS: opt(addressList().optional()).describe(
+    'Sentinel mode: the sentinels, host:port[,host:port…], e.g. 10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379',
+  ),
+  REDIS_SENTINEL_MASTER: opt(z.string().min(1).default('mymaster')).describe(
+    'Sentinel mode: name of the primary the sentinels monitor',
+  ),
+  REDIS_SENTINEL_PASSWORD: opt(z.string().min(1).optional()).describe(
+    'Sentinel mode: password of the sentinels themselves, if they require one',
+  ),
+  REDIS_CLUSTER_NODES: opt(addressList().optional()).describe(
+    'Cluster mode: seed nodes, host:port[,host:port…]; the others are discovered',
+  ),
+  REDIS_USERNAME: opt(z.string().min(1).optional()).describe(
+    'Sentinel or Cluster mode: ACL user of the Redis nodes (a single node takes it in REDIS_URL)',
+  ),
+  REDIS_PASSWORD: opt(z.string().min(1).optional()).describe(
+    'Sentinel or Cluster mode: password of the Redis nodes (a single node takes it in REDIS_URL)',
+  ),
+  REDIS_TLS: opt(bool().default(false)).describe(
+    'Sentinel or Cluster mode: true to use TLS to the nodes and sentinels (a single node: rediss://)',
+  ),
+  REDIS_NAT_MAP: opt(natMapList().optional()).describe(
+    'Sentinel or Cluster mode: addresses the nodes announce mapped to ones reachable from here, announced:port=reachable:port[,…]',
   ),
   QUEUE_PREFIX: opt(
     z
       .string()
       .regex(/^[\w{}.-]+$/)
       .default('sahut-sync'),
-  ).describe('BullMQ key prefix, one per deployment; use a hash tag such as {sahut-sync} on Redis Cluster'),
+  ).describe(
+    'Key prefix of every Redis key, one per deployment; on Redis Cluster it gets a hash tag, e.g. {sahut-sync}',
+  ),
 
   DATABASE_URL: opt(z.url({ protocol: /^postgres(ql)?$/ }).optional()).describe(
     'PostgreSQL URL for the store; when unset the embedded SQLite store is used',

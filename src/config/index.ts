@@ -8,3 +8,4 @@ export {
 export { ENV_KEYS, type Env, envSchema } from './env.ts';
 export { ConfigError } from './errors.ts';
 export { type Config, loadConfig, requireSahutKey, secretsOf } from './load.ts';
+export { type HostPort, hashTagOf, type RedisSettings } from './redis.ts';

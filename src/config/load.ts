@@ -1,5 +1,6 @@
 import { envSchema } from './env.ts';
 import { ConfigError } from './errors.ts';
+import { type RedisSettings, redisSettings } from './redis.ts';
 
 export interface Config {
   sahut: {
@@ -9,7 +10,8 @@ export interface Config {
     timeoutMs: number;
     maxRetries: number;
   };
-  redis: { url: string; prefix: string };
+  /** `prefix` starts every key; on Cluster it carries a hash tag, so all keys share one slot. */
+  redis: { connection: RedisSettings; prefix: string };
   store: { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; schema: string };
   syncConfigPath: string;
   defaultRegion: string;
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     );
   }
   const e = parsed.data;
+  const redis = redisSettings(e);
   return deepFreeze({
     sahut: {
       baseUrl: e.SAHUT_BASE_URL.replace(/\/+$/, ''),
@@ -58,7 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       timeoutMs: e.SAHUT_TIMEOUT_MS,
       maxRetries: e.SAHUT_MAX_RETRIES,
     },
-    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
+    redis: { connection: redis.settings, prefix: redis.prefix },
     store: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA }
       : { kind: 'sqlite', path: e.SQLITE_PATH },
@@ -108,9 +111,17 @@ export function secretsOf(config: Config): string[] {
     config.sahut.apiKey,
     config.dashboard.password,
     config.dashboard.token,
-    urlPassword(config.redis.url),
+    ...redisSecrets(config.redis.connection),
     config.store.kind === 'postgres' ? urlPassword(config.store.url) : undefined,
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+}
+
+function redisSecrets(settings: RedisSettings): (string | undefined)[] {
+  if (settings.mode === 'single') {
+    const password = new URL(settings.url).password;
+    return [password ? decodeURIComponent(password) : undefined];
+  }
+  return [settings.password, settings.mode === 'sentinel' ? settings.sentinelPassword : undefined];
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { serializeError } from './errors.ts';
 
 export type { Logger } from 'pino';
 
@@ -45,6 +46,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     level: opts.level ?? 'info',
     base: opts.base ?? { service: 'sahut-sync' },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
+    // A failing Redis command is logged by name and keys, never with its script or arguments.
+    serializers: { err: serializeError },
     hooks: secrets.length ? { streamWrite: (line: string) => scrub(line, secrets) } : {},
   };
   if (pretty) return pino(options, prettyLines(destination));

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 
 export class LockTimeoutError extends Error {
@@ -31,7 +31,7 @@ export interface RedisLockOptions {
 }
 
 /** Identity locks in Redis, shared by every worker of the deployment. */
-export function createRedisLocks(redis: Redis, opts: RedisLockOptions): IdentityLocks {
+export function createRedisLocks(redis: RedisClient, opts: RedisLockOptions): IdentityLocks {
   const ttlMs = opts.ttlMs ?? 60_000;
   const waitMs = opts.waitMs ?? 30_000;
   return {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/index.ts';
 
 /** Takes one request slot, waiting as long as the shared rate requires. */
 export interface RateLimiter {
@@ -28,7 +28,7 @@ export interface RedisRateLimiterOptions {
   burst?: number;
 }
 
-export function createRedisRateLimiter(redis: Redis, opts: RedisRateLimiterOptions): RateLimiter {
+export function createRedisRateLimiter(redis: RedisClient, opts: RedisRateLimiterOptions): RateLimiter {
   const interval = 1000 / opts.ratePerSec;
   const burst = opts.burst ?? 1;
   return {

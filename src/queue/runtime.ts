@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
 import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Pool as MysqlPool } from 'mysql2/promise';
 import pg from 'pg';
 import type { Config, Connection } from '../config/index.ts';
@@ -9,6 +8,7 @@ import { type CrmConnector, createConnector, createMysqlPool, type MysqlSourceCo
 import type { Logger } from '../log/index.ts';
 import { sourceColumns } from '../mapping/index.ts';
 import type { Metrics } from '../metrics/index.ts';
+import { createRedis, type RedisClient } from '../redis/index.ts';
 import { createSahutClient } from '../sahut/index.ts';
 import type { SahutApi } from '../sahut/types.ts';
 import type { Store } from '../store/types.ts';
@@ -16,7 +16,6 @@ import type { IdentityLocks } from '../sync/apply/ports.ts';
 import { QUEUES } from './jobs.ts';
 import { createRedisLocks } from './locks.ts';
 import { createRedisRateLimiter } from './rate-limit.ts';
-import { createRedis } from './redis.ts';
 
 /** Everything a processor needs, built once per process and closed on shutdown. */
 const RATE_HEADROOM = 0.97;
@@ -27,7 +26,8 @@ export interface Runtime {
   store: Store;
   sahut: SahutApi;
   locks: IdentityLocks;
-  redis: Redis;
+  /** Shared by the queues, workers, locks, rate limiter and run guard; BullMQ duplicates it for blocking reads. */
+  redis: RedisClient;
   queues: { runs: Queue; records: Queue };
   log: Logger;
   metrics: Metrics | undefined;
@@ -48,13 +48,13 @@ export interface RuntimeOptions {
   connectorFor?: (connection: Connection) => CrmConnector;
 }
 
-export function queueOptions(config: Readonly<Config>, connection: Redis) {
+export function queueOptions(config: Readonly<Config>, connection: RedisClient) {
   return { connection, prefix: config.redis.prefix };
 }
 
 export function createRuntime(opts: RuntimeOptions): Runtime {
   const { config, log } = opts;
-  const redis = createRedis(config.redis.url);
+  const redis = createRedis(config.redis.connection);
   redis.on('error', (err) => log.error({ err }, 'redis connection error'));
   const prefix = config.redis.prefix;
   const apiKey = config.sahut.apiKey;

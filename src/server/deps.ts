@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
+import type { RedisClient } from '../redis/index.ts';
 import type { Store } from '../store/index.ts';
 
 export interface ServerDeps {
@@ -9,8 +9,8 @@ export interface ServerDeps {
   log: Logger;
   store: Store;
   metrics: Metrics;
-  /** ioredis with `maxRetriesPerRequest: null`; shared, never closed by the server. */
-  redis: Redis;
+  /** From `createRedis` (any shape: single, Sentinel, Cluster); shared, never closed by the server. */
+  redis: RedisClient;
   /** Mount Bull Board and the audit API and pages; false (inside a worker) = only health and metrics. */
   dashboard: boolean;
 }

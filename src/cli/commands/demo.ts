@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
-import { type Connection, findConnection } from '../../config/index.ts';
-import { createRedis, QUEUES } from '../../queue/index.ts';
+import { type Config, type Connection, findConnection } from '../../config/index.ts';
+import { createRedis, deleteKeys, QUEUES } from '../../queue/index.ts';
 import { buildSandbox, type Sandbox } from '../../sandbox/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { runOnce } from '../run-once.ts';
@@ -59,7 +59,7 @@ export function registerDemoCommand(program: Command) {
       } finally {
         await store.close();
         await sandbox.close();
-        await cleanUpRedis(config.redis.url, prefix);
+        await cleanUpRedis(config);
         await rm(dir, { recursive: true, force: true });
       }
     });
@@ -91,16 +91,17 @@ function printCalls(sandbox: Sandbox) {
   process.stdout.write(`Sahut API calls: ${total}${total ? ` (${detail})` : ''}\n`);
 }
 
-async function cleanUpRedis(url: string, prefix: string) {
-  const redis = createRedis(url);
+async function cleanUpRedis(config: Readonly<Config>) {
+  // The configured prefix: on Cluster it carries the hash tag the demo's name did not have.
+  const { prefix } = config.redis;
+  const redis = createRedis(config.redis.connection);
   try {
     for (const name of Object.values(QUEUES)) {
       const queue = new Queue(name, { connection: redis, prefix });
       await queue.obliterate({ force: true });
       await queue.close();
     }
-    const leftovers = await redis.keys(`${prefix}:*`);
-    if (leftovers.length) await redis.del(...leftovers);
+    await deleteKeys(redis, prefix);
   } finally {
     redis.disconnect();
   }

@@ -16,11 +16,12 @@ export function registerServeCommand(program: Command) {
     .option('--host <host>', 'address to listen on (default: HTTP_HOST)')
     .action(async (opts: { port?: number; host?: string }) => {
       const { config, log } = loadContext();
-      await checkRedis(config.redis.url);
+      await checkRedis(config.redis.connection);
       const life = createLifecycle(log);
       const store = await openMigratedStore(config);
       life.add(() => store.close());
-      const redis = createRedis(config.redis.url);
+      // Fails fast while Redis is away (a failover): pages and probes answer instead of hanging.
+      const redis = createRedis(config.redis.connection, 'serve');
       redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
       life.add(() => redis.disconnect());
       const http = await startHttp({

@@ -14,7 +14,7 @@ export function registerWorkerCommand(program: Command) {
     .option('--http-port <port>', 'also serve /healthz, /readyz and /metrics on this port', intOption)
     .action(async (opts: { concurrency?: number; httpPort?: number }) => {
       const { config, log } = loadContext();
-      await checkRedis(config.redis.url);
+      await checkRedis(config.redis.connection);
       const life = createLifecycle(log);
       const store = await openMigratedStore(config);
       life.add(() => store.close());

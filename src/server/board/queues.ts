@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../log/index.ts';
 import { QUEUES } from '../../queue/index.ts';
+import type { RedisClient } from '../../redis/index.ts';
 
 export interface DeploymentQueues {
   readonly list: readonly Queue[];
@@ -14,7 +14,7 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * Read handles on every queue of the deployment, sharing the server's Redis
  * connection (BullMQ leaves a shared connection open on close).
  */
-export function openQueues(redis: Redis, prefix: string, log: Logger): DeploymentQueues {
+export function openQueues(redis: RedisClient, prefix: string, log: Logger): DeploymentQueues {
   const list = Object.values(QUEUES).map((name) => {
     const queue = new Queue(name, { connection: redis, prefix });
     queue.on('error', (err) => log.warn({ err: err.message, queue: name }, 'queue connection error'));

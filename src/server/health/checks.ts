@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/index.ts';
 import type { Store } from '../../store/index.ts';
 import { withTimeout } from './timeout.ts';
 
@@ -12,7 +12,7 @@ export type Check = () => Promise<string>;
  * command is sent (it would only wait in the offline queue); the last
  * connection error says why instead.
  */
-export function redisCheck(redis: Redis): { check: Check; detach(): void } {
+export function redisCheck(redis: RedisClient): { check: Check; detach(): void } {
   let lastError: string | undefined;
   const onError = (err: Error) => {
     lastError = err.message;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/index.ts';
 import type { Store } from '../../store/index.ts';
 import { redisCheck, storeCheck } from './checks.ts';
 import { monitorLag } from './event-loop.ts';
@@ -9,7 +9,7 @@ import { readyzRoute } from './readyz.ts';
 /** /healthz and /readyz, outside authentication (probes carry no credentials). */
 export async function registerHealth(
   app: FastifyInstance,
-  deps: { redis: Redis; store: Store },
+  deps: { redis: RedisClient; store: Store },
 ): Promise<void> {
   const lag = monitorLag();
   const redis = redisCheck(deps.redis);

@@ -1,0 +1,3 @@
+export { checkRedis, RedisSetupError } from './check.ts';
+export { createRedis, describeRedis, type RedisClient, type RedisRole, redactUrl } from './client.ts';
+export { deleteKeys } from './keys.ts';
