@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { maskEmail, maskName, maskPhone, maskPii, maskText } from '../src/pii/index.ts';
+import { mergePages } from '../src/search/index.ts';
 import { isLoopback } from '../src/server/auth/settings.ts';
 import { redact } from '../src/server/board/redact.ts';
 import { ERRORS } from '../src/server/errors/catalogue.ts';
 import { toErrorBody } from '../src/server/errors/handler.ts';
-import { mergePages } from '../src/server/pages/history.ts';
 import { html } from '../src/server/pages/html.ts';
 import type { AuditPage, AuditRow } from '../src/store/index.ts';
 import { StoreArgumentError } from '../src/store/index.ts';

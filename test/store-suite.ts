@@ -136,6 +136,56 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         await expect(store.findLinks({ phone }, 0)).rejects.toBeInstanceOf(StoreArgumentError);
       });
 
+      it('searches links by a phone prefix, phone digits, part of an email or of a name, literally', async () => {
+        const [a, b] = [unique('conn-a'), unique('conn-b')].sort() as [string, string];
+        // A prefix of its own, ending in 9, so the range's upper bound has to carry.
+        const prefix = `+628${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}9`;
+        const token = randomUUID().slice(0, 8);
+        await store.upsertLink(
+          makeLink(a, 'crm-1', { phone: `${prefix}01`, email: `siti.${token}@example.com` }),
+        );
+        await store.upsertLink(
+          makeLink(b, 'crm-2', { phone: `${prefix}92`, base: { name: `Budi Z${token} Santoso` } }),
+        );
+        await store.upsertLink(
+          makeLink(a, 'crm-3', { phone: `+1${prefix.slice(3)}01`, base: { name: `100%_${token}` } }),
+        );
+        const keysOf = (links: Link[]) => links.map((l) => `${l.connection}/${l.crmId}`);
+
+        expect(keysOf(await store.searchLinks({ phonePrefix: prefix }))).toEqual([
+          `${a}/crm-1`,
+          `${b}/crm-2`,
+        ]);
+        expect(keysOf(await store.searchLinks({ phonePrefix: `${prefix}9` }))).toEqual([`${b}/crm-2`]);
+        // Digits anywhere: all three phones end the same way after their country code.
+        expect(keysOf(await store.searchLinks({ phoneDigits: prefix.slice(4) }))).toEqual([
+          `${a}/crm-1`,
+          `${a}/crm-3`,
+          `${b}/crm-2`,
+        ]);
+        expect(keysOf(await store.searchLinks({ emailPart: `SITI.${token}@` }))).toEqual([`${a}/crm-1`]);
+        expect(keysOf(await store.searchLinks({ namePart: `z${token} SANTO` }))).toEqual([`${b}/crm-2`]);
+        // LIKE wildcards are plain characters.
+        expect(keysOf(await store.searchLinks({ namePart: `0%_${token}` }))).toEqual([`${a}/crm-3`]);
+        expect(await store.searchLinks({ namePart: `0__${token}` })).toEqual([]);
+        // Parts are OR-ed, each link once, in (connection, crm id) order, within the limit.
+        const either = { emailPart: `.${token}@`, namePart: token };
+        expect(keysOf(await store.searchLinks(either))).toEqual([`${a}/crm-1`, `${a}/crm-3`, `${b}/crm-2`]);
+        expect(keysOf(await store.searchLinks(either, 2))).toEqual([`${a}/crm-1`, `${a}/crm-3`]);
+        expect(await store.searchLinks({})).toEqual([]);
+        expect(await store.searchLinks({ emailPart: `nobody-${token}` })).toEqual([]);
+        for (const bad of [
+          { phonePrefix: '62812' },
+          { phonePrefix: '+6' },
+          { phoneDigits: '081' },
+          { namePart: 'a' },
+        ]) {
+          await expect(store.searchLinks(bad), JSON.stringify(bad)).rejects.toBeInstanceOf(
+            StoreArgumentError,
+          );
+        }
+      });
+
       it("lists a connection's links in crm id order, page by page", async () => {
         const connection = unique('conn');
         const ids = Array.from({ length: 25 }, (_, i) => `crm-${String(i).padStart(3, '0')}`);

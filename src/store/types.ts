@@ -104,6 +104,21 @@ export interface LinkLookup {
   email?: string;
 }
 
+/**
+ * A partial search on links (what an operator types into the audit search);
+ * the conditions are OR-ed. Needles are compared lower-cased.
+ */
+export interface LinkSearch {
+  /** Phones that start with this E.164 prefix, e.g. `+62812` (a range on the phone index). */
+  phonePrefix?: string;
+  /** Phones holding these digits anywhere (at least 4), e.g. `3456789`. */
+  phoneDigits?: string;
+  /** Emails holding this text (at least 3 characters), e.g. `budi@` or `example.co`. */
+  emailPart?: string;
+  /** Names (of the link's base) holding this text (at least 2 characters), in any case. */
+  namePart?: string;
+}
+
 export interface Store {
   /** Creates or upgrades the schema; safe to call from every process at start-up. */
   migrate(): Promise<void>;
@@ -119,6 +134,8 @@ export interface Store {
    */
   getLinksBySahutIds(connection: string, sahutIds: readonly string[]): Promise<Link[]>;
   findLinks(lookup: LinkLookup, limit?: number): Promise<Link[]>;
+  /** Links matching any part of `search`, across connections, in (connection, crm id) order. */
+  searchLinks(search: LinkSearch, limit?: number): Promise<Link[]>;
   /** Links of a connection ordered by crmId, for the Sahut→CRM scan. */
   listLinks(connection: string, afterCrmId: string | null, limit: number): Promise<Link[]>;
   upsertLink(link: Link): Promise<void>;

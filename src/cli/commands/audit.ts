@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { AUDIT_ACTIONS, type AuditQuery, type AuditRow } from '../../store/types.ts';
-import { normaliseEmail, normalisePhone } from '../../sync/index.ts';
+import { MAX_LINKS, recordHistory } from '../../search/index.ts';
+import { AUDIT_ACTIONS, type AuditPage, type AuditQuery, type AuditRow } from '../../store/types.ts';
 import { loadContext, openMigratedStore } from '../context.ts';
 import { dateOption, intOption } from '../options.ts';
 import { table } from '../summary.ts';
@@ -9,6 +9,7 @@ interface AuditOptions {
   crmId?: string;
   sahutId?: string;
   identity?: string;
+  search?: string;
   run?: string;
   action?: AuditQuery['action'];
   connection?: string;
@@ -27,7 +28,22 @@ export function registerAuditCommand(program: Command) {
     )
     .option('--crm-id <id>', 'rows of this CRM record')
     .option('--sahut-id <id>', 'rows of this Sahut contact')
-    .option('--identity <phone-or-email>', 'rows of the records linked to this phone or email')
+    .addOption(
+      program
+        .createOption(
+          '--identity <phone-or-email>',
+          'rows of the records linked to exactly this phone or email',
+        )
+        .conflicts(['crmId', 'sahutId']),
+    )
+    .addOption(
+      program
+        .createOption(
+          '-q, --search <text>',
+          'rows of the records whose phone, email or name holds this text (0812 3456, +62812, budi@, Budi), as the /audit page searches',
+        )
+        .conflicts(['crmId', 'sahutId', 'identity']),
+    )
     .option('--run <id>', 'rows of this run')
     .addOption(program.createOption('--action <action>', 'only this action').choices(AUDIT_ACTIONS))
     .option('--connection <name>', 'only this connection')
@@ -40,36 +56,38 @@ export function registerAuditCommand(program: Command) {
       const { config } = loadContext();
       const store = await openMigratedStore(config);
       try {
-        const base: AuditQuery = {
-          limit: Math.min(Math.max(opts.limit, 1), 1000),
-          ...(opts.crmId ? { crmId: opts.crmId } : {}),
-          ...(opts.sahutId ? { sahutId: opts.sahutId } : {}),
+        const within = {
           ...(opts.run ? { runId: opts.run } : {}),
           ...(opts.action ? { action: opts.action } : {}),
           ...(opts.connection ? { connection: opts.connection } : {}),
           ...(opts.since ? { since: opts.since } : {}),
           ...(opts.until ? { until: opts.until } : {}),
-          ...(opts.cursor ? { cursor: opts.cursor } : {}),
         };
-        const queries: AuditQuery[] = [base];
-        if (opts.identity) {
-          // Links hold normalised keys, so `0812-3456-789` finds `+628123456789`.
-          const phone = normalisePhone(opts.identity, config.defaultRegion);
-          const email = normaliseEmail(opts.identity);
-          const links = await store.findLinks(
-            { ...(phone ? { phone } : {}), ...(email ? { email } : {}) },
-            20,
-          );
-          queries.splice(0, 1, ...links.map((l) => ({ ...base, crmId: l.crmId, connection: l.connection })));
+        const limit = Math.min(Math.max(opts.limit, 1), 1000);
+        const text = opts.search ?? opts.identity;
+        let page: AuditPage;
+        if (text !== undefined) {
+          // The page's search: links hold normalised keys, so `0812-3456-789` finds `+628123456789`.
+          const history = await recordHistory(store, text, {
+            limit,
+            cursor: opts.cursor,
+            region: config.defaultRegion,
+            partial: opts.search !== undefined,
+            within,
+          });
+          if (history.moreLinks)
+            process.stderr.write(`More than ${MAX_LINKS} records match; showing the first ${MAX_LINKS}.\n`);
+          page = history;
+        } else {
+          page = await store.queryAudit({
+            ...within,
+            limit,
+            ...(opts.crmId ? { crmId: opts.crmId } : {}),
+            ...(opts.sahutId ? { sahutId: opts.sahutId } : {}),
+            ...(opts.cursor ? { cursor: opts.cursor } : {}),
+          });
         }
-        const rows: AuditRow[] = [];
-        let nextCursor: string | null = null;
-        for (const q of queries) {
-          const page = await store.queryAudit(q);
-          rows.push(...page.rows);
-          nextCursor ??= page.nextCursor;
-        }
-        print(rows, nextCursor, opts.json === true);
+        print(page.rows, page.nextCursor, opts.json === true);
       } finally {
         await store.close();
       }

@@ -1,8 +1,8 @@
 import type { RouteOptions } from 'fastify';
 import { z } from 'zod';
+import { MAX_LINKS, recordHistory } from '../../search/index.ts';
 import type { Store } from '../../store/index.ts';
 import { parseQuery } from '../api/query.ts';
-import { recordHistory } from './history.ts';
 import { href, html, type SafeHtml } from './html.ts';
 import { page, sendPage } from './layout.ts';
 import type { PageView } from './plugin.ts';
@@ -20,8 +20,9 @@ const querySchema = z.object({
 });
 
 /**
- * GET /audit — one search box for a phone, email, CRM id or Sahut id, and the
- * whole history of the matching record; `?run=` lists one run's rows instead.
+ * GET /audit — one search box for a phone, email, name, CRM id or Sahut id
+ * (whole or in part), and the whole history of the matching records; `?run=`
+ * lists one run's rows instead.
  */
 export function auditPageRoute(store: Store, region: string, view: PageView): RouteOptions {
   return {
@@ -39,10 +40,13 @@ export function auditPageRoute(store: Store, region: string, view: PageView): Ro
 ${historyTable(rows.rows)}${olderLink({ run }, rows.nextCursor)}`;
       } else if (q) {
         const history = view(await recordHistory(store, q, { limit: PAGE_SIZE, cursor, region }));
-        content = html`${searchForm(q)}<h2>Linked records</h2>${linksTable(history.links)}
+        const narrow = history.moreLinks
+          ? html`<p id="more-links" class="muted">More than ${MAX_LINKS} records match; the first ${MAX_LINKS} are shown. Type more of the phone, email or name.</p>`
+          : html``;
+        content = html`${searchForm(q)}<h2>Linked records</h2>${linksTable(history.links)}${narrow}
 <h2>History</h2>${historyTable(history.rows)}${olderLink({ q }, history.nextCursor)}`;
       } else {
-        content = html`${searchForm('')}<p class="muted">Type a phone, email, CRM id or Sahut id to see every sync attempt of that record.</p>`;
+        content = html`${searchForm('')}<p class="muted">Type a phone, email, name, CRM id or Sahut id, or part of a phone, email or name (<code>0812 3456</code>, <code>+62812</code>, <code>budi@</code>), to see every sync attempt of the records it matches.</p>`;
       }
       return sendPage(reply, page('Record history', content));
     },
@@ -51,7 +55,7 @@ ${historyTable(rows.rows)}${olderLink({ run }, rows.nextCursor)}`;
 
 function searchForm(q: string): SafeHtml {
   return html`<h1>Record history</h1>
-<form method="get" action="/audit" role="search"><input name="q" value="${q}" placeholder="Phone, email, CRM id or Sahut id" aria-label="Phone, email, CRM id or Sahut id" autofocus> <button type="submit">Search</button></form>`;
+<form method="get" action="/audit" role="search"><input name="q" value="${q}" placeholder="Phone, email, name, CRM id or Sahut id" aria-label="Phone, email, name, CRM id or Sahut id" autofocus> <button type="submit">Search</button></form>`;
 }
 
 function olderLink(params: Record<string, string>, nextCursor: string | null): SafeHtml {

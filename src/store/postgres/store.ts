@@ -9,6 +9,7 @@ import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
+import { searchLinks } from './search.ts';
 
 export const DEFAULT_SCHEMA = 'sahut_sync';
 const DEFAULT_POOL_SIZE = 10;
@@ -45,6 +46,8 @@ export function createPostgresStore(options: PostgresOptions): Store {
     getLinksBySahutIds: (connection, sahutIds) => getLinksBySahutIds(ctx, connection, sahutIds),
     findLinks: async (lookup, limit = DEFAULT_FIND_LIMIT) =>
       findLinks(ctx, lookup, checkLimit('Link lookup size', limit, MAX_PAGE)),
+    searchLinks: async (search, limit = DEFAULT_FIND_LIMIT) =>
+      searchLinks(ctx, search, checkLimit('Link search size', limit, MAX_PAGE)),
     listLinks: async (connection, afterCrmId, limit) =>
       listLinks(ctx, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
     upsertLink: (link) => upsertLink(ctx, link),

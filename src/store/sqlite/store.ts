@@ -7,6 +7,7 @@ import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
+import { searchLinks } from './search.ts';
 
 /**
  * The embedded store (one host). `node:sqlite` is synchronous: each method runs
@@ -26,6 +27,8 @@ export function createSqliteStore(options: SqliteOptions): Store {
     getLinksBySahutIds: async (connection, sahutIds) => getLinksBySahutIds(db, connection, sahutIds),
     findLinks: async (lookup, limit = DEFAULT_FIND_LIMIT) =>
       findLinks(db, lookup, checkLimit('Link lookup size', limit, MAX_PAGE)),
+    searchLinks: async (search, limit = DEFAULT_FIND_LIMIT) =>
+      searchLinks(db, search, checkLimit('Link search size', limit, MAX_PAGE)),
     listLinks: async (connection, afterCrmId, limit) =>
       listLinks(db, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
     upsertLink: async (link) => upsertLink(db, link),
