@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
 import { registerAuditCommand } from './commands/audit.ts';
+import { registerCrmCommand } from './commands/crm.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -24,6 +25,7 @@ export function buildCli(): Command {
     registerRunCommand,
     registerReplayCommand,
     registerAuditCommand,
+    registerCrmCommand,
     registerServeCommand,
     registerSandboxCommand,
     registerDemoCommand,

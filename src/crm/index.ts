@@ -50,6 +50,16 @@ export {
   type MysqlConnectorOptions,
   type MysqlPoolSettings,
 } from './mysql/index.ts';
+export {
+  CHANGE_LOG,
+  CHANNEL,
+  type ChangeFeed,
+  type ChangeFeedHandlers,
+  listenPostgres,
+  pollMysql,
+  runTriggerSql,
+  triggerSql,
+} from './notify/index.ts';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging.ts';
 export { createPostgresConnector, type PostgresConnectorOptions } from './postgres/index.ts';
 export type {

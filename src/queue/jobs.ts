@@ -8,7 +8,7 @@ export const QUEUES = { runs: 'runs', records: 'records' } as const;
 export const runJobSchema = z.object({
   connection: z.string().min(1),
   direction: z.enum(DIRECTIONS),
-  trigger: z.enum(['schedule', 'cli', 'replay']).default('schedule'),
+  trigger: z.enum(['schedule', 'cli', 'replay', 'notify']).default('schedule'),
   /** Set by the run itself on first start, so every retry keeps the same id. */
   runId: z.string().optional(),
   step: z.enum(['read', 'wait']).default('read'),

@@ -1,4 +1,5 @@
-import { type Job, QueueEvents } from 'bullmq';
+import { type Job, type JobsOptions, QueueEvents } from 'bullmq';
+import type { Config } from '../config/index.ts';
 import type { Direction } from '../domain/index.ts';
 import type { Run } from '../store/types.ts';
 import type { RunJob } from './jobs.ts';
@@ -14,13 +15,50 @@ export async function enqueueRun(
 ): Promise<{ job: Job; runId: string }> {
   rt.connection(connection);
   const data: Pick<RunJob, 'connection' | 'direction' | 'trigger'> = { connection, direction, trigger };
-  const job = await rt.queues.runs.add('run', data, {
+  const job = await rt.queues.runs.add('run', data, runJobOptions(rt.config));
+  return { job, runId: runIdFromJobId(job.id as string) };
+}
+
+function runJobOptions(config: Readonly<Config>): JobsOptions {
+  return {
     attempts: 3,
     backoff: { type: 'exponential', delay: 1000 },
-    removeOnComplete: { count: rt.config.worker.keepCompleted },
-    removeOnFail: { count: rt.config.worker.keepFailed },
+    removeOnComplete: { count: config.worker.keepCompleted },
+    removeOnFail: { count: config.worker.keepFailed },
+  };
+}
+
+/** What enqueueing a run needs: a Runtime has it, and so has the scheduler. */
+export type RunQueue = Pick<Runtime, 'config' | 'connection'> & { queues: Pick<Runtime['queues'], 'runs'> };
+
+/**
+ * Enqueues a crm-to-sahut run after a change in the CRM (`source.notify`),
+ * starting `debounceMs` later, unless a change run of the connection is
+ * already queued and not started: changes until it starts join it. A burst
+ * makes one run; a steady stream one run per `debounceMs` at most, never
+ * postponed (unlike a debounce that restarts its delay on every change), and
+ * at most one waiting behind a long run. BullMQ deduplication covers two
+ * schedulers adding at the same moment. A change run that finds another run
+ * of the connection going waits its turn (only scheduled runs are skipped).
+ */
+export async function enqueueChangeRun(rt: RunQueue, connection: string, debounceMs: number): Promise<Job> {
+  rt.connection(connection);
+  const queued = await rt.queues.runs.getJobs(['delayed', 'waiting', 'prioritized']);
+  const pending = queued.find((job) => {
+    const d = job.data as Partial<RunJob>;
+    return d.connection === connection && d.trigger === 'notify' && d.runId === undefined;
   });
-  return { job, runId: runIdFromJobId(job.id as string) };
+  if (pending) return pending;
+  const data: Pick<RunJob, 'connection' | 'direction' | 'trigger'> = {
+    connection,
+    direction: 'crm-to-sahut',
+    trigger: 'notify',
+  };
+  return rt.queues.runs.add('run', data, {
+    ...runJobOptions(rt.config),
+    delay: debounceMs,
+    deduplication: { id: `notify--${connection}`, ttl: Math.max(debounceMs, 1) },
+  });
 }
 
 /**
@@ -38,8 +76,7 @@ export async function waitForRun(
   // (in waitUntilFinished): an end that comes in between is then still delivered.
   const [last] = await rt.redis.xrevrange(rt.queues.runs.toKey('events'), '+', '-', 'COUNT', 1);
   const events = new QueueEvents(rt.queues.runs.name, {
-    // BullMQ gives a blocking reader a duplicate of the connection (of the same kind: single, Sentinel or Cluster).
-    connection: rt.redis,
+    connection: rt.redis.duplicate(),
     prefix: rt.config.redis.prefix,
     lastEventId: last?.[0] ?? '0-0',
   });

@@ -1,7 +1,8 @@
+import { dirname } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
-import { loadConnections } from '../../config/index.ts';
-import { checkRedis, createRedis, QUEUES, syncSchedules } from '../../queue/index.ts';
+import { type Connection, findConnection, loadConnections } from '../../config/index.ts';
+import { checkRedis, createChangeRuns, createRedis, QUEUES, syncSchedules } from '../../queue/index.ts';
 import { loadContext } from '../context.ts';
 import { createLifecycle } from '../lifecycle.ts';
 import { intOption } from '../options.ts';
@@ -11,22 +12,32 @@ export function registerSchedulerCommand(program: Command) {
     .command('scheduler')
     .description(
       'Keep one BullMQ job scheduler per scheduled connection and direction in Redis, as the connections file says; ' +
-        'schedules removed from the file are removed from Redis.',
+        'schedules removed from the file are removed from Redis. Connections with source.notify: true are ' +
+        'watched, and a CRM change enqueues a run within seconds.',
     )
     .option('--once', 'apply the schedules and exit')
     .option('--interval <seconds>', 're-read the connections file this often', intOption, 60)
     .action(async (opts: { once?: boolean; interval: number }) => {
       const { config, log } = loadContext();
-      await checkRedis(config.redis.connection);
+      await checkRedis(config.redis.url);
       const life = createLifecycle(log);
-      const redis = createRedis(config.redis.connection);
+      const redis = createRedis(config.redis.url);
       const queue = new Queue(QUEUES.runs, { connection: redis, prefix: config.redis.prefix });
       queue.on('error', (err) => log.error({ err }, 'queue error'));
       life.add(() => redis.disconnect());
       life.add(() => queue.close());
+      let connections: Connection[] = [];
+      const changeRuns = createChangeRuns(
+        { config, queues: { runs: queue }, connection: (name) => findConnection(connections, name) },
+        log,
+        { baseDir: dirname(config.syncConfigPath) },
+      );
+      life.add(() => changeRuns.close());
       const apply = async () => {
-        const changes = await syncSchedules(queue, loadConnections(config.syncConfigPath));
+        connections = loadConnections(config.syncConfigPath);
+        const changes = await syncSchedules(queue, connections);
         log.info(changes, 'schedules applied');
+        if (!opts.once) await changeRuns.apply(connections);
       };
       await apply();
       if (opts.once) return life.release();

@@ -1,0 +1,106 @@
+import pg from 'pg';
+import { quoteIdent } from '../postgres/sql.ts';
+import { CHANNEL, type ChangeFeed, type ChangeFeedHandlers, literal, objectName } from './names.ts';
+
+export interface PostgresTable {
+  schema?: string | undefined;
+  table: string;
+}
+
+/**
+ * A statement-level trigger that notifies CHANNEL with the connection's name
+ * after every INSERT or UPDATE. PostgreSQL delivers identical notifications of
+ * one transaction once, so a transaction of 1,000 updates wakes us once.
+ */
+export function postgresTriggerSql(connection: string, source: PostgresTable) {
+  const schema = source.schema === undefined ? '' : `${quoteIdent(source.schema)}.`;
+  const table = `${schema}${quoteIdent(source.table)}`;
+  const fn = `${schema}${quoteIdent(objectName('sahut_sync_notify_', connection))}`;
+  const trigger = quoteIdent(objectName('sahut_sync_', connection));
+  return {
+    install: [
+      `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify(${literal(CHANNEL, false)}, ${literal(connection, false)});
+  RETURN NULL;
+END
+$fn$`,
+      `DROP TRIGGER IF EXISTS ${trigger} ON ${table}`,
+      `CREATE TRIGGER ${trigger} AFTER INSERT OR UPDATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+    ],
+    remove: [`DROP TRIGGER IF EXISTS ${trigger} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`],
+  };
+}
+
+export interface ListenOptions extends ChangeFeedHandlers {
+  url: string;
+  /** The connections reading this database with `notify: true`; other payloads are ignored. */
+  connections: readonly string[];
+  /** First wait before reconnecting after a lost session, doubled up to 30 s. */
+  retryMs?: number;
+}
+
+/**
+ * LISTENs on one database for as long as it is open. Notifications sent while
+ * the session was down are lost, so after every reconnect each connection is
+ * reported changed once (a run that finds nothing new costs no API call).
+ */
+export function listenPostgres(opts: ListenOptions): ChangeFeed {
+  const names = new Set(opts.connections);
+  const firstRetryMs = opts.retryMs ?? 1000;
+  let retryMs = firstRetryMs;
+  let client: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  let failing = false;
+  let listening: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    listening = resolve;
+  });
+
+  const connect = async (reconnect: boolean) => {
+    const c = new pg.Client({ connectionString: opts.url, keepAlive: true });
+    client = c;
+    c.on('notification', (msg) => {
+      if (msg.channel === CHANNEL && msg.payload !== undefined && names.has(msg.payload))
+        opts.onChange(msg.payload);
+    });
+    c.on('error', () => {}); // 'end' follows and reconnects; the error itself is reported there.
+    c.on('end', () => {
+      if (!closed && client === c) retry(new Error(`LISTEN session to the CRM database ended`));
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${quoteIdent(CHANNEL)}`);
+    } catch (err) {
+      if (client === c) retry(err);
+      void c.end().catch(() => {});
+      return;
+    }
+    retryMs = firstRetryMs;
+    failing = false;
+    listening();
+    if (reconnect) for (const name of names) opts.onChange(name);
+  };
+  const retry = (err: unknown) => {
+    if (closed) return;
+    if (!failing) opts.onError(err);
+    failing = true;
+    client = undefined;
+    clearTimeout(timer);
+    timer = setTimeout(() => void connect(true), retryMs);
+    retryMs = Math.min(retryMs * 2, 30_000);
+  };
+  void connect(false);
+
+  return {
+    ready,
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => {});
+    },
+  };
+}
