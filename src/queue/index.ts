@@ -1,8 +1,15 @@
+export {
+  checkRedis,
+  createRedis,
+  deleteKeys,
+  type RedisClient,
+  RedisSetupError,
+  redactUrl,
+} from '../redis/index.ts';
 export { type ChangeRunOptions, createChangeRuns } from './change-runs.ts';
 export { QUEUES, type RecordJob, type RunJob } from './jobs.ts';
 export { createRedisLocks, LockTimeoutError } from './locks.ts';
 export { createRedisRateLimiter, type RateLimiter } from './rate-limit.ts';
-export { checkRedis, createRedis, RedisSetupError, redactUrl } from './redis.ts';
 export { type ReplayResult, replayFailed } from './replay.ts';
 export type { RunSummary } from './run-processor.ts';
 export { enqueueChangeRun, enqueueRun, type RunQueue, waitForRun } from './runs.ts';

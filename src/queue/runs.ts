@@ -76,7 +76,8 @@ export async function waitForRun(
   // (in waitUntilFinished): an end that comes in between is then still delivered.
   const [last] = await rt.redis.xrevrange(rt.queues.runs.toKey('events'), '+', '-', 'COUNT', 1);
   const events = new QueueEvents(rt.queues.runs.name, {
-    connection: rt.redis.duplicate(),
+    // BullMQ gives a blocking reader a duplicate of the connection (of the same kind: single, Sentinel or Cluster).
+    connection: rt.redis,
     prefix: rt.config.redis.prefix,
     lastEventId: last?.[0] ?? '0-0',
   });

@@ -19,9 +19,9 @@ export function registerSchedulerCommand(program: Command) {
     .option('--interval <seconds>', 're-read the connections file this often', intOption, 60)
     .action(async (opts: { once?: boolean; interval: number }) => {
       const { config, log } = loadContext();
-      await checkRedis(config.redis.url);
+      await checkRedis(config.redis.connection);
       const life = createLifecycle(log);
-      const redis = createRedis(config.redis.url);
+      const redis = createRedis(config.redis.connection);
       const queue = new Queue(QUEUES.runs, { connection: redis, prefix: config.redis.prefix });
       queue.on('error', (err) => log.error({ err }, 'queue error'));
       life.add(() => redis.disconnect());
