@@ -11,7 +11,7 @@ import { createChangeRuns } from '../src/queue/index.ts';
 import { claimConnection, releaseConnection } from '../src/queue/run-guard.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { type CsvCrm, csvCrm, runCli } from './helpers/cli.ts';
+import { type CsvCrm, csvCrm, runCli, spawnCli } from './helpers/cli.ts';
 import { type Node, runOnce, startNode } from './helpers/engine.ts';
 import {
   API_KEY,
@@ -272,3 +272,55 @@ describe.each([
     });
   },
 );
+
+describe('the scheduler process listens for CRM changes', () => {
+  it('a `sahut-sync scheduler` started for a notify connection enqueues the run of an UPDATE', async () => {
+    const prefix = uniqueName('notify-sched');
+    const crm = await postgresCrm();
+    const files = await csvCrm();
+    const started = await startSandbox({ apiKey: API_KEY });
+    const s = await privateStore('sqlite');
+    let scheduler: ReturnType<typeof spawnCli> | undefined;
+    let node: Node | undefined;
+    try {
+      await writeFile(
+        files.configPath,
+        `connections:\n  crm:\n    source: ${crm.source}\n    mapping: ${join(ROOT, 'config/mapping.example.yaml')}\n`,
+      );
+      const env = {
+        ...s.env,
+        SAHUT_BASE_URL: started.baseUrl,
+        QUEUE_PREFIX: prefix,
+        SYNC_CONFIG: files.configPath,
+      };
+      node = startNode(testConfig(env), s.store, loadConnections(files.configPath));
+      await runOnce(node);
+      expect(
+        (await runCli(['crm', 'install-trigger', '--connection', 'crm'], { ...env, REDIS_URL })).code,
+      ).toBe(0);
+
+      scheduler = spawnCli(['scheduler'], { ...env, REDIS_URL, LOG_LEVEL: 'info' });
+      await until(
+        () => scheduler!.output().includes('watching CRM changes'),
+        20_000,
+        'the scheduler to listen',
+      );
+      await crm.transaction([crm.setCompany(5, 'PT Scheduler')]);
+      await until(
+        () =>
+          started.sandbox.contacts().find((c) => c.email === emailOf.postgres(5))?.company === 'PT Scheduler',
+        20_000,
+        'the change in the sandbox',
+      );
+    } finally {
+      scheduler?.child.kill('SIGTERM');
+      await scheduler?.exited;
+      await node?.close();
+      await started.sandbox.close();
+      await s.dispose();
+      await files.dispose();
+      await crm.dispose();
+      await deletePrefix(prefix);
+    }
+  });
+});

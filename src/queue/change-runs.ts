@@ -20,6 +20,7 @@ export interface ChangeRunOptions {
 
 interface Group {
   key: string;
+  names: string[];
   start(): ChangeFeed;
 }
 
@@ -80,10 +81,12 @@ export function createChangeRuns(rt: RunQueue, log: Logger, opts: ChangeRunOptio
     return [
       ...[...pg].map(([url, names]) => ({
         key: JSON.stringify(['pg', url, names]),
+        names,
         start: () => listenPostgres({ url, connections: names, ...handlers(`postgres ${names.join(', ')}`) }),
       })),
       ...[...my.values()].map(({ source, names }) => ({
         key: JSON.stringify(['mysql', source.url, source.database, source.tls, source.pool, names]),
+        names,
         start: () => {
           const pool = createMysqlPool(source, opts.baseDir);
           const feed = pollMysql({
@@ -111,9 +114,12 @@ export function createChangeRuns(rt: RunQueue, log: Logger, opts: ChangeRunOptio
       }
       for (const group of wanted) {
         if (running.has(group.key)) continue;
-        running.set(group.key, group.start());
+        const feed = group.start();
+        running.set(group.key, feed);
+        void feed.ready.then(() =>
+          log.info({ connections: group.names, debounceMs }, 'watching CRM changes'),
+        );
       }
-      if (running.size > 0) log.info({ feeds: running.size, debounceMs }, 'watching CRM changes');
     },
     /** Resolves once every feed watches (tests wait on it before changing a table). */
     async ready(): Promise<void> {
