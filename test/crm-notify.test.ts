@@ -5,7 +5,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConnections } from '../src/config/index.ts';
-import { createMysqlPool } from '../src/crm/index.ts';
+import { createMysqlPool, sourceSchema, triggerSql } from '../src/crm/index.ts';
 import { createLogger } from '../src/log/index.ts';
 import { createChangeRuns } from '../src/queue/index.ts';
 import { claimConnection, releaseConnection } from '../src/queue/run-guard.ts';
@@ -322,5 +322,26 @@ describe('the scheduler process listens for CRM changes', () => {
       await crm.dispose();
       await deletePrefix(prefix);
     }
+  });
+});
+
+describe('trigger SQL', () => {
+  it('keeps trigger names within 63 characters and distinct for long connection names', () => {
+    const long = (tail: string) => `a${'x'.repeat(60)}${tail}`;
+    const names = ['1', '2'].flatMap((tail) =>
+      [
+        triggerSql(long(tail), sourceSchema.parse({ type: 'postgres', table: 't' })),
+        triggerSql(long(tail), sourceSchema.parse({ type: 'mysql', url: MYSQL_URL, table: 't' })),
+      ].flatMap((sql) => sql.install.join('\n').match(/(?<=TRIGGER IF EXISTS ["`])[^"`]+/g) ?? []),
+    );
+    expect(names).toHaveLength(6);
+    expect(new Set(names).size).toBe(6);
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
+  });
+
+  it('refuses a file source, which has no database to watch', () => {
+    expect(() => triggerSql('crm', sourceSchema.parse({ type: 'file', path: 'a.csv' }))).toThrow(
+      /only database sources have triggers/,
+    );
   });
 });
