@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUEUES } from '../src/queue/index.ts';
+import { until } from './helpers/env.ts';
 import { hasPeer } from './helpers/peers.ts';
 import { basic, createHarness, type Harness, TOKEN } from './server-fixtures.ts';
 
 let harness: Harness | undefined;
 const queues: Queue[] = [];
+const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
   for (const q of queues.splice(0)) await q.close();
   await harness?.close();
   harness = undefined;
@@ -103,6 +106,24 @@ describe('/metrics', () => {
 
     await runs.add('run', { connection: 'main' });
     expect(sample((await scrape(url)).text, 'sahut_sync_queue_jobs{queue="runs",state="waiting"}')).toBe(3);
+  });
+
+  it('samples the workers connected to each queue (the SahutSyncNoWorker alert)', async () => {
+    harness = await createHarness();
+    const { url } = await harness.start();
+    expect(sample((await scrape(url)).text, 'sahut_sync_workers{queue="records"}')).toBe(0);
+    const worker = new Worker(QUEUES.records, async () => {}, {
+      connection: harness.deps.redis,
+      prefix: harness.prefix,
+    });
+    closers.push(() => worker.close());
+    await worker.waitUntilReady();
+    await until(
+      async () => sample((await scrape(url)).text, 'sahut_sync_workers{queue="records"}') === 1,
+      10_000,
+      'the worker to be counted',
+    );
+    expect(sample((await scrape(url)).text, 'sahut_sync_workers{queue="runs"}')).toBe(0);
   });
 
   it('is open by default and behind the dashboard credentials with METRICS_AUTH=dashboard', async () => {

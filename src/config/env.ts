@@ -129,6 +129,13 @@ export const envSchema = z.object({
     'Authentication of /metrics: none (open to scrapers, like /healthz) or dashboard (the DASHBOARD_AUTH credentials)',
   ),
 
+  ALERT_WEBHOOK_URL: opt(z.url({ protocol: /^https?$/ }).optional()).describe(
+    'Webhook called when a run fails or records need attention, e.g. a Slack incoming webhook; unset: none',
+  ),
+  ALERT_WEBHOOK_FORMAT: opt(z.enum(['json', 'slack']).default('json')).describe(
+    'Body of webhook notifications: json (the event as JSON) or slack (a Slack-compatible {"text": …})',
+  ),
+
   LOG_LEVEL: opt(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ).describe('Log level: fatal, error, warn, info, debug, trace or silent'),

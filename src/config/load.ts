@@ -34,6 +34,7 @@ export interface Config {
     redactPii: boolean;
   };
   metrics: { auth: 'none' | 'dashboard' };
+  alerts: { webhookUrl: string | undefined; webhookFormat: 'json' | 'slack' };
   log: { level: string; format: 'auto' | 'json' | 'pretty' };
 }
 
@@ -86,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       redactPii: e.DASHBOARD_REDACT_PII,
     },
     metrics: { auth: e.METRICS_AUTH },
+    alerts: { webhookUrl: e.ALERT_WEBHOOK_URL, webhookFormat: e.ALERT_WEBHOOK_FORMAT },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   } satisfies Config);
 }
@@ -111,6 +113,8 @@ export function secretsOf(config: Config): string[] {
     config.sahut.apiKey,
     config.dashboard.password,
     config.dashboard.token,
+    // A webhook URL is a credential: a Slack one carries its token in the path.
+    config.alerts.webhookUrl,
     ...redisSecrets(config.redis.connection),
     config.store.kind === 'postgres' ? urlPassword(config.store.url) : undefined,
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);

@@ -57,6 +57,12 @@ export function createMetrics() {
       labelNames: ['queue', 'state'] as const,
       registers,
     }),
+    workers: new Gauge({
+      name: 'sahut_sync_workers',
+      help: 'Worker connections consuming each queue (sampled at scrape time)',
+      labelNames: ['queue'] as const,
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: 'sahut_sync_last_successful_run_timestamp_seconds',
       help: 'End time of the last successful run, per connection and direction',

@@ -11,6 +11,7 @@ export { QUEUES, type RecordJob, type RunJob } from './jobs.ts';
 export { createRedisLocks, LockTimeoutError } from './locks.ts';
 export { createRedisRateLimiter, type RateLimiter } from './rate-limit.ts';
 export { type ReplayResult, replayFailed } from './replay.ts';
+export { notifyRunFailure, onRunJobFailed, type RunFailure } from './run-failed.ts';
 export type { RunSummary } from './run-processor.ts';
 export { enqueueChangeRun, enqueueRun, type RunQueue, waitForRun } from './runs.ts';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';

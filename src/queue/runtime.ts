@@ -2,8 +2,9 @@ import { dirname } from 'node:path';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Pool as MysqlPool } from 'mysql2/promise';
 import pg from 'pg';
+import { createNotifier, type Notifier } from '../alerts/index.ts';
 import type { Config, Connection } from '../config/index.ts';
-import { ConfigError, findConnection } from '../config/index.ts';
+import { ConfigError, findConnection, secretsOf } from '../config/index.ts';
 import { type CrmConnector, createConnector, createMysqlPool, type MysqlSourceConfig } from '../crm/index.ts';
 import type { Logger } from '../log/index.ts';
 import { sourceColumns } from '../mapping/index.ts';
@@ -31,6 +32,8 @@ export interface Runtime {
   queues: { runs: Queue; records: Queue };
   log: Logger;
   metrics: Metrics | undefined;
+  /** Webhook notifications (ALERT_WEBHOOK_URL); a no-op when none is configured. */
+  alerts: Notifier;
   /** Options of every record job: bounded attempts with backoff, bounded retention. */
   recordJobOptions: JobsOptions;
   connector(name: string): CrmConnector;
@@ -81,6 +84,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
 
   const connectors = createConnectors(config, opts.connections, log, opts.connectorFor);
   const connection = (name: string) => findConnection(opts.connections, name);
+  const alerts = createNotifier({
+    url: config.alerts.webhookUrl,
+    format: config.alerts.webhookFormat,
+    secrets: secretsOf(config),
+    log,
+  });
 
   return {
     config,
@@ -97,6 +106,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     queues,
     log,
     metrics: opts.metrics,
+    alerts,
     recordJobOptions: {
       attempts: config.worker.attempts,
       backoff: { type: 'exponential', delay: config.worker.backoffMs, jitter: 0.5 },
@@ -108,6 +118,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     connection,
     connector: connectors.get,
     async close() {
+      await alerts.close();
       await connectors.close();
       await Promise.all(Object.values(queues).map((q) => q.close()));
       await sahut.close();

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { logJobFailure } from './failure-log.ts';
 import { QUEUES } from './jobs.ts';
 import { createRecordProcessor } from './record-processor.ts';
+import { onRunJobFailed } from './run-failed.ts';
 import { createRunProcessor } from './run-processor.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -48,6 +49,7 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => logJobFailure(log, w.name, job, err));
   }
+  runs.on('failed', onRunJobFailed(rt));
   return {
     runs,
     records,

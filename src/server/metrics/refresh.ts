@@ -21,12 +21,12 @@ const SOURCE_TIMEOUT_MS = 2_000;
 export interface ScrapeSources {
   queues: readonly Queue[];
   store: Pick<Store, 'listRuns'>;
-  metrics: Pick<Metrics, 'queueJobs' | 'lastSuccess'>;
+  metrics: Pick<Metrics, 'queueJobs' | 'lastSuccess' | 'workers'>;
   log: Logger;
 }
 
 /**
- * Samples the gauges that describe shared state (queue depths, last good run)
+ * Samples the gauges that describe shared state (queue depths, workers, last good run)
  * at scrape time. Concurrent scrapes share one refresh; a source that does not
  * answer leaves its gauges at their last value rather than failing the scrape.
  */
@@ -51,10 +51,15 @@ export function scrapeRefresher(sources: ScrapeSources): () => Promise<void> {
 }
 
 async function refreshQueues({ queues, metrics }: ScrapeSources): Promise<void> {
-  const counts = await Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES)));
+  const [counts, workers] = await Promise.all([
+    Promise.all(queues.map((q) => q.getJobCounts(...JOB_STATES))),
+    // Worker connections are named after their queue (CLIENT LIST): alive means connected to Redis.
+    Promise.all(queues.map((q) => q.getWorkersCount())),
+  ]);
   queues.forEach((queue, i) => {
     for (const state of JOB_STATES)
       metrics.queueJobs.set({ queue: queue.name, state }, counts[i]?.[state] ?? 0);
+    metrics.workers.set({ queue: queue.name }, workers[i] ?? 0);
   });
 }
 
