@@ -105,8 +105,10 @@ describe('end to end: PostgreSQL CRM table → Sahut, with config/mapping.exampl
     sandbox.resetCounts();
     const run = await runOnce(node);
 
-    expect(run.total).toBe(1);
-    expect(run.counts).toEqual({ updated: 1 });
+    // The run re-reads the last minutes before its cursor (cursorOverlap, for late commits):
+    // those rows are settled by their hash, so the one changed row is still the only API call.
+    expect(run.counts.updated).toBe(1);
+    expect(run.total).toBe((run.counts.unchanged ?? 0) + 1);
     expect(sandbox.counts()).toEqual({ 'PUT /contacts/:id': 1 });
     expect(sandbox.contacts().find((c) => c.email === 'customer7@example.co.id')?.company).toBe('PT Baru');
   });

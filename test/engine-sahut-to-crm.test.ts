@@ -157,10 +157,17 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     await agent(1, { name: 'Budi Santoso' });
 
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
-    expect(run.counts).toEqual({ updated: 2, unchanged: 1 });
-    const rows = (await store.queryAudit({ runId: run.id, action: 'updated', limit: 10 })).rows;
+    expect(run.counts).toEqual({ conflict: 1, updated: 1, unchanged: 1 });
+    const rows = (await store.queryAudit({ runId: run.id, limit: 10 })).rows;
     const row = (crmId: string) => rows.find((r) => r.crmId === crmId);
+    expect(row('crm-0')?.action).toBe('conflict');
     expect(row('crm-0')?.error).toBe('conflict on company: CRM "CRM Co", Sahut "Sahut Co" → kept CRM');
+    expect(row('crm-0')?.detail).toEqual({
+      conflicts: [
+        { field: 'company', base: 'Company 0', crm: 'CRM Co', sahut: 'Sahut Co', resolution: 'crm' },
+      ],
+      heldBack: [],
+    });
     expect(row('crm-0')?.diff).toEqual({ 'sahut:company': { before: 'Sahut Co', after: 'CRM Co' } });
     expect(crmData(connector, 'crm-0')?.company).toBe('CRM Co');
     expect(contact(0)?.company).toBe('CRM Co');
@@ -191,7 +198,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
     const [row] = (await store.queryAudit({ runId: run.id, limit: 10 })).rows;
     expect(row).toMatchObject({
-      action: 'updated',
+      action: 'conflict',
       diff: { company: { before: 'CRM Co', after: 'Sahut Co' } },
       error: 'conflict on company: CRM "CRM Co", Sahut "Sahut Co" → kept Sahut',
     });
@@ -218,7 +225,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     expect(sandbox.counts()).toEqual({});
   });
 
-  it('never writes a CRM-owned field back, and leaves the agent edit in Sahut', async () => {
+  it('puts a CRM-owned field edited in Sahut back, and never writes it to the CRM', async () => {
     const mapping = MAPPING_YAML.replace(
       'company: { from: company, owner: both }',
       'company: { from: company, owner: crm }',
@@ -230,14 +237,18 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
     expect(writes).toEqual([{ id: 'crm-0', fields: { name: 'Siti Rahma' } }]);
     expect(crmData(connector, 'crm-0')?.company).toBe('Company 0');
-    expect(contact(0)?.company).toBe('Agent Co');
+    expect(contact(0)).toMatchObject({ company: 'Company 0', name: 'Siti Rahma' });
     const [row] = (await store.queryAudit({ runId: run.id, action: 'updated', limit: 10 })).rows;
-    expect(row?.diff).toEqual({ name: { before: 'Customer 0', after: 'Siti Rahma' } });
-    expect(row?.error).toBe('company is owned by the CRM: Sahut\'s "Agent Co" not written back');
+    expect(row?.diff).toEqual({
+      name: { before: 'Customer 0', after: 'Siti Rahma' },
+      'sahut:company': { before: 'Agent Co', after: 'Company 0' },
+    });
+    expect(row?.error).toBe('company is owned by the CRM: Sahut\'s "Agent Co" put back to "Company 0"');
 
-    // Settled: the next scan neither fetches nor writes it again.
+    // Settled: the next runs, in either order, neither fetch nor write it again.
     sandbox.resetCounts();
     expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });
+    expect((await runOnce(node, 'crm', 'crm-to-sahut')).counts.updated ?? 0).toBe(0);
     expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
     expect(writes).toHaveLength(1);
   });
@@ -295,8 +306,11 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     await agent(1, { company: 'Agent Inc' });
     await connector.update('crm-1', { company: 'CRM Inc' });
 
+    sandbox.resetCounts();
     const run = await runOnce(node, 'crm', 'crm-to-sahut');
-    expect(run.counts).toEqual({ updated: 2 });
+    expect(run.counts).toEqual({ updated: 1, conflict: 1 });
+    // One GET per changed record, the merge's writes, nothing fetched twice.
+    expect(sandbox.counts()['GET /contacts/:id']).toBe(2);
     // Different fields: each side gets the other's change, nothing is lost.
     expect(contact(0)).toMatchObject({ company: 'Agent Co', custom_attributes: { tier: 'gold' } });
     expect(crmData(connector, 'crm-0')).toMatchObject({ company: 'Agent Co', tier: 'gold' });
@@ -314,5 +328,73 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     expect(scan.counts).toEqual({ unchanged: 2 });
     expect(writes).toEqual([]);
     expect(sandbox.counts()['PUT /contacts/:id'] ?? 0).toBe(0);
+  });
+
+  it('puts a Sahut-owned field changed in the CRM back, whichever direction runs first', async () => {
+    const mapping = MAPPING_YAML.replace(
+      'custom_attributes.tier: { from: tier, owner: both }',
+      'custom_attributes.tier: { from: tier, owner: sahut }',
+    );
+    expect(mapping).not.toBe(MAPPING_YAML);
+    const { node, connector, contact } = await synced(2, connection({ mapping }));
+    await connector.update('crm-0', { tier: 'bronze' });
+
+    // The scan first: Sahut did not change, so nothing to do there…
+    expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });
+    // …then the push finds the CRM's edit of a Sahut-owned field and puts Sahut's value back.
+    const push = await runOnce(node, 'crm', 'crm-to-sahut');
+    expect(push.counts).toEqual({ updated: 1 });
+    expect(crmData(connector, 'crm-0')?.tier).toBe('silver');
+    expect(contact(0)?.custom_attributes.tier).toBe('silver');
+    const [row] = (await store.queryAudit({ runId: push.id, limit: 5 })).rows;
+    expect(row?.error).toBe(
+      'custom_attributes.tier is owned by Sahut: the CRM\'s "bronze" overwritten with "silver"',
+    );
+    const link = (await store.getLinks('crm', ['crm-0'])).get('crm-0');
+    expect(link?.base.custom_attributes?.tier).toBe('silver');
+
+    // Converged: idle passes of both directions write and fetch nothing.
+    sandbox.resetCounts();
+    expect((await runOnce(node, 'crm', 'crm-to-sahut')).counts.updated ?? 0).toBe(0);
+    expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
+  });
+
+  it('keeps tag order differences from looking like changes after a write-back', async () => {
+    const { node, agent, connector } = await synced(1);
+    await agent(0, { tags: ['vip', 'customer', 'crm'] });
+    const back = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(back.counts).toEqual({ updated: 1 });
+    expect(crmData(connector, 'crm-0')?.tags).toBe('vip;customer;crm');
+    sandbox.resetCounts();
+    expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 1 });
+    expect((await runOnce(node, 'crm', 'crm-to-sahut')).counts.updated ?? 0).toBe(0);
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
+  });
+
+  it('never gives a CRM record the phone or email another linked record holds', async () => {
+    const { node, connector, writes, agent, contact } = await synced(2);
+    // An agent gives contact 0 the email of CRM record 1 (and renames it).
+    await agent(0, { email: 'customer1@example.com', name: 'Budi Baru' });
+
+    const run = await runOnce(node, 'crm', 'sahut-to-crm');
+    expect(run.counts).toEqual({ conflict: 1, unchanged: 1 });
+    expect(writes).toEqual([{ id: 'crm-0', fields: { name: 'Budi Baru' } }]);
+    expect(crmData(connector, 'crm-0')?.email).toBe('customer0@example.com');
+    const [row] = (await store.queryAudit({ runId: run.id, action: 'conflict', limit: 5 })).rows;
+    expect(row?.crmId).toBe('crm-0');
+    expect(row?.error).toContain(
+      'email customer1@example.com not written to CRM record crm-0: CRM record crm-1',
+    );
+    expect(row?.detail).toMatchObject({
+      heldBack: [{ field: 'email', value: 'customer1@example.com', heldBy: { crmId: 'crm-1' } }],
+    });
+    expect(contact(0)?.email).toBe('customer1@example.com');
+
+    // Settled until one side changes again: idle passes do nothing.
+    sandbox.resetCounts();
+    expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 });
+    expect(writes).toHaveLength(1);
   });
 });

@@ -46,10 +46,15 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
   const ports: ApplyPorts = {
     sahut: {
       iterate: (params, o) => sahut.iterate(params, o),
+      get: (id, o) => sahut.get(id, o),
       create: async (body) => fake(`(new ${++planned})`, body),
       update: async (id, patch) => fake(id, patch),
     },
-    store: { getLinks: (c, ids) => opts.store.getLinks(c, ids), upsertLink: async () => {} },
+    store: {
+      getLinks: (c, ids) => opts.store.getLinks(c, ids),
+      findLinks: (lookup, limit) => opts.store.findLinks(lookup, limit),
+      upsertLink: async () => {},
+    },
     locks: { withLocks: (_keys, fn) => fn() },
   };
   try {

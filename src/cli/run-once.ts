@@ -2,7 +2,14 @@ import type { Config, Connection } from '../config/index.ts';
 import type { Direction } from '../domain/index.ts';
 import type { Logger } from '../log/index.ts';
 import { createMetrics } from '../metrics/index.ts';
-import { checkRedis, createRuntime, enqueueRun, startWorkers, waitForRun } from '../queue/index.ts';
+import {
+  checkRedis,
+  createRuntime,
+  enqueueRun,
+  findRunInFlight,
+  startWorkers,
+  waitForRun,
+} from '../queue/index.ts';
 import type { Run, Store } from '../store/types.ts';
 import { createProgress } from './progress.ts';
 import type { Screen } from './screen.ts';
@@ -15,13 +22,15 @@ export interface RunOnceOptions {
   connections: readonly Connection[];
   targets: readonly { connection: Connection; direction: Direction }[];
   concurrency?: number;
+  /** Read the whole source instead of what changed since the cursor. */
+  full?: boolean;
   out: NodeJS.WritableStream;
   /** Draws the progress bar, with the log lines above it. */
   screen: Screen;
 }
 
 /**
- * Enqueues each run and works on it in this process (other workers of the
+ * Enqueues each run (or joins the one already in flight) and works on it in this process (other workers of the
  * deployment may help), waits for the end, prints the summary. Returns the
  * number of records that failed, were ambiguous or were rejected.
  */
@@ -33,7 +42,15 @@ export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; fail
   try {
     const runs: Run[] = [];
     for (const { connection, direction } of opts.targets) {
-      const { job, runId } = await enqueueRun(rt, connection.name, direction);
+      // Started again while an earlier run of the same sync is still going (cron after a crash):
+      // join that run and report how it ends, instead of queueing a second one behind it.
+      const inFlight = await findRunInFlight(rt, connection.name, direction);
+      if (inFlight)
+        opts.out.write(
+          `${connection.name} ${direction}: run ${inFlight.runId} is already in flight; waiting for it\n`,
+        );
+      const { job, runId } =
+        inFlight ?? (await enqueueRun(rt, connection.name, direction, 'cli', { full: opts.full ?? false }));
       const progress = createProgress(`${connection.name} ${direction}`, log, opts.screen);
       try {
         const run = await waitForRun(rt, job, runId, (r) => progress.update(r));

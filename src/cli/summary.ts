@@ -25,6 +25,11 @@ export async function printRunSummary(
   let text = `${table(['run', 'connection', 'direction', 'status', 'records', ...actions], rows)}\n`;
   let failing = 0;
   for (const run of runs) {
+    // A run that could not finish, or whose books do not balance, needs a person as much as a bad record.
+    if (run.status === 'failed') {
+      failing += 1;
+      text += `\n${run.id} failed: ${run.note ?? 'see the log'}\n`;
+    }
     for (const action of FAILING) {
       const count = run.counts[action] ?? 0;
       if (count === 0) continue;

@@ -16,6 +16,19 @@ const validTimeZone = (tz: string) => {
   }
 };
 
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** A duration as `90s`, `5m`, `2h`, `1d` (or `0`), in milliseconds. */
+const duration = z
+  .union([
+    z.literal(0),
+    z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 90s, 5m, 2h or 1d'),
+  ])
+  .transform((v) => {
+    if (v === 0) return 0;
+    const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(v) as unknown as [string, string, keyof typeof UNIT_MS];
+    return Number(n) * UNIT_MS[unit];
+  });
+
 export const syncOptionsSchema = z
   .object({
     /** `reject` audits the record as rejected; `drop` syncs it without the bad field. */
@@ -28,6 +41,13 @@ export const syncOptionsSchema = z
     /** Records read from the source per page, and per window (the cursor advances per window). */
     pageSize: z.number().int().min(1).max(10_000).default(500),
     windowSize: z.number().int().min(1).max(1_000_000).default(10_000),
+    /**
+     * Each run re-reads the rows stamped this long before its cursor: a transaction that
+     * commits a row after a reader passed its timestamp is still seen (database sources).
+     */
+    cursorOverlap: duration.default(5 * UNIT_MS.m),
+    /** Read the whole source again at most this often, to reconcile what any cursor missed; off by default. */
+    fullReadEvery: duration.optional(),
   })
   .strict();
 export type SyncOptions = z.infer<typeof syncOptionsSchema>;

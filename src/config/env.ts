@@ -101,6 +101,9 @@ export const envSchema = z.object({
   JOB_LOCK_MS: opt(int(1000, 10 * 60 * SECOND).default(30 * SECOND)).describe(
     'Lock on a running job; jobs of a worker that died are taken over after about this long',
   ),
+  JOB_MAX_STALLS: opt(int(0, 20).default(2)).describe(
+    'Times a record job may lose its worker (killed, lock lost) and be taken over before it is audited failed',
+  ),
   SHUTDOWN_GRACE_MS: opt(int(0, 10 * 60 * SECOND).default(30 * SECOND)).describe(
     'How long SIGTERM waits for in-flight jobs before exiting',
   ),

@@ -22,6 +22,7 @@ export interface Config {
     keepCompleted: number;
     keepFailed: number;
     lockMs: number;
+    maxStalls: number;
     shutdownGraceMs: number;
   };
   http: { host: string; port: number };
@@ -75,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       keepCompleted: e.KEEP_COMPLETED_JOBS,
       keepFailed: e.KEEP_FAILED_JOBS,
       lockMs: e.JOB_LOCK_MS,
+      maxStalls: e.JOB_MAX_STALLS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     },
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT },

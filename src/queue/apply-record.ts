@@ -1,8 +1,7 @@
-import type { RecordOutcome } from '../sync/apply/ports.ts';
+import type { ApplyPorts, CrmWriter, RecordOutcome } from '../sync/apply/ports.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
-import { syncToCrm, type ToCrmPorts } from '../sync/apply/to-crm.ts';
+import { syncToCrm } from '../sync/apply/to-crm.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
-import { contactHash, projectSahut } from '../sync/index.ts';
 import type { RecordJob } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -28,23 +27,17 @@ export async function applyToSahut(
   }
   const link = (await rt.store.getLinks(connection.name, [prepared.crmId])).get(prepared.crmId);
   const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
-  // Both ways synced and both sides changed since the base: merge, or the CRM's push would
-  // silently overwrite an agent's edit that the next Sahut→CRM scan has not collected yet.
-  if (link && link.crmHash !== prepared.hash && connection.directions.includes('sahut-to-crm')) {
-    const current = await rt.sahut.get(link.sahutId, { signal });
-    const sahutChanged =
-      current && contactHash(projectSahut(current, link.base, ctx.defaultRegion)) !== link.sahutHash;
-    if (sahutChanged) {
-      const target = {
-        runId: data.runId,
-        connection: data.connection,
-        sahutId: link.sahutId,
-        crmId: link.crmId,
-      };
-      return applyToCrm(rt, { direction: 'sahut-to-crm', ...target }, signal);
-    }
-  }
-  return syncToSahut(rt, ctx, prepared, link);
+  // Two-way: a CRM change is merged with the contact as Sahut holds it now (and the CRM gets
+  // Sahut's side back), whichever direction's run comes first.
+  const twoWay =
+    connection.directions.includes('sahut-to-crm') && rt.connector(connection.name).capabilities.update;
+  const ports: ApplyPorts = {
+    sahut: rt.sahut,
+    store: rt.store,
+    locks: rt.locks,
+    ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
+  };
+  return syncToSahut(ports, ctx, prepared, link);
 }
 
 export async function applyToCrm(
@@ -55,19 +48,10 @@ export async function applyToCrm(
   const connection = rt.connection(data.connection);
   const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
   const ports = { sahut: rt.sahut, store: rt.store, crm: crmWriter(rt, connection.name) };
-  const outcome = await syncToCrm(ports, ctx, data);
-  if (outcome.conflicts.length > 0) {
-    // Field names and resolutions only: the values (personal data) are in the audit row.
-    const conflicts = outcome.conflicts.map((c) => `${c.field} → ${c.resolution}`);
-    rt.log.warn(
-      { runId: data.runId, connection: connection.name, crmId: data.crmId, sahutId: data.sahutId, conflicts },
-      'both sides changed the same field since the last sync',
-    );
-  }
-  return outcome;
+  return syncToCrm(ports, ctx, data);
 }
 
-function crmWriter(rt: Runtime, name: string): ToCrmPorts['crm'] {
+function crmWriter(rt: Runtime, name: string): CrmWriter {
   const connector = rt.connector(name);
   const update = connector.update?.bind(connector);
   if (!connector.capabilities.update || !update) throw new WriteBackUnsupportedError(cannotWriteBack(name));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DIRECTIONS } from '../domain/index.ts';
 
@@ -9,9 +9,12 @@ export const runJobSchema = z.object({
   connection: z.string().min(1),
   direction: z.enum(DIRECTIONS),
   trigger: z.enum(['schedule', 'cli', 'replay', 'notify']).default('schedule'),
+  /** Read the whole source, not only what changed since the cursor (`run --once --full`). */
+  full: z.boolean().default(false),
   /** Set by the run itself on first start, so every retry keeps the same id. */
   runId: z.string().optional(),
-  step: z.enum(['read', 'wait']).default('read'),
+  /** `carry`: records that failed in earlier runs are read again first (window 0). */
+  step: z.enum(['carry', 'read', 'wait']).default('read'),
   window: z.number().int().min(0).default(0),
   cursor: z.string().nullable().default(null),
   /** Cursor after the window whose records are in flight; stored once they all settled. */
@@ -50,6 +53,19 @@ export function recordJobId(runId: string, window: number, key: string): string 
   return `rec-${runId}-w${window}-${digest}`;
 }
 
-export function runIdFromJobId(jobId: string): string {
-  return `run-${jobId.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+/**
+ * A new run's job id, which is also its run id: unique without Redis (a Redis
+ * that lost its keys restarts BullMQ's counter, and the store outlives it),
+ * readable, and sorted by start time.
+ */
+export function newRunJobId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
+  return `run-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The run a run job carries: its own id when it was made by `newRunJobId`, else one derived from id and time. */
+export function runIdOf(job: { id?: string | undefined; timestamp: number }): string {
+  const id = job.id ?? '';
+  if (id.startsWith('run-')) return id;
+  return `run-${id.replace(/[^A-Za-z0-9_-]/g, '-')}-${job.timestamp.toString(36)}`;
 }

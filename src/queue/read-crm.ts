@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import type { CrmRecord } from '../crm/types.ts';
 import { sourceColumns } from '../mapping/index.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
 import { createFanOut } from './fan-out.ts';
@@ -6,49 +7,93 @@ import { type RunJob, recordJobId } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 import { readWindow } from './window.ts';
 
+/** Window 0 of a CRM→Sahut run holds the records carried over from earlier runs. */
+export const CARRY_WINDOW = 0;
+
 /**
- * CRM→Sahut: reads one window of CRM changes from the run's cursor. Records
- * whose content hash equals the link's are settled here with no API call; the
- * rest become child jobs.
+ * CRM→Sahut: reads one window of CRM changes from the run's cursor (the
+ * run's first window from a little before it: `cursorOverlap`). Records whose
+ * content hash equals the link's are settled here with no API call; the rest
+ * become child jobs.
  */
 export async function fanOutCrmWindow(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<RunJob> {
   const connection = rt.connection(data.connection);
-  const { pageSize, windowSize } = connection.options;
-  const window = readWindow(rt.connector(connection.name), data.cursor, windowSize, pageSize);
-  const region = rt.config.defaultRegion;
-  const out = createFanOut(rt, job, runId, connection.name, 'crm-to-sahut');
-  // Job data sits in Redis and shows in the board: carry only the columns the mapping reads.
-  const columns = sourceColumns(connection.mapping);
-  const mappedOnly = (data: Record<string, unknown>) =>
-    Object.fromEntries(columns.filter((c) => c in data).map((c) => [c, data[c]]));
-  let total = 0;
+  const { pageSize, windowSize, cursorOverlap } = connection.options;
+  const overlapMs = data.window === CARRY_WINDOW + 1 ? cursorOverlap : 0;
+  const window = readWindow(rt.connector(connection.name), data.cursor, windowSize, { pageSize, overlapMs });
+  const triage = createTriage(rt, job, data, runId);
   for await (const page of window.pages) {
-    total += page.items.length;
     const records = page.items.flatMap((item) => {
       if (item.ok) return [item.record];
-      out.audit(null, 'rejected', { error: `${item.rejected.ref}: ${item.rejected.reason}` });
+      triage.out.audit(null, 'rejected', { error: `${item.rejected.ref}: ${item.rejected.reason}` });
       return [];
     });
-    const links = await rt.store.getLinks(
-      connection.name,
-      records.map((r) => r.id),
-    );
-    for (const record of records) {
-      const prepared = prepareRecord(record, connection, region);
-      const link = links.get(record.id);
-      if (prepared.kind === 'rejected') out.audit(record.id, 'rejected', { error: prepared.reason });
-      else if (link && link.crmHash === prepared.hash)
-        out.audit(record.id, 'unchanged', { sahutId: link.sahutId });
-      else
-        out.child(recordJobId(runId, data.window, record.id), {
-          direction: 'crm-to-sahut',
-          runId,
-          connection: connection.name,
-          record: { id: record.id, data: mappedOnly(record.data) },
-        });
-    }
-    await out.flush();
+    await triage.page(records, page.items.length - records.length);
   }
-  await rt.store.addRunTotal(runId, total);
   return { ...data, step: 'wait', windowEnd: window.end(), more: window.more() };
+}
+
+/**
+ * The records that ended `failed` in earlier runs, read again by id, whatever
+ * the cursor says (the cursor moved past them once they were audited).
+ */
+export async function fanOutCarried(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<RunJob> {
+  const connector = rt.connector(data.connection);
+  const triage = createTriage(rt, job, data, runId);
+  const PAGE = 500;
+  for (let after: string | null = null; ; ) {
+    const carried = await rt.store.listCarried(data.connection, data.direction, after, PAGE);
+    const records: CrmRecord[] = [];
+    for (const { crmId } of carried) {
+      const record = await connector.get(crmId);
+      // Gone from the CRM: nothing left to sync; the failed row stays its last word.
+      if (record) records.push(record);
+    }
+    await triage.page(records);
+    if (carried.length < PAGE) break;
+    after = carried.at(-1)?.crmId ?? null;
+  }
+  return { ...data, step: 'wait', windowEnd: null, more: true };
+}
+
+/** Settles unchanged and invalid records at once; hands the rest to record jobs (mapped columns only). */
+function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string) {
+  const connection = rt.connection(data.connection);
+  const region = rt.config.defaultRegion;
+  const out = createFanOut(rt, job, runId, connection.name, 'crm-to-sahut', data.window);
+  // Job data sits in Redis and shows in the board: carry only the columns the mapping reads.
+  const columns = sourceColumns(connection.mapping);
+  const mappedOnly = (values: Record<string, unknown>) =>
+    Object.fromEntries(columns.filter((c) => c in values).map((c) => [c, values[c]]));
+  return {
+    out,
+    async page(read: readonly CrmRecord[], unidentified = 0) {
+      // A record listed twice in one page (a duplicated id in a file) is taken as its last version.
+      const records = [...new Map(read.map((r) => [r.id, r])).values()];
+      const fresh = await out.read(
+        records.map((r) => r.id),
+        unidentified,
+      );
+      const mine = records.filter((r) => fresh.has(r.id));
+      const links = await rt.store.getLinks(
+        connection.name,
+        mine.map((r) => r.id),
+      );
+      for (const record of mine) {
+        const prepared = prepareRecord(record, connection, region);
+        const link = links.get(record.id);
+        if (prepared.kind === 'rejected') out.audit(record.id, 'rejected', { error: prepared.reason });
+        else if (link && link.crmHash === prepared.hash)
+          out.audit(record.id, 'unchanged', { sahutId: link.sahutId });
+        else
+          out.child(recordJobId(runId, data.window, record.id), {
+            direction: 'crm-to-sahut',
+            runId,
+            connection: connection.name,
+            record: { id: record.id, data: mappedOnly(record.data) },
+          });
+      }
+      await out.flush();
+    },
+  };
 }

@@ -10,7 +10,7 @@ import type { Runtime } from './runtime.ts';
 // Outcomes that no retry can change: the job fails now and waits for a human (replay).
 const PERMANENT_ACTIONS = new Set(['ambiguous', 'rejected']);
 
-type Audited = Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error'>;
+type Audited = Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error' | 'detail'>;
 
 /**
  * One record, one job: its retries never touch the records that succeeded.
@@ -46,8 +46,9 @@ export function createRecordProcessor(rt: Runtime) {
       const message = err instanceof Error ? err.message : String(err);
       const permanent = isPermanent(err);
       const last = permanent || attempt >= (job.opts.attempts ?? 1);
+      // Only the last attempt's failure is an outcome; an earlier one is noted as `retrying`.
       await audit({
-        action: 'failed',
+        action: last ? 'failed' : 'retrying',
         sahutId: null,
         diff: null,
         error: last ? message : `${message} (attempt ${attempt}, will retry)`,
@@ -80,5 +81,6 @@ function auditEntry(job: Job, data: RecordJob, attempt: number, o: Audited): Aud
     diff: o.diff,
     error: o.error,
     attempt,
+    ...(o.detail === undefined ? {} : { detail: o.detail }),
   };
 }

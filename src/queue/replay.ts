@@ -35,8 +35,14 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
     for (const jobs of groups.values()) {
       const { connection, direction } = (jobs[0] as { data: RecordJob }).data;
       const runId = `replay-${randomUUID()}`;
-      await rt.store.startRun({ id: runId, connection, direction, dryRun: false });
-      await rt.store.addRunTotal(runId, jobs.length);
+      // The run job's id is the run id, so the run's liveness can be checked like any other's.
+      await rt.store.startRun({ id: runId, connection, direction, dryRun: false, jobId: runId });
+      const { added } = await rt.store.addRunRecords(
+        runId,
+        0,
+        jobs.map(({ data: d }) => keyOf(d)),
+      );
+      await rt.store.addRunTotal(runId, added);
       // Nothing to read: the run only waits for its children, then finishes.
       const data: Partial<RunJob> = {
         connection,
@@ -49,7 +55,7 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
         name: 'run',
         queueName: QUEUES.runs,
         data,
-        opts: { removeOnComplete: { count: rt.config.worker.keepCompleted } },
+        opts: { jobId: runId, removeOnComplete: { count: rt.config.worker.keepCompleted } },
         children: jobs.map(({ data: child }) => ({
           name: child.direction,
           queueName: QUEUES.records,
@@ -66,4 +72,4 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
   return results;
 }
 
-const keyOf = (job: RecordJob) => (job.direction === 'crm-to-sahut' ? job.record.id : job.sahutId);
+const keyOf = (job: RecordJob) => (job.direction === 'crm-to-sahut' ? job.record.id : job.crmId);

@@ -8,7 +8,7 @@ return false`;
 const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
-const LIVE_STATES = new Set(['active', 'waiting-children', 'waiting', 'delayed', 'prioritized']);
+export const LIVE_STATES = new Set(['active', 'waiting-children', 'waiting', 'delayed', 'prioritized']);
 
 const keyOf = (rt: Runtime, connection: string) => `${rt.config.redis.prefix}:run-owner:${connection}`;
 
@@ -33,4 +33,36 @@ export async function claimConnection(rt: Runtime, connection: string, jobId: st
 
 export async function releaseConnection(rt: Runtime, connection: string, jobId: string): Promise<void> {
   await rt.redis.eval(RELEASE, 1, keyOf(rt, connection), jobId);
+}
+
+/** Whether the job carrying a run is still in Redis and not finished. */
+export async function isLive(rt: Runtime, jobId: string | null): Promise<boolean> {
+  if (jobId === null) return false;
+  const job = await rt.queues.runs.getJob(jobId);
+  return job !== undefined && LIVE_STATES.has(await job.getState());
+}
+
+/**
+ * Runs of `connection` that the store still calls running but whose job is gone
+ * or finished (its worker died past the stall limit, Redis lost it in a
+ * failover, someone removed it) are ended as failed, with the reason, so no run
+ * stays "running" forever. Their records are not lost: the durable cursor never
+ * moved past an unsettled window, so the next run reads them again.
+ */
+export async function reapOrphanRuns(rt: Runtime, connection: string, except: string): Promise<string[]> {
+  const reaped: string[] = [];
+  for (const run of await rt.store.listRuns({ connection, status: 'running', limit: 100 })) {
+    if (run.id === except || run.dryRun || (await isLive(rt, run.jobId))) continue;
+    const note = run.jobId
+      ? `its run job ${run.jobId} ended or vanished before the run finished; the next run reads its unsettled records again`
+      : 'it has no run job';
+    await rt.store.finishRun(run.id, 'failed', note);
+    rt.metrics?.runs.inc({ connection, direction: run.direction, outcome: 'failed' });
+    rt.log.warn(
+      { runId: run.id, connection, jobId: run.jobId },
+      'run ended without finishing; reported failed',
+    );
+    reaped.push(run.id);
+  }
+  return reaped;
 }

@@ -1,8 +1,10 @@
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
+import type { Connection } from '../config/index.ts';
 import { cannotWriteBack } from './apply-record.ts';
-import { runIdFromJobId, runJobSchema } from './jobs.ts';
-import { fanOutCrmWindow } from './read-crm.ts';
-import { claimConnection, releaseConnection } from './run-guard.ts';
+import { checkBooks, closeWindow } from './books.ts';
+import { type RunJob, runIdOf, runJobSchema } from './jobs.ts';
+import { CARRY_WINDOW, fanOutCarried, fanOutCrmWindow } from './read-crm.ts';
+import { claimConnection, reapOrphanRuns, releaseConnection } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
 import { scanSahut } from './scan-sahut.ts';
 
@@ -19,10 +21,12 @@ const QUEUED_RUN_RETRY_MS = 2000;
 
 /**
  * A run reads its source window by window: the CRM from its durable cursor
- * (crm-to-sahut), or every Sahut contact in one window (sahut-to-crm). Records
- * whose content hash equals the link's are settled with no API call; the rest
- * become child jobs. Only when every child of a window settled does the durable
- * cursor move.
+ * (crm-to-sahut, after the records carried over from failed attempts), or
+ * every Sahut contact in one window (sahut-to-crm). Records whose content hash
+ * equals the link's are settled with no API call; the rest become child jobs.
+ * When every child of a window is done, the window's books are closed (a
+ * record without an outcome is audited failed) and only then does the durable
+ * cursor move. A run ends `succeeded` only when its books balance.
  */
 export function createRunProcessor(rt: Runtime) {
   return async function processRun(job: Job, token?: string): Promise<RunSummary> {
@@ -59,47 +63,95 @@ export function createRunProcessor(rt: Runtime) {
         throw new DelayedError();
       }
     }
-    if (!data.runId) {
-      const runId = runIdFromJobId(jobId);
-      await rt.store.startRun({
-        id: runId,
-        connection: connection.name,
-        direction: data.direction,
-        dryRun: false,
-      });
-      data = { ...data, runId, cursor: await rt.store.getCursor(connection.name, data.direction) };
-      await job.updateData(data);
-    }
+    if (!data.runId) data = await startRun(rt, job, data, connection);
     const runId = data.runId as string;
-    const log = rt.log.child({ runId, connection: connection.name, direction: data.direction });
-
-    for (;;) {
-      if (data.step === 'read') {
-        const fanOut = data.direction === 'sahut-to-crm' ? scanSahut : fanOutCrmWindow;
-        data = await fanOut(rt, job, data, runId);
-        await job.updateData(data);
-        if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
+    try {
+      return await work(rt, job, data, runId, token);
+    } catch (err) {
+      // The last attempt's failure ends the run in the store too, so it never stays "running".
+      const final = (job.opts.attempts ?? 1) <= job.attemptsMade + 1 || err instanceof UnrecoverableError;
+      const flow = err instanceof WaitingChildrenError || err instanceof DelayedError;
+      if (final && !flow) {
+        await rt.store.finishRun(runId, 'failed', (err as Error).message).catch(() => {});
+        await releaseConnection(rt, connection.name, jobId).catch(() => {});
+        rt.metrics?.runs.inc({ connection: connection.name, direction: data.direction, outcome: 'failed' });
       }
-      // Every record of the window settled (done, or failed and audited): the cursor may move.
-      if (data.windowEnd) await rt.store.setCursor(connection.name, data.direction, data.windowEnd);
-      if (!data.more) break;
-      data = {
-        ...data,
-        step: 'read',
-        window: data.window + 1,
-        cursor: data.windowEnd ?? data.cursor,
-        windowEnd: null,
-      };
-      await job.updateData(data);
+      throw err;
     }
-    await rt.store.finishRun(runId, 'succeeded');
-    await releaseConnection(rt, connection.name, jobId);
-    rt.metrics?.runs.inc({ connection: connection.name, direction: data.direction, outcome: 'succeeded' });
-    rt.metrics?.lastSuccess.set(
-      { connection: connection.name, direction: data.direction },
-      Date.now() / 1000,
-    );
-    log.info('run finished');
-    return { runId, connection: connection.name, direction: data.direction };
   };
+}
+
+async function startRun(rt: Runtime, job: Job, data: RunJob, connection: Connection): Promise<RunJob> {
+  const jobId = job.id as string;
+  const runId = runIdOf(job);
+  await reapOrphanRuns(rt, connection.name, runId);
+  await rt.store.startRun({
+    id: runId,
+    connection: connection.name,
+    direction: data.direction,
+    dryRun: false,
+    jobId,
+  });
+  const full = data.full || (await fullReadDue(rt, connection, data));
+  const cursor = full ? null : await rt.store.getCursor(connection.name, data.direction);
+  // CRM→Sahut starts with the records carried over from earlier runs (window 0).
+  const step = data.direction === 'crm-to-sahut' ? 'carry' : 'read';
+  const started: RunJob = { ...data, runId, full, cursor, step, window: CARRY_WINDOW };
+  await job.updateData(started);
+  return started;
+}
+
+async function work(rt: Runtime, job: Job, data: RunJob, runId: string, token?: string): Promise<RunSummary> {
+  const { connection, direction } = data;
+  const log = rt.log.child({ runId, connection, direction });
+  for (;;) {
+    if (data.step !== 'wait') {
+      const fanOut =
+        data.step === 'carry' ? fanOutCarried : direction === 'sahut-to-crm' ? scanSahut : fanOutCrmWindow;
+      data = await fanOut(rt, job, data, runId);
+      await job.updateData(data);
+      if (await job.moveToWaitingChildren(token ?? '')) throw new WaitingChildrenError();
+    }
+    await closeWindow(rt, job, data, runId);
+    // Every record of the window has an outcome (or was audited failed): the cursor may move.
+    if (data.windowEnd) await rt.store.setCursor(connection, direction, data.windowEnd);
+    if (!data.more) break;
+    data = {
+      ...data,
+      step: 'read',
+      window: data.window + 1,
+      cursor: data.windowEnd ?? data.cursor,
+      windowEnd: null,
+    };
+    await job.updateData(data);
+  }
+  return finish(rt, job, data, runId, log);
+}
+
+async function finish(rt: Runtime, job: Job, data: RunJob, runId: string, log: Runtime['log']) {
+  const { connection, direction } = data;
+  const run = await rt.store.getRun(runId);
+  const unbalanced = run ? await checkBooks(rt, run) : `run ${runId} is missing from the store`;
+  const status = unbalanced ? 'failed' : 'succeeded';
+  await rt.store.finishRun(runId, status, unbalanced);
+  if (!unbalanced) {
+    await rt.store.dropRunRecords(runId);
+    if (data.full) await rt.store.markFullRead(connection, direction, run?.startedAt ?? new Date());
+  }
+  await releaseConnection(rt, connection, job.id as string);
+  rt.metrics?.runs.inc({ connection, direction, outcome: status });
+  if (unbalanced) log.error({ reason: unbalanced }, 'run finished, but its books do not balance');
+  else {
+    rt.metrics?.lastSuccess.set({ connection, direction }, Date.now() / 1000);
+    log.info('run finished');
+  }
+  return { runId, connection, direction };
+}
+
+/** `options.fullReadEvery`: a CRM→Sahut run reads the whole source when the last full read is that old. */
+async function fullReadDue(rt: Runtime, connection: Connection, data: RunJob): Promise<boolean> {
+  const every = connection.options.fullReadEvery;
+  if (!every || data.direction !== 'crm-to-sahut') return false;
+  const last = await rt.store.lastFullRead(connection.name, data.direction);
+  return last === null || Date.now() - last.getTime() >= every;
 }

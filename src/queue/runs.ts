@@ -3,7 +3,8 @@ import type { Config } from '../config/index.ts';
 import type { Direction } from '../domain/index.ts';
 import type { Run } from '../store/types.ts';
 import type { RunJob } from './jobs.ts';
-import { runIdFromJobId } from './jobs.ts';
+import { newRunJobId, runIdOf } from './jobs.ts';
+import { reapOrphanRuns } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
 
 /** Enqueues one run and returns its job; the run id is derived from the job id. */
@@ -12,11 +13,12 @@ export async function enqueueRun(
   connection: string,
   direction: Direction,
   trigger: RunJob['trigger'] = 'cli',
+  extra: Partial<Pick<RunJob, 'full'>> = {},
 ): Promise<{ job: Job; runId: string }> {
   rt.connection(connection);
-  const data: Pick<RunJob, 'connection' | 'direction' | 'trigger'> = { connection, direction, trigger };
-  const job = await rt.queues.runs.add('run', data, runJobOptions(rt.config));
-  return { job, runId: runIdFromJobId(job.id as string) };
+  const data: Partial<RunJob> = { connection, direction, trigger, ...extra };
+  const job = await rt.queues.runs.add('run', data, { ...runJobOptions(rt.config), jobId: newRunJobId() });
+  return { job, runId: runIdOf(job) };
 }
 
 function runJobOptions(config: Readonly<Config>): JobsOptions {
@@ -62,6 +64,33 @@ export async function enqueueChangeRun(rt: RunQueue, connection: string, debounc
 }
 
 /**
+ * The run of this connection and direction that is already queued or going
+ * (the oldest, when several are), so that a `run --once` started again by
+ * cron joins it instead of queueing a second run behind it.
+ */
+export async function findRunInFlight(
+  rt: Runtime,
+  connection: string,
+  direction: Direction,
+): Promise<{ job: Job; runId: string } | null> {
+  const jobs = await rt.queues.runs.getJobs([
+    'active',
+    'waiting-children',
+    'waiting',
+    'delayed',
+    'prioritized',
+  ]);
+  const mine = jobs
+    .filter((j) => {
+      const d = j.data as Partial<RunJob>;
+      return d.connection === connection && d.direction === direction && d.trigger !== 'replay';
+    })
+    .sort((a, b) => a.timestamp - b.timestamp)[0];
+  if (!mine?.id) return null;
+  return { job: mine, runId: (mine.data as Partial<RunJob>).runId ?? runIdOf(mine) };
+}
+
+/**
  * Waits for a run job to finish (on queue events, not by polling the job),
  * calling `onProgress` with the store's view of the run meanwhile.
  */
@@ -82,22 +111,34 @@ export async function waitForRun(
     lastEventId: last?.[0] ?? '0-0',
   });
   events.on('error', (err) => rt.log.error({ err }, 'queue events error'));
-  const ticker = onProgress
-    ? setInterval(() => {
-        rt.store.getRun(runId).then(
-          (run) => run && onProgress(run),
-          () => {},
-        );
-      }, progressEveryMs)
-    : undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  // A run whose job vanishes (Redis lost it, someone removed it) sends no event: watch for that too.
+  const vanished = new Promise<void>((resolve) => {
+    ticker = setInterval(() => {
+      rt.store.getRun(runId).then(
+        (run) => run && onProgress?.(run),
+        () => {},
+      );
+      rt.queues.runs.getJob(job.id as string).then(
+        (found) => found || resolve(),
+        () => {},
+      );
+    }, progressEveryMs);
+  });
+  let failure: unknown = null;
   try {
     await events.waitUntilReady();
-    await job.waitUntilFinished(events);
+    await Promise.race([job.waitUntilFinished(events).catch((err: unknown) => (failure = err)), vanished]);
   } finally {
     clearInterval(ticker);
     await events.close();
   }
-  const run = await rt.store.getRun(runId);
-  if (!run) throw new Error(`run ${runId} finished but the store has no record of it`);
+  let run = await rt.store.getRun(runId);
+  if (run?.status === 'running') {
+    await reapOrphanRuns(rt, run.connection, '');
+    run = await rt.store.getRun(runId);
+  }
+  // A run job that failed has ended its run in the store (with the reason): report it like any other.
+  if (!run) throw failure ?? new Error(`run ${runId} finished but the store has no record of it`);
   return run;
 }

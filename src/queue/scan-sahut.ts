@@ -22,20 +22,20 @@ const PER_PAGE = 100;
 export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<RunJob> {
   const connection = rt.connection(data.connection);
   const region = rt.config.defaultRegion;
-  const out = createFanOut(rt, job, runId, connection.name, 'sahut-to-crm');
+  const out = createFanOut(rt, job, runId, connection.name, 'sahut-to-crm', data.window);
   // Offset pages shift under concurrent writes: a contact seen twice is handled once.
   const seen = new Set<string>();
-  let total = 0;
   for (let page = 1; ; page++) {
     const { data: contacts, meta } = await rt.sahut.list({ page, perPage: PER_PAGE });
     const fresh = new Map(contacts.filter((c) => !seen.has(c.id)).map((c) => [c.id, c]));
     for (const id of fresh.keys()) seen.add(id);
-    const links = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
-    const linksOf = Map.groupBy(links, (link) => link.sahutId);
-    for (const link of links) {
+    const found = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
+    const linksOf = Map.groupBy(found, (link) => link.sahutId);
+    // The records this run settles are the linked CRM records, each once (the books of the run).
+    const mine = await out.read(found.map((link) => link.crmId));
+    for (const link of found) {
       const contact = fresh.get(link.sahutId);
-      if (!contact) continue;
-      total += 1;
+      if (!contact || !mine.has(link.crmId)) continue;
       if (contactHash(projectSahut(contact, link.base, region)) === link.sahutHash) {
         out.audit(link.crmId, 'unchanged', { sahutId: link.sahutId });
         continue;
@@ -63,7 +63,5 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
     await out.flush();
     if (contacts.length === 0 || page >= meta.total_pages) break;
   }
-  // The run's total counts linked contacts: the records this run settles, one audit row each.
-  await rt.store.addRunTotal(runId, total);
   return { ...data, step: 'wait', windowEnd: null, more: false };
 }

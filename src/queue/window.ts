@@ -1,4 +1,4 @@
-import type { CrmConnector, CrmPage } from '../crm/types.ts';
+import type { CrmConnector, CrmPage, ReadOptions } from '../crm/types.ts';
 
 export interface Window {
   pages: AsyncIterable<CrmPage>;
@@ -16,13 +16,13 @@ export function readWindow(
   connector: CrmConnector,
   cursor: string | null,
   size: number,
-  pageSize: number,
+  opts: Pick<ReadOptions, 'pageSize' | 'overlapMs'>,
 ): Window {
   let end: string | null = null;
   let more = false;
   async function* pages() {
     let read = 0;
-    for await (const page of connector.read(cursor, { pageSize })) {
+    for await (const page of connector.read(cursor, opts)) {
       yield page;
       end = page.cursor;
       read += page.items.length;

@@ -30,6 +30,9 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     // A worker killed with -9 stops renewing its locks; the stall check hands its jobs to another worker.
     lockDuration: config.worker.lockMs,
     stalledInterval: config.worker.lockMs,
+    // Survives a worker killed twice on the same job; a record that kills every worker it meets
+    // still ends: failed and audited after this many take-overs, then carried to a few later runs.
+    maxStalledCount: config.worker.maxStalls,
   };
   const runs = new Worker(QUEUES.runs, createRunProcessor(rt), {
     ...common,

@@ -126,6 +126,7 @@ export const runCountRowSchema = z.object({
 export const cursorRowSchema = z.object({ cursor: z.string() });
 export const fullReadRowSchema = z.object({ at: timestamp });
 export const crmIdRowSchema = z.object({ crm_id: z.string() });
+export const addedRowSchema = z.object({ crm_id: z.string(), inserted: z.boolean() });
 export const carriedRowSchema = z
   .object({ crm_id: z.string(), failures: integer, run_id: z.string() })
   .transform((r) => ({ crmId: r.crm_id, failures: r.failures, runId: r.run_id }));

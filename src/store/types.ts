@@ -162,9 +162,10 @@ export interface Store {
   // the books of a run
   /**
    * Notes that the run reads these records in `window`; returns those it had
-   * not read yet, so a record read twice in one run is handled (and counted) once.
+   * not read in another window, so a record read twice in one run is handled
+   * (and counted) once, while a window read again after a crash gets them all back.
    */
-  addRunRecords(runId: string, window: number, crmIds: readonly string[]): Promise<string[]>;
+  addRunRecords(runId: string, window: number, crmIds: readonly string[]): Promise<RunRecordsAdded>;
   /** Records the run read (in `window`, or in any) whose latest audit row in the run is not an outcome. */
   unaccounted(runId: string, window?: number): Promise<string[]>;
   /**
@@ -181,6 +182,13 @@ export interface Store {
     afterCrmId: string | null,
     limit: number,
   ): Promise<Carried[]>;
+}
+
+export interface RunRecordsAdded {
+  /** The ids to hand out: new to the run, or read again in the same window. */
+  fresh: string[];
+  /** How many were new to the run (what its total grows by). */
+  added: number;
 }
 
 export interface RunFilter {

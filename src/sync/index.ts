@@ -33,6 +33,12 @@ export {
 } from './normalise.ts';
 export { type FieldOwner, type Owners, ownerFor } from './owners.ts';
 export { normalisePhone, type ParsedPhone, parsePhone } from './phone.ts';
-export { type CreatePlan, type PlanUpdateOptions, planCreate, planUpdate, type UpdatePlan } from './plan.ts';
+export {
+  applyPatch,
+  type CreatePlan,
+  type PlanUpdateOptions,
+  planCreate,
+  planUpdate,
+  type UpdatePlan,
+} from './plan.ts';
 export { projectSahut } from './project.ts';
-export { type ActionCounts, exitCodeFor, FAILING_ACTIONS, latestActions, summarise } from './summary.ts';

@@ -81,3 +81,15 @@ export function planUpdate(
   }
   return { patch, diff };
 }
+
+/**
+ * What Sahut holds after `patch` was PUT onto `current`: the fields sent replace
+ * theirs (tags as a whole list), custom attributes merge per key. The contract
+ * documents no PUT response, so the link is built from this, not from the reply.
+ */
+export function applyPatch(current: SahutContact, patch: ContactPatch): SahutContact {
+  const { custom_attributes: attrs, ...fields } = patch;
+  const next: SahutContact = { ...current, ...fields } as SahutContact;
+  if (attrs) next.custom_attributes = { ...current.custom_attributes, ...attrs };
+  return next;
+}

@@ -13,6 +13,7 @@ interface RunOptions {
   connection?: string;
   direction: Direction | 'both';
   dryRun?: boolean;
+  full?: boolean;
   concurrency?: number;
 }
 
@@ -34,6 +35,7 @@ export function registerRunCommand(program: Command) {
       '--dry-run',
       'print the plan (creates, updates with field diffs) without writing to Sahut or the store',
     )
+    .option('--full', 'read the whole CRM source, not only what changed since the last run (reconciliation)')
     .option('-c, --concurrency <n>', 'records processed at once by this process', intOption)
     .action(async (opts: RunOptions) => {
       const { config, log, screen } = loadContext();
@@ -55,6 +57,7 @@ export function registerRunCommand(program: Command) {
           targets,
           out: process.stdout,
           screen,
+          full: opts.full ?? false,
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         });
         process.exitCode = failing > 0 ? EXIT.recordsFailed : EXIT.ok;

@@ -1,5 +1,5 @@
-import { carriedRowSchema, crmIdRowSchema } from '../rows.ts';
-import type { Carried, Carry } from '../types.ts';
+import { addedRowSchema, carriedRowSchema, crmIdRowSchema } from '../rows.ts';
+import type { Carried, Carry, RunRecordsAdded } from '../types.ts';
 import { inTransaction, type PgContext, query } from './context.ts';
 
 // The latest audit row of each record the run read; a record without one has none yet.
@@ -17,17 +17,21 @@ export async function addRunRecords(
   runId: string,
   window: number,
   crmIds: readonly string[],
-): Promise<string[]> {
-  if (crmIds.length === 0) return [];
+): Promise<RunRecordsAdded> {
+  if (crmIds.length === 0) return { fresh: [], added: 0 };
+  // A window read again (its run job was retried) gets its records back; another window's stay out.
+  // xmax = 0 tells a row inserted now from one updated in place.
   const { rows } = await query(
     ctx,
-    `insert into ${ctx.schema}.run_records (run_id, crm_id, window_no)
+    `insert into ${ctx.schema}.run_records as r (run_id, crm_id, window_no)
      select $1, crm_id, $3 from unnest($2::text[]) as ids(crm_id)
-     on conflict do nothing
-     returning crm_id`,
-    [runId, crmIds, window],
+     on conflict (run_id, crm_id) do update set window_no = excluded.window_no
+       where r.window_no = excluded.window_no
+     returning crm_id, (xmax = 0) as inserted`,
+    [runId, [...new Set(crmIds)], window],
   );
-  return rows.map((row) => crmIdRowSchema.parse(row).crm_id);
+  const parsed = rows.map((row) => addedRowSchema.parse(row));
+  return { fresh: parsed.map((r) => r.crm_id), added: parsed.filter((r) => r.inserted).length };
 }
 
 export async function unaccounted(ctx: PgContext, runId: string, window?: number): Promise<string[]> {

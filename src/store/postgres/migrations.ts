@@ -82,6 +82,8 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table ${s}.audit add column detail jsonb;
       alter table ${s}.runs add column job_id text, add column note text;
       create index runs_running on ${s}.runs (connection, direction) where status = 'running';
+      -- the latest row of one record in one run (the books of a run)
+      create index audit_run_crm on ${s}.audit (run_id, crm_id, id);
 
       -- Every record a run reads, once: the run's books (dropped when the run ends).
       create table ${s}.run_records (

@@ -1,5 +1,5 @@
 import { carriedRowSchema, crmIdRowSchema } from '../rows.ts';
-import type { Carried, Carry } from '../types.ts';
+import type { Carried, Carry, RunRecordsAdded } from '../types.ts';
 import { nowSqlTime, type SqliteDatabase } from './database.ts';
 
 // The latest audit row of each record the run read; a record without one has none yet.
@@ -17,13 +17,26 @@ export function addRunRecords(
   runId: string,
   window: number,
   crmIds: readonly string[],
-): string[] {
+): RunRecordsAdded {
+  // A window read again (its run job was retried) gets its records back; another window's stay out.
+  const windowOf = db.statement(
+    'select window_no from run_records where run_id = :runId and crm_id = :crmId',
+  );
   const insert = db.statement(
-    'insert into run_records (run_id, crm_id, window_no) values (:runId, :crmId, :window) on conflict do nothing',
+    'insert into run_records (run_id, crm_id, window_no) values (:runId, :crmId, :window)',
   );
-  return db.transaction(() =>
-    crmIds.filter((crmId) => Number(insert.run({ runId, crmId, window }).changes) === 1),
-  );
+  return db.transaction(() => {
+    const result: RunRecordsAdded = { fresh: [], added: 0 };
+    for (const crmId of new Set(crmIds)) {
+      const row = windowOf.get({ runId, crmId });
+      if (row === undefined) {
+        insert.run({ runId, crmId, window });
+        result.added++;
+      } else if (Number(row.window_no) !== window) continue;
+      result.fresh.push(crmId);
+    }
+    return result;
+  });
 }
 
 export function unaccounted(db: SqliteDatabase, runId: string, window?: number): string[] {

@@ -79,6 +79,8 @@ export const MIGRATIONS: readonly Migration[] = [
       alter table runs add column job_id text;
       alter table runs add column note text;
       create index runs_running on runs (connection, direction) where status = 'running';
+      -- the latest row of one record in one run (the books of a run), newest first by rowid
+      create index audit_run_crm on audit (run_id, crm_id);
 
       -- Every record a run reads, once: the run's books (dropped when the run ends).
       create table run_records (

@@ -9,11 +9,10 @@ type Sides = { base: Contact; crm: Contact; sahut: Contact };
 
 /**
  * `mergeContact` lets a change made on one side alone through, whoever owns the
- * field; write-back must honour the mapping's owners as well:
- * - `crm`: the CRM's value stands and is never written to the CRM from Sahut.
- *   Sahut gets it only when the CRM changed it (just as the CRM→Sahut push
- *   would); an edit made in Sahut alone stays in Sahut, untouched and noted,
- *   until the CRM changes that field.
+ * field; the mapping's owners then decide what each side ends up holding:
+ * - `crm`: the CRM's value stands everywhere. Sahut gets it whenever it holds
+ *   something else, so an agent's edit of a CRM-owned field is put back (and
+ *   noted); it is never written to the CRM.
  * - `sahut`: Sahut's value stands: written to the CRM wherever the CRM differs
  *   (a CRM edit is overwritten, and noted), never written to Sahut.
  * - `both`: the merge as it is.
@@ -31,9 +30,9 @@ export function applyOwners(result: MergeResult, sides: Sides, owners: Owners): 
     delete result.toSahut[key];
     if (owner === 'crm') {
       write(result.merged, key, c);
-      if (!eq(c, b) && !eq(c, s)) result.toSahut[key] = { before: s, after: c };
-      else if (!eq(s, b) && !eq(s, c))
-        notes.push(`${key} is owned by the CRM: Sahut's ${show(s)} not written back`);
+      if (eq(c, s)) continue;
+      result.toSahut[key] = { before: s, after: c };
+      if (eq(c, b)) notes.push(`${key} is owned by the CRM: Sahut's ${show(s)} put back to ${show(c)}`);
     } else {
       write(result.merged, key, s);
       if (!eq(s, c)) result.toCrm[key] = { before: c, after: s };

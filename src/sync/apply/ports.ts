@@ -1,13 +1,18 @@
+import type { CrmConnector } from '../../crm/types.ts';
 import type { FieldDiff } from '../../domain/index.ts';
 import type { SahutApi } from '../../sahut/types.ts';
 import type { AuditAction, Link, Store } from '../../store/types.ts';
 
 /** The narrow slices of I/O the apply step needs; tests can hand in small fakes or the real thing. */
 export interface ApplyPorts {
-  sahut: Pick<SahutApi, 'iterate' | 'create' | 'update'>;
-  store: Pick<Store, 'getLinks' | 'upsertLink'>;
+  sahut: Pick<SahutApi, 'iterate' | 'get' | 'create' | 'update'>;
+  store: Pick<Store, 'getLinks' | 'upsertLink' | 'findLinks'>;
   locks: IdentityLocks;
+  /** The CRM where it may be written (two-way connections); absent, the CRM is never written. */
+  crm?: CrmWriter;
 }
+
+export type CrmWriter = Pick<CrmConnector, 'get'> & { update: NonNullable<CrmConnector['update']> };
 
 /** Mutual exclusion per identity (normalised phone/email) across every worker process. */
 export interface IdentityLocks {
@@ -20,7 +25,9 @@ export interface RecordOutcome {
   crmId: string;
   sahutId: string | null;
   diff: FieldDiff | null;
-  /** Human-readable reason for rejected / ambiguous / failed. */
+  /** Human-readable reason for rejected / ambiguous / failed, or the notes of a merge. */
   error: string | null;
+  /** Structured facts for the audit row's detail (conflicts, candidates …). */
+  detail?: unknown;
   link?: Link;
 }

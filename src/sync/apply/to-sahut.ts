@@ -1,21 +1,21 @@
 import type { Connection } from '../../config/connections.ts';
 import type { Contact, FieldDiff } from '../../domain/index.ts';
-import { mappedFields, ownerOf } from '../../mapping/index.ts';
 import { SahutOutcomeUnknownError, SahutRequestError } from '../../sahut/errors.ts';
 import type { SahutContact } from '../../sahut/types.ts';
 import type { Link } from '../../store/types.ts';
-import { identityKeys, lockKeys } from '../identity.ts';
+import { contactHash } from '../hash.ts';
+import { type Identity, identityKeys, lockKeys } from '../identity.ts';
 import { matchContact } from '../match.ts';
-import { planCreate, planUpdate } from '../plan.ts';
+import { planCreate } from '../plan.ts';
+import { projectSahut } from '../project.ts';
 import type { ApplyPorts, RecordOutcome } from './ports.ts';
-import type { Prepared } from './prepare.ts';
+import { knownSahut, type Ready, reconcile } from './reconcile.ts';
 
 export interface ToSahutContext {
   connection: Connection;
   defaultRegion: string;
   signal?: AbortSignal;
 }
-type Ready = Extract<Prepared, { kind: 'ready' }>;
 
 /** Thrown when a write's outcome stays unknown and retrying could duplicate the contact. */
 export class UnsafeRetryError extends Error {
@@ -26,9 +26,12 @@ export class UnsafeRetryError extends Error {
 const MAX_UNKNOWN_POSTS = 3;
 
 /**
- * Makes Sahut agree with one prepared CRM record: a hash compare for linked
- * records, one PUT of the changed fields, or (under the identity lock) an
- * exact-match search followed by a link or a single POST.
+ * Makes Sahut agree with one prepared CRM record. A linked record whose hash is
+ * unchanged costs nothing; a changed one is reconciled with its contact: on a
+ * two-way connection (`ports.crm` given) after one GET, so an agent's edit is
+ * merged, not overwritten; one-way, against what the link knows Sahut holds.
+ * An unlinked record is matched under the identity lock (exact-match search)
+ * and then linked, or created with a single POST.
  */
 export async function syncToSahut(
   ports: ApplyPorts,
@@ -45,21 +48,17 @@ export async function syncToSahut(
   return ports.locks.withLocks(keys, () => matchAndWrite(ports, ctx, record), ctx.signal);
 }
 
+/** null when the contact is gone from Sahut: the record is then matched afresh. */
 async function updateLinked(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, link: Link) {
-  const { patch, diff } = planUpdate(record.contact, asSahutContact(link), planOptions(ctx));
-  if (Object.keys(patch).length === 0) {
-    const saved = await saveLink(ports, ctx, record, link.sahutId);
-    return outcome('unchanged', record, saved.sahutId, { link: saved });
-  }
+  const rctx = { ...ctx, direction: 'crm-to-sahut' as const };
   try {
-    await ports.sahut.update(link.sahutId, patch, { signal: ctx.signal });
+    const sahut = ports.crm ? await ports.sahut.get(link.sahutId, { signal: ctx.signal }) : knownSahut(link);
+    if (!sahut) return null;
+    return await reconcile(ports, rctx, { link, crm: record, sahut });
   } catch (err) {
-    // Deleted in Sahut since the last sync: forget the link and match afresh.
     if (err instanceof SahutRequestError && err.status === 404) return null;
     throw err;
   }
-  const saved = await saveLink(ports, ctx, record, link.sahutId);
-  return outcome('updated', record, link.sahutId, { diff, link: saved });
 }
 
 async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Ready): Promise<RecordOutcome> {
@@ -74,31 +73,53 @@ async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Rea
     });
   }
   const match = await search(ports, ctx, identity);
-  if (match.kind === 'ambiguous') return outcome('ambiguous', record, null, { error: match.reason });
+  if (match.kind === 'ambiguous')
+    return outcome('ambiguous', record, null, {
+      error: match.reason,
+      detail: { candidates: match.candidateIds },
+    });
   if (match.kind === 'one') return linkExisting(ports, ctx, record, match.contact);
   return create(ports, ctx, record, identity);
 }
 
+/**
+ * A first link is a reconcile whose base is the contact as Sahut holds it: the
+ * CRM's values then count as its changes (pushed to Sahut, where its owners
+ * allow), and Sahut-owned fields reach a two-way CRM.
+ */
 async function linkExisting(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, existing: SahutContact) {
-  const { patch, diff } = planUpdate(record.contact, existing, planOptions(ctx));
-  const changed = Object.keys(patch).length > 0;
-  if (changed) await ports.sahut.update(existing.id, patch, { signal: ctx.signal });
-  const saved = await saveLink(ports, ctx, record, existing.id);
-  return outcome('linked', record, existing.id, { diff: changed ? diff : null, link: saved });
+  const base = projectSahut(existing, record.contact, ctx.defaultRegion);
+  const identity = identityKeys(base);
+  const provisional: Link = {
+    connection: ctx.connection.name,
+    crmId: record.crmId,
+    sahutId: existing.id,
+    phone: identity.phone,
+    email: identity.email,
+    base,
+    crmHash: '',
+    sahutHash: '',
+    syncedAt: new Date(),
+  };
+  const rctx = { ...ctx, direction: 'crm-to-sahut' as const };
+  const done = await reconcile(ports, rctx, { link: provisional, crm: record, sahut: existing });
+  return done.action === 'updated' || done.action === 'unchanged'
+    ? { ...done, action: 'linked' as const }
+    : done;
 }
 
 async function create(
   ports: ApplyPorts,
   ctx: ToSahutContext,
   record: Ready,
-  identity: ReturnType<typeof identityKeys>,
+  identity: Identity,
 ): Promise<RecordOutcome> {
   const plan = planCreate(record.contact);
   if (plan.kind === 'reject') return outcome('rejected', record, null, { error: plan.reason });
   for (let posts = 1; ; posts++) {
     try {
       const created = await ports.sahut.create(plan.body, { signal: ctx.signal });
-      const saved = await saveLink(ports, ctx, record, created.id);
+      const saved = await saveCreated(ports, ctx, record, created);
       return outcome('created', record, created.id, { diff: creationDiff(plan.body), link: saved });
     } catch (err) {
       if (!(err instanceof SahutOutcomeUnknownError)) throw err;
@@ -111,16 +132,20 @@ async function create(
       // No blind second POST: the first one may have landed, so look again first.
       const again = await search(ports, ctx, identity);
       if (again.kind === 'one') {
-        const saved = await saveLink(ports, ctx, record, again.contact.id);
+        const saved = await saveCreated(ports, ctx, record, again.contact);
         return outcome('created', record, again.contact.id, { diff: creationDiff(plan.body), link: saved });
       }
-      if (again.kind === 'ambiguous') return outcome('ambiguous', record, null, { error: again.reason });
+      if (again.kind === 'ambiguous')
+        return outcome('ambiguous', record, null, {
+          error: again.reason,
+          detail: { candidates: again.candidateIds },
+        });
       if (posts >= MAX_UNKNOWN_POSTS) throw err;
     }
   }
 }
 
-async function search(ports: ApplyPorts, ctx: ToSahutContext, identity: ReturnType<typeof identityKeys>) {
+async function search(ports: ApplyPorts, ctx: ToSahutContext, identity: Identity) {
   const candidates = new Map<string, SahutContact>();
   for (const q of [identity.phone, identity.email]) {
     if (!q) continue;
@@ -130,49 +155,27 @@ async function search(ports: ApplyPorts, ctx: ToSahutContext, identity: ReturnTy
   return matchContact(identity, [...candidates.values()], { defaultRegion: ctx.defaultRegion });
 }
 
-async function saveLink(
+/** Both sides hold the CRM's values now; Sahut's hash is taken from the contact it answered with. */
+async function saveCreated(
   ports: ApplyPorts,
   ctx: ToSahutContext,
   record: Ready,
-  sahutId: string,
+  created: SahutContact,
 ): Promise<Link> {
   const identity = identityKeys(record.contact);
-  // Both sides now agree on the CRM's mapped values: that is the base of the next three-way merge.
   const link: Link = {
     connection: ctx.connection.name,
     crmId: record.crmId,
-    sahutId,
+    sahutId: created.id,
     phone: identity.phone,
     email: identity.email,
     base: record.contact,
     crmHash: record.hash,
-    sahutHash: record.hash,
+    sahutHash: contactHash(projectSahut(created, record.contact, ctx.defaultRegion)),
     syncedAt: new Date(),
   };
   await ports.store.upsertLink(link);
   return link;
-}
-
-function planOptions(ctx: ToSahutContext) {
-  const owners = Object.fromEntries(
-    mappedFields(ctx.connection.mapping).map((f) => [f, ownerOf(ctx.connection.mapping, f)]),
-  );
-  return { owners, defaultRegion: ctx.defaultRegion };
-}
-
-/** The link's base seen as the Sahut contact it was last synced to. */
-function asSahutContact(link: Link): SahutContact {
-  const b = link.base;
-  return {
-    id: link.sahutId,
-    name: b.name ?? '',
-    phone: b.phone ?? null,
-    email: b.email ?? null,
-    company: b.company ?? null,
-    tags: b.tags ?? [],
-    custom_attributes: b.custom_attributes ?? {},
-    created_at: '',
-  };
 }
 
 function creationDiff(body: Contact): FieldDiff {
@@ -189,8 +192,16 @@ function outcome(
   action: RecordOutcome['action'],
   record: Ready,
   sahutId: string | null,
-  extra: { diff?: FieldDiff | null; error?: string; link?: Link } = {},
+  extra: { diff?: FieldDiff | null; error?: string; detail?: unknown; link?: Link } = {},
 ): RecordOutcome {
-  const { diff = null, error = null, link } = extra;
-  return { action, crmId: record.crmId, sahutId, diff, error, ...(link ? { link } : {}) };
+  const { diff = null, error = null, detail, link } = extra;
+  return {
+    action,
+    crmId: record.crmId,
+    sahutId,
+    diff,
+    error,
+    ...(detail === undefined ? {} : { detail }),
+    ...(link ? { link } : {}),
+  };
 }
