@@ -82,7 +82,7 @@ describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('dashboard in a brows
       await page.goto(`${url}/admin/queues/queue/${QUEUES.runs}?status=completed`, {
         waitUntil: 'domcontentloaded',
       });
-      await page.getByText(`#${completedJobId}`, { exact: false }).first().waitFor({ timeout: 15_000 });
+      await page.getByText(completedJobId, { exact: false }).first().waitFor({ timeout: 15_000 });
       await page.screenshot({ path: `${ARTIFACTS}board.png`, fullPage: true });
     } finally {
       await context.close();
