@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import { notifyRunFailure } from './run-failed.ts';
 import type { Runtime } from './runtime.ts';
 
 // Set only if the key still names the stale holder, so two claimants cannot both take it over.

@@ -3,6 +3,7 @@ import type { Connection } from '../config/index.ts';
 import { cannotWriteBack } from './apply-record.ts';
 import { checkBooks, closeWindow } from './books.ts';
 import { type RunJob, runIdOf, runJobSchema } from './jobs.ts';
+import { notifyRunFailure } from './run-failed.ts';
 import { CARRY_WINDOW, fanOutCarried, fanOutCrmWindow } from './read-crm.ts';
 import { claimConnection, reapOrphanRuns, releaseConnection } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
@@ -140,8 +141,10 @@ async function finish(rt: Runtime, job: Job, data: RunJob, runId: string, log: R
   }
   await releaseConnection(rt, connection, job.id as string);
   rt.metrics?.runs.inc({ connection, direction, outcome: status });
-  if (unbalanced) log.error({ reason: unbalanced }, 'run finished, but its books do not balance');
-  else {
+  if (unbalanced) {
+    log.error({ reason: unbalanced }, 'run finished, but its books do not balance');
+    notifyRunFailure(rt, { connection, direction, runId, error: unbalanced });
+  } else {
     rt.metrics?.lastSuccess.set({ connection, direction }, Date.now() / 1000);
     log.info('run finished');
   }
