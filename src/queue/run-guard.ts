@@ -63,6 +63,7 @@ export async function reapOrphanRuns(rt: Runtime, connection: string, except: st
       { runId: run.id, connection, jobId: run.jobId },
       'run ended without finishing; reported failed',
     );
+    notifyRunFailure(rt, { connection, direction: run.direction, runId: run.id, error: note });
     reaped.push(run.id);
   }
   return reaped;
