@@ -165,3 +165,42 @@ describe.runIf(peers)('Redis Cluster of three primaries', () => {
     }
   });
 });
+
+describe.runIf(peers && hasPeer('/usr/bin/openssl', 'openssl'))(
+  'Redis Cluster over TLS, with a password',
+  () => {
+    const password = 'cluster-pass-7Hq2';
+    let cluster: ClusterTopology;
+
+    beforeAll(async () => {
+      cluster = await startCluster({ tls: true, password });
+    });
+
+    afterAll(() => cluster?.dispose());
+
+    it('run --once syncs over TLS with REDIS_TLS, REDIS_PASSWORD and the CA in NODE_EXTRA_CA_CERTS', async () => {
+      const deployment = await cliDeployment({
+        REDIS_CLUSTER_NODES: cluster.seedList,
+        REDIS_TLS: 'true',
+        REDIS_PASSWORD: password,
+        NODE_EXTRA_CA_CERTS: cluster.caFile as string,
+      });
+      try {
+        await deployment.crm.write(Array.from({ length: 200 }, (_, i) => csvRow(i)));
+        const { code, output } = await runCli(['run', '--once'], deployment.env);
+        expect(code, output).toBe(0);
+        expect(deployment.sandbox.contacts()).toHaveLength(200);
+        expect(output).not.toContain(password);
+        // Without the CA the certificate is refused at start-up, and the message says where.
+        const { NODE_EXTRA_CA_CERTS: _, ...untrusted } = deployment.env;
+        const refused = await runCli(['run', '--once'], untrusted);
+        expect(refused.code).toBe(69);
+        expect(refused.output).toMatch(
+          /Redis is unreachable at the cluster of .* \(REDIS_CLUSTER_NODES\): None of startup nodes is available: self-signed certificate in certificate chain/,
+        );
+      } finally {
+        await deployment.dispose();
+      }
+    }, 120_000);
+  },
+);

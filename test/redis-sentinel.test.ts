@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
 import { checkRedis } from '../src/redis/index.ts';
 import { openStore } from '../src/store/index.ts';
@@ -29,6 +29,10 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
     const spawn = (args: string[], env: Record<string, string>) => {
       const p = spawnCli(args, env);
       processes.push(p);
+      // What each process said, when the test fails: the story of the failover.
+      onTestFailed(() => {
+        process.stderr.write(`\n--- sahut-sync ${args.join(' ')} (last lines)\n${p.output().slice(-4000)}\n`);
+      });
       return p;
     };
 
@@ -67,7 +71,7 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
       const deployment = await cliDeployment({
         REDIS_SENTINELS: group.sentinelList,
         REDIS_SENTINEL_MASTER: group.master,
-        SAHUT_RATE_LIMIT: '1000',
+        SAHUT_RATE_LIMIT: '600',
         WORKER_CONCURRENCY: '16',
         JOB_LOCK_MS: '5000',
         LOG_LEVEL: 'info',
@@ -81,7 +85,6 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
         const [workerPort, servePort] = [await sparePort(), await sparePort()];
         const worker = spawn(['worker', '--http-port', String(workerPort)], env);
         const serve = spawn(['serve', '--port', String(servePort)], env);
-        const scheduler = spawn(['scheduler', '--interval', '1'], env);
         const once = spawn(['run', '--once', '--connection', 'crm'], env);
         const ready = (port: number) => status(`http://127.0.0.1:${port}/readyz`);
         const board = () =>
@@ -94,6 +97,14 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
           'readyz',
         );
 
+        await until(() => deployment.sandbox.contacts().length > 0, 120_000, 'the run to start');
+        // Started once the run is going, so the scheduled (far-future) job it adds is not taken for a run in flight.
+        const scheduler = spawn(['scheduler', '--interval', '1'], env);
+        await until(
+          () => logged(scheduler, 'schedules applied').length > 0,
+          30_000,
+          'the scheduler to start',
+        );
         await until(
           () => deployment.sandbox.contacts().length >= RECORDS / 5,
           120_000,

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import type { RedisSettings } from '../config/index.ts';
-import { createRedis, describeRedis, type RedisClient } from './client.ts';
+import { connectToSeed, createRedis, describeRedis, type RedisClient } from './client.ts';
 
 export class RedisSetupError extends Error {
   readonly code = 'REDIS_UNUSABLE';
@@ -19,7 +19,9 @@ export async function checkRedis(settings: RedisSettings): Promise<void> {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new RedisSetupError(`Redis is unreachable at ${where}: ${(err as Error).message}`);
+    const seed = settings.mode === 'cluster' ? await seedError(settings) : undefined;
+    const why = [(err as Error).message, seed].filter(Boolean).join(': ');
+    throw new RedisSetupError(`Redis is unreachable at ${where}: ${why}`);
   }
   try {
     if (!(redis instanceof Cluster)) await refuseWrongShape(redis, where);
@@ -34,6 +36,24 @@ export async function checkRedis(settings: RedisSettings): Promise<void> {
     }
   } finally {
     redis.disconnect();
+  }
+}
+
+/** Why the first seed refuses us (a certificate, a password), in the words of its connection. */
+async function seedError(settings: Extract<RedisSettings, { mode: 'cluster' }>): Promise<string | undefined> {
+  const probe = connectToSeed(settings);
+  let reason: string | undefined;
+  probe.on('error', (err: Error) => {
+    reason ??= err.message;
+  });
+  try {
+    await probe.connect();
+    await probe.ping();
+    return undefined;
+  } catch (err) {
+    return reason ?? (err as Error).message;
+  } finally {
+    probe.disconnect();
   }
 }
 

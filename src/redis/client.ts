@@ -76,6 +76,22 @@ export function createRedis(settings: RedisSettings, role: RedisRole = 'work'): 
   return new Cluster(settings.nodes, cluster);
 }
 
+/**
+ * A plain connection to the first seed of a cluster, with the cluster's TLS
+ * and credentials: when the cluster cannot connect, its own error only says
+ * "None of startup nodes is available", while this one says why.
+ */
+export function connectToSeed(settings: Extract<RedisSettings, { mode: 'cluster' }>): Redis {
+  const [seed] = settings.nodes;
+  return new Redis({
+    ...nodeOptions('check'),
+    ...seed,
+    username: settings.username,
+    password: settings.password,
+    tls: settings.tls ? {} : undefined,
+  });
+}
+
 /** Where Redis is, for messages: no password, and the settings to fix. */
 export function describeRedis(settings: RedisSettings): string {
   const list = (nodes: readonly { host: string; port: number }[]) =>

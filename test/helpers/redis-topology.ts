@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { until } from './env.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -15,6 +15,8 @@ export interface Node {
   host: string;
   port: number;
   child: ChildProcess;
+  /** Extra ioredis options to reach it (TLS, password). */
+  access?: RedisOptions;
 }
 
 /** A port free on the loopback right now (the OS picked it and we released it). */
@@ -90,8 +92,14 @@ function flags(directives: string[]): string[] {
   });
 }
 
-async function ask<T>(node: { host: string; port: number }, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ host: node.host, port: node.port, lazyConnect: true, retryStrategy: () => null });
+async function ask<T>(node: Node, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis({
+    host: node.host,
+    port: node.port,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    ...node.access,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -178,6 +186,8 @@ export async function startSentinelGroup(master = 'mymaster'): Promise<SentinelG
 
 export interface ClusterTopology {
   nodes: Node[];
+  /** With `tls`: the CA that signed the nodes' certificate (for NODE_EXTRA_CA_CERTS). */
+  caFile: string | undefined;
   /** `REDIS_CLUSTER_NODES` value, the nodes in start order. */
   seedList: string;
   /** Address of the primary serving the slot of `key`. */
@@ -185,23 +195,49 @@ export interface ClusterTopology {
   dispose(): Promise<void>;
 }
 
-/** Three primaries (no replicas) sharing the 16384 slots, on spare loopback ports, bus ports included. */
-export async function startCluster(): Promise<ClusterTopology> {
+/**
+ * Three primaries (no replicas) sharing the 16384 slots, on spare loopback
+ * ports, bus ports included. With `tls`, clients and the cluster bus speak TLS
+ * only (a test CA signs a certificate for 127.0.0.1); with `password`, every
+ * node requires it.
+ */
+export async function startCluster(
+  opts: { tls?: boolean; password?: string } = {},
+): Promise<ClusterTopology> {
   const area = await scratch('cluster');
   try {
+    const tls = opts.tls ? await testCertificates(area.dir) : undefined;
+    const access: RedisOptions = {
+      ...(tls ? { tls: { ca: await readFile(tls.ca) } } : {}),
+      ...(opts.password ? { password: opts.password } : {}),
+    };
     const nodes: Node[] = [];
     for (let i = 0; i < 3; i++) {
-      nodes.push(
-        await area.start(`node-${i}`, await sparePort(), [
-          'cluster-enabled yes',
-          `cluster-port ${await sparePort()}`,
-          'cluster-node-timeout 5000',
-          'appendonly no',
-        ]),
-      );
+      const port = await sparePort();
+      const node = await area.start(`node-${i}`, port, [
+        'cluster-enabled yes',
+        `cluster-port ${await sparePort()}`,
+        'cluster-node-timeout 5000',
+        'appendonly no',
+        ...(tls
+          ? [
+              'port 0',
+              `tls-port ${port}`,
+              'tls-cluster yes',
+              'tls-auth-clients no',
+              `tls-cert-file ${tls.cert}`,
+              `tls-key-file ${tls.key}`,
+              `tls-ca-cert-file ${tls.ca}`,
+            ]
+          : []),
+        ...(opts.password ? [`requirepass ${opts.password}`, `masterauth ${opts.password}`] : []),
+      ]);
+      nodes.push({ ...node, access });
     }
     const addresses = nodes.map((n) => `${n.host}:${n.port}`);
     await promisify(execFile)('redis-cli', [
+      ...(tls ? ['--tls', '--cacert', tls.ca] : []),
+      ...(opts.password ? ['--no-auth-warning', '-a', opts.password] : []),
       '--cluster',
       'create',
       ...addresses,
@@ -219,6 +255,7 @@ export async function startCluster(): Promise<ClusterTopology> {
     const first = nodes[0] as Node;
     return {
       nodes,
+      caFile: tls?.ca,
       seedList: addresses.join(','),
       ownerOf: (key) =>
         ask(first, async (r) => {
@@ -234,4 +271,46 @@ export async function startCluster(): Promise<ClusterTopology> {
     await area.dispose();
     throw err;
   }
+}
+
+/** A throw-away CA and a certificate it signed for 127.0.0.1, made with openssl in `dir`. */
+async function testCertificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const run = (args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  await run(
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=sahut-test-ca'].concat([
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    ]),
+  );
+  await run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-keyout',
+    'node.key',
+    '-out',
+    'node.csr',
+  ]);
+  await run(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'node.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+    ].concat(['-extfile', 'san.ext', '-out', 'node.crt']),
+  );
+  return { ca: join(dir, 'ca.crt'), cert: join(dir, 'node.crt'), key: join(dir, 'node.key') };
 }
