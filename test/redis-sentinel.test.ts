@@ -77,15 +77,18 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
         LOG_LEVEL: 'info',
         DASHBOARD_PASSWORD: PASSWORD,
       });
-      // A schedule far enough away never to fire here: the scheduler only keeps it in Redis.
-      const crm = await csvCrm('    schedule: { cron: "0 0 0 1 1 *" }\n');
+      // A second connection with a schedule far enough away never to fire here: the scheduler only keeps it in Redis.
+      const crm = await csvCrm(
+        '  yearly:\n    source: { type: file, path: contacts.csv, format: csv }\n    mapping: mapping.yaml\n' +
+          '    schedule: { cron: "0 0 0 1 1 *" }\n',
+      );
       const env: Record<string, string> = { ...deployment.env, SYNC_CONFIG: crm.configPath };
       try {
         await crm.write(Array.from({ length: RECORDS }, (_, i) => csvRow(i)));
         const [workerPort, servePort] = [await sparePort(), await sparePort()];
         const worker = spawn(['worker', '--http-port', String(workerPort)], env);
         const serve = spawn(['serve', '--port', String(servePort)], env);
-        const once = spawn(['run', '--once', '--connection', 'crm'], env);
+        const scheduler = spawn(['scheduler', '--interval', '1'], env);
         const ready = (port: number) => status(`http://127.0.0.1:${port}/readyz`);
         const board = () =>
           status(`http://127.0.0.1:${servePort}/admin/queues/api/queues`, {
@@ -96,15 +99,13 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
           30_000,
           'readyz',
         );
-
-        await until(() => deployment.sandbox.contacts().length > 0, 120_000, 'the run to start');
-        // Started once the run is going, so the scheduled (far-future) job it adds is not taken for a run in flight.
-        const scheduler = spawn(['scheduler', '--interval', '1'], env);
         await until(
           () => logged(scheduler, 'schedules applied').length > 0,
           30_000,
           'the scheduler to start',
         );
+
+        const once = spawn(['run', '--once', '--connection', 'crm'], env);
         await until(
           () => deployment.sandbox.contacts().length >= RECORDS / 5,
           120_000,
