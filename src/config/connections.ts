@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type SourceConfig, sourceSchema } from '../crm/index.ts';
 import { DIRECTIONS, type Direction } from '../domain/index.ts';
 import { loadMapping, type Mapping } from '../mapping/index.ts';
+import { createInCrmMappingProblem, createInCrmProblems, createInCrmSchema } from './create-in-crm.ts';
 import { ConfigError } from './errors.ts';
 
 const validTimeZone = (tz: string) => {
@@ -48,6 +49,8 @@ export const syncOptionsSchema = z
     cursorOverlap: duration.default(5 * UNIT_MS.m),
     /** Read the whole source again at most this often, to reconcile what any cursor missed; off by default. */
     fullReadEvery: duration.optional(),
+    /** Sahut contacts no CRM record links to that sahut-to-crm runs create in the CRM; off by default. */
+    createInCrm: createInCrmSchema.optional(),
   })
   .strict();
 export type SyncOptions = z.infer<typeof syncOptionsSchema>;
@@ -70,7 +73,10 @@ const connectionSchema = z
       .optional(),
     options: syncOptionsSchema.default(syncOptionsSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const p of createInCrmProblems(c)) ctx.addIssue({ code: 'custom', ...p });
+  });
 
 // Connection names become parts of job ids and Redis keys: no ':' allowed.
 const fileSchema = z
@@ -98,14 +104,22 @@ export function loadConnections(path: string): Connection[] {
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) throw ConfigError.fromIssues(path, parsed.error.issues);
   const baseDir = dirname(resolve(path));
-  return Object.entries(parsed.data.connections).map(([name, c]) => ({
-    name,
-    source: resolveSource(c.source, baseDir),
-    mapping: loadMapping(resolve(baseDir, c.mapping)),
-    directions: [...new Set(c.directions)],
-    schedule: c.schedule,
-    options: c.options,
-  }));
+  return Object.entries(parsed.data.connections).map(([name, c]) => {
+    const mapping = loadMapping(resolve(baseDir, c.mapping));
+    const problem = c.options.createInCrm && createInCrmMappingProblem(mapping);
+    if (problem)
+      throw new ConfigError(
+        `Invalid configuration in ${path}:\n  connections.${name}.options.createInCrm: ${problem}`,
+      );
+    return {
+      name,
+      source: resolveSource(c.source, baseDir),
+      mapping,
+      directions: [...new Set(c.directions)],
+      schedule: c.schedule,
+      options: c.options,
+    };
+  });
 }
 
 function resolveSource(source: SourceConfig, baseDir: string): SourceConfig {

@@ -5,6 +5,7 @@ export {
   type SyncOptions,
   syncOptionsSchema,
 } from './connections.ts';
+export { type CreateInCrm, createInCrmSchema } from './create-in-crm.ts';
 export { ENV_KEYS, type Env, envSchema } from './env.ts';
 export { ConfigError } from './errors.ts';
 export { type Config, loadConfig, requireSahutKey, secretsOf } from './load.ts';

@@ -124,6 +124,8 @@ export interface ConnectorDeps {
   baseDir: string;
   /** The CRM columns the mapping reads (`sourceColumns(mapping)`); also all that write-back may touch. */
   columns: readonly string[];
+  /** Columns only `create` may set besides those (`options.createInCrm.defaults`). */
+  insertColumns?: readonly string[];
 }
 
 export function createConnector(source: SourceConfig, deps: ConnectorDeps): CrmConnector {
@@ -137,6 +139,7 @@ export function createConnector(source: SourceConfig, deps: ConnectorDeps): CrmC
         cursorColumn: source.cursorColumn,
         columns: deps.columns,
         pageSize: source.pageSize,
+        ...(deps.insertColumns ? { insertColumns: deps.insertColumns } : {}),
       });
     case 'mysql':
       return createMysqlConnector({
@@ -147,6 +150,7 @@ export function createConnector(source: SourceConfig, deps: ConnectorDeps): CrmC
         cursorColumn: source.cursorColumn,
         columns: deps.columns,
         pageSize: source.pageSize,
+        ...(deps.insertColumns ? { insertColumns: deps.insertColumns } : {}),
       });
     case 'file':
       return createFileConnector({

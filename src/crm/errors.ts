@@ -7,6 +7,8 @@ export const CRM_ERROR_CODES = [
   'RECORD_NOT_FOUND',
   /** The source itself is unusable: missing file, bad CSV header, bad options. */
   'SOURCE_INVALID',
+  /** The database refused a write for good (a constraint, a required column without a value, a bad value). */
+  'WRITE_REFUSED',
 ] as const;
 export type CrmErrorCode = (typeof CRM_ERROR_CODES)[number];
 

@@ -69,5 +69,6 @@ export type {
   CrmPage,
   CrmRecord,
   CrmRejectedRow,
+  IdentityProbe,
   ReadOptions,
 } from './types.ts';

@@ -41,6 +41,21 @@ export interface ReadOptions {
 }
 
 /**
+ * What `findByIdentity` looks for: rows whose phone columns (digits only,
+ * concatenated) contain `phone.digits`, or whose email column (lower-cased)
+ * contains `email.address`. A cheap superset: the caller compares the
+ * normalised values exactly.
+ */
+export interface IdentityProbe {
+  /** Digits of the national number, e.g. `8123456789` for +62 812-3456-789, however the row writes it. */
+  phone?: { columns: readonly string[]; digits: string };
+  /** The lower-cased address. */
+  email?: { column: string; address: string };
+  /** At most this many rows. */
+  limit: number;
+}
+
+/**
  * What every CRM connector implements. Reading is an async iterator of pages
  * in a stable order, so memory stays bounded and a crash resumes from the
  * last settled cursor.
@@ -53,5 +68,10 @@ export interface CrmConnector {
   update?(id: string, fields: Record<string, unknown>): Promise<void>;
   /** Creates a record and returns its id; required when `capabilities.create`. */
   create?(fields: Record<string, unknown>): Promise<string>;
+  /**
+   * Records that may hold this phone or email (see `IdentityProbe`), linked or
+   * not, so a record created elsewhere is found before another one is created.
+   */
+  findByIdentity?(probe: IdentityProbe): Promise<CrmRecord[]>;
   close(): Promise<void>;
 }

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { CrmError } from '../errors.ts';
+import { checkedProbe, digitsOf } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE, paginate } from '../paging.ts';
-import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
+import type { CrmConnector, CrmRecord, IdentityProbe, ReadOptions } from '../types.ts';
 
 /** A connector whose write methods always exist, handy in tests. */
 export interface MemoryConnector extends CrmConnector {
   update(id: string, fields: Record<string, unknown>): Promise<void>;
   create(fields: Record<string, unknown>): Promise<string>;
+  findByIdentity(probe: IdentityProbe): Promise<CrmRecord[]>;
   /** Every record, in id-insertion order (a copy). */
   records(): CrmRecord[];
 }
@@ -73,6 +75,22 @@ export function createMemoryConnector(initial: Iterable<CrmRecord> = []): Memory
       const id = `mem-${nextId}`;
       write(id, fields);
       return id;
+    },
+
+    async findByIdentity(probe) {
+      const { phone, email, limit } = checkedProbe(probe, null, 'memory connector');
+      const found: CrmRecord[] = [];
+      for (const [id, { data }] of byId) {
+        if (found.length >= limit) break;
+        const byPhone = phone && digitsOf(phone.columns.map((c) => data[c])).includes(phone.digits);
+        const byEmail =
+          email &&
+          String(data[email.column] ?? '')
+            .toLowerCase()
+            .includes(email.address);
+        if (byPhone || byEmail) found.push({ id, data: structuredClone(data) });
+      }
+      return found;
     },
 
     records() {

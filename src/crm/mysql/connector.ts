@@ -2,8 +2,10 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { CrmError } from '../errors.ts';
+import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
+import { findQuery } from './find.ts';
 import { selectArrays } from './pool.ts';
 import { type RowContext, rowToItem } from './rows.ts';
 import {
@@ -32,6 +34,8 @@ export interface MysqlConnectorOptions {
   columns: readonly string[];
   /** Default page size of `read`, 500 unless set. */
   pageSize?: number;
+  /** Columns only `create` may set besides the mapped ones (defaults of new records); never read. */
+  insertColumns?: readonly string[];
 }
 
 const position = z.object({ key: z.string().nullable(), id: z.string().nullable() });
@@ -90,6 +94,7 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
     label,
     idColumn: opts.idColumn,
     writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
+    insertOnly: new Set(opts.insertColumns ?? []),
     kinds,
   };
 
@@ -141,6 +146,15 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
 
     update: (id, fields) => updateRow(writeContext, id, fields),
     create: (fields) => insertRow(writeContext, fields),
+
+    async findByIdentity(probe) {
+      const query = findQuery(sql, checkedProbe(probe, columns, label));
+      if (!query) return [];
+      return (await selectArrays(opts.pool, query)).flatMap((row) => {
+        const { item } = rowToItem(row, rowContext);
+        return item.ok ? [item.record] : [];
+      });
+    },
 
     async close() {},
   };

@@ -102,7 +102,7 @@ function atOrBefore(t: TableSql, kinds: ColumnKinds, param: Param, hw: HighWater
 }
 
 /** The cursor column and the id as text (exact, whatever their type), then the mapped columns. */
-const selectList = (t: TableSql) => [`CAST(${t.key} AS CHAR)`, `CAST(${t.id} AS CHAR)`, ...t.columns];
+export const selectList = (t: TableSql) => [`CAST(${t.key} AS CHAR)`, `CAST(${t.id} AS CHAR)`, ...t.columns];
 
 function page(
   t: TableSql,

@@ -10,12 +10,16 @@ export interface WriteContext {
   idColumn: string;
   /** The mapped columns except the id and cursor columns: all that write-back may touch. */
   writable: ReadonlySet<string>;
+  /** Further columns `create` may set (the defaults of new records). */
+  insertOnly: ReadonlySet<string>;
   kinds(): Promise<ColumnKinds>;
 }
 
-function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, allowId: boolean): string[] {
+function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, insert: boolean): string[] {
   const names = Object.keys(fields);
-  const refused = names.find((name) => !ctx.writable.has(name) && !(allowId && name === ctx.idColumn));
+  const allowed = (name: string) =>
+    ctx.writable.has(name) || (insert && (name === ctx.idColumn || ctx.insertOnly.has(name)));
+  const refused = names.find((name) => !allowed(name));
   if (refused !== undefined) {
     const allowed = [...ctx.writable].join(', ') || 'none';
     throw new CrmError(
@@ -102,6 +106,9 @@ export async function insertRow(ctx: WriteContext, fields: Record<string, unknow
       'SOURCE_INVALID',
       `Insert into ${ctx.label} produced no ${ctx.idColumn}: make the column AUTO_INCREMENT, give it a default (MariaDB), or pass it`,
     );
+  const refused = (err: unknown) => {
+    throw refusal(ctx, err) ?? err;
+  };
   return inTransaction(ctx.pool, async (conn) => {
     if (returning) {
       let rows: unknown[][];
@@ -110,17 +117,38 @@ export async function insertRow(ctx: WriteContext, fields: Record<string, unknow
       } catch (err) {
         // MySQL has no INSERT … RETURNING.
         if ((err as { errno?: number }).errno === PARSE_ERROR) throw noId();
-        throw err;
+        return refused(err);
       }
       const id: unknown = rows[0]?.[0];
       if (typeof id !== 'string' || id === '') throw noId();
       return id;
     }
-    const [result] = await conn.execute<ResultSetHeader>(
-      sql,
-      names.map((n) => toParam(fields[n])),
-    );
+    const [result] = await conn
+      .execute<ResultSetHeader>(
+        sql,
+        names.map((n) => toParam(fields[n])),
+      )
+      .catch(refused);
     const id = given ?? result.insertId;
     return String(id);
   });
+}
+
+// Refusals whose SQLSTATE is the generic HY000 or 01000: a column without a value and
+// without a default, an incorrect value, a truncated one, a failed CHECK.
+const REFUSED_ERRNOS = new Set([1364, 1366, 1265, 3819]);
+
+/**
+ * Data exceptions (SQLSTATE 22…), integrity constraints (23…: NOT NULL,
+ * unique, foreign key), an unknown column (42S22) and the refusals above: the
+ * statement failed, so nothing was written, and running it again cannot succeed.
+ */
+function refusal(ctx: WriteContext, err: unknown): CrmError | null {
+  const { sqlState: state, errno } = (err ?? {}) as { sqlState?: unknown; errno?: unknown };
+  const refused =
+    (typeof state === 'string' && (/^2[23]/.test(state) || state === '42S22')) ||
+    (typeof errno === 'number' && REFUSED_ERRNOS.has(errno));
+  if (!refused) return null;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CrmError('WRITE_REFUSED', `Insert into ${ctx.label} refused: ${message}`, { cause: err });
 }

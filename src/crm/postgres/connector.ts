@@ -1,8 +1,10 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
+import { findQuery } from './find.ts';
 import { type RowContext, readTypes, rowToItem } from './rows.ts';
 import {
   cursorTypeQuery,
@@ -33,6 +35,8 @@ export interface PostgresConnectorOptions {
   columns: readonly string[];
   /** Default page size of `read`, 500 unless set. */
   pageSize?: number;
+  /** Columns only `create` may set besides the mapped ones (defaults of new records); never read. */
+  insertColumns?: readonly string[];
 }
 
 const cursorSchema = z
@@ -72,6 +76,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
     idColumn: opts.idColumn,
     cursorColumn: opts.cursorColumn,
     writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
+    insertOnly: new Set(opts.insertColumns ?? []),
   };
 
   let cursorCast: string | null | undefined;
@@ -143,6 +148,16 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
 
     update: (id, fields) => updateRow(writeContext, id, fields),
     create: (fields) => insertRow(writeContext, fields),
+
+    async findByIdentity(probe) {
+      const query = findQuery(sql, checkedProbe(probe, columns, label));
+      if (!query) return [];
+      const { rows } = await opts.pool.query({ ...query, rowMode: 'array', types: readTypes });
+      return rows.flatMap((row) => {
+        const { item } = rowToItem(row, rowContext);
+        return item.ok ? [item.record] : [];
+      });
+    },
 
     async close() {},
   };

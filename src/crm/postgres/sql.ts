@@ -51,7 +51,7 @@ export interface HighWater {
   id: string;
 }
 
-function selectList(t: TableSql): string {
+export function selectList(t: TableSql): string {
   return [`${t.key}::text`, `${t.id}::text`, ...t.columns].join(', ');
 }
 

@@ -10,11 +10,15 @@ export interface WriteContext {
   cursorColumn: string;
   /** The mapped columns except the id and cursor columns: all that write-back may touch. */
   writable: ReadonlySet<string>;
+  /** Further columns `create` may set (the defaults of new records). */
+  insertOnly: ReadonlySet<string>;
 }
 
-function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, allowId: boolean): string[] {
+function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, insert: boolean): string[] {
   const names = Object.keys(fields);
-  const refused = names.find((name) => !ctx.writable.has(name) && !(allowId && name === ctx.idColumn));
+  const allowed = (name: string) =>
+    ctx.writable.has(name) || (insert && (name === ctx.idColumn || ctx.insertOnly.has(name)));
+  const refused = names.find((name) => !allowed(name));
   if (refused !== undefined) {
     const allowed = [...ctx.writable].join(', ') || 'none';
     throw new CrmError(
@@ -80,7 +84,11 @@ export async function insertRow(ctx: WriteContext, fields: Record<string, unknow
   const params = [...names.map((_, i) => `$${i + 1}`), 'now()'];
   const text = `INSERT INTO ${ctx.sql.table} (${columns.join(', ')}) VALUES (${params.join(', ')}) RETURNING ${ctx.sql.id}::text`;
   return inTransaction(ctx.pool, async (client) => {
-    const { rows } = await client.query({ text, values: names.map((n) => fields[n]), rowMode: 'array' });
+    const { rows } = await client
+      .query({ text, values: names.map((n) => fields[n]), rowMode: 'array' })
+      .catch((err: unknown) => {
+        throw refusal(ctx, err) ?? err;
+      });
     const id: unknown = rows[0]?.[0];
     if (typeof id !== 'string' || id === '') {
       throw new CrmError(
@@ -90,4 +98,16 @@ export async function insertRow(ctx: WriteContext, fields: Record<string, unknow
     }
     return id;
   });
+}
+
+/**
+ * Data exceptions (22…), integrity constraints (23…: NOT NULL, unique, check,
+ * foreign key) and an unknown column (42703): the statement failed, so
+ * nothing was written, and running it again cannot succeed.
+ */
+function refusal(ctx: WriteContext, err: unknown): CrmError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(/^2[23]/.test(code) || code === '42703')) return null;
+  const message = err instanceof Error ? err.message : String(err);
+  return new CrmError('WRITE_REFUSED', `Insert into ${ctx.label} refused: ${message}`, { cause: err });
 }
