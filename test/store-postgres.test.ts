@@ -41,6 +41,16 @@ registerStoreTests('postgres', {
     );
     return rows.map((row) => z.object({ id: z.number() }).parse(row).id);
   },
+  sql: async (name, statement) => {
+    const client = await admin.connect();
+    try {
+      await client.query(`set search_path to ${escapeIdentifier(schemaOf(name))}`);
+      await client.query(statement);
+    } finally {
+      await client.query('reset search_path');
+      client.release();
+    }
+  },
 });
 
 describe('postgres store specifics', () => {
@@ -51,9 +61,11 @@ describe('postgres store specifics', () => {
       await store.setCursor('c', 'crm-to-sahut', 'x');
       expect(await store.getCursor('c', 'crm-to-sahut')).toBe('x');
       expect(await tablesIn(schemaOf('Odd "Name"'))).toEqual([
+        'attention',
         'audit',
         'carried',
         'cursors',
+        'decisions',
         'full_reads',
         'links',
         'migrations',
@@ -72,7 +84,7 @@ describe('postgres store specifics', () => {
       const { rows } = await admin.query(
         `select count(*) as n from ${escapeIdentifier(schemaOf('race'))}.migrations`,
       );
-      expect(rows[0]).toEqual({ n: '2' });
+      expect(rows[0]).toEqual({ n: '3' });
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }

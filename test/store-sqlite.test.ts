@@ -39,6 +39,14 @@ const appliedMigrations = async (name: string) =>
 registerStoreTests('sqlite', {
   open: (name) => openStore({ kind: 'sqlite', path: pathOf(name) }),
   appliedMigrations,
+  sql: async (name, statement) => {
+    const db = new DatabaseSync(pathOf(name), { timeout: 5_000 });
+    try {
+      db.exec(statement);
+    } finally {
+      db.close();
+    }
+  },
 });
 
 describe('sqlite store file', () => {
@@ -65,7 +73,7 @@ describe('sqlite store file', () => {
       for (const worker of workers) worker.postMessage('migrate');
       const results = await Promise.all(workers.map((worker) => nextMessage(worker)));
       expect(results).toEqual(workers.map(() => 'migrated'));
-      expect(await appliedMigrations('threads')).toEqual([1, 2]);
+      expect(await appliedMigrations('threads')).toEqual([1, 2, 3]);
     } finally {
       await Promise.all(workers.map((worker) => worker.terminate()));
     }

@@ -11,6 +11,7 @@ import {
   type Store,
   StoreArgumentError,
 } from '../src/store/index.ts';
+import { type RawSql, registerAttentionTests } from './store-attention-suite.ts';
 
 /** How one backend's test file gives the shared suite its databases. */
 export interface StoreHarness {
@@ -18,6 +19,8 @@ export interface StoreHarness {
   open(name: string): Promise<Store>;
   /** Ids in the migrations table of database `name`, ascending. */
   appliedMigrations(name: string): Promise<number[]>;
+  /** Runs statements on database `name`, its tables unqualified. */
+  sql: RawSql;
 }
 
 /**
@@ -43,7 +46,7 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           await a.upsertLink(makeLink('c', 'crm-1'));
           await Promise.all([a.migrate(), b.migrate()]);
 
-          expect(await harness.appliedMigrations('concurrent')).toEqual([1, 2]);
+          expect(await harness.appliedMigrations('concurrent')).toEqual([1, 2, 3]);
           expect((await b.getLinks('c', ['crm-1'])).get('crm-1')?.sahutId).toBe('sahut-crm-1');
           await expect(b.ping()).resolves.toBeUndefined();
         } finally {
@@ -51,6 +54,8 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         }
       });
     });
+
+    registerAttentionTests(() => store, harness.open, harness.sql);
 
     describe('links', () => {
       it('upserts, replaces and reads links in one batch', async () => {

@@ -6,16 +6,18 @@ import { AUDIT_ACTIONS, type AuditAction, type AuditRow, type Link, type Run } f
 // driver hands back: PostgreSQL gives Date, jsonb objects and int8 as strings;
 // SQLite gives ISO text, JSON text, numbers and 0/1 booleans.
 
-const timestamp = z.union([z.date(), z.string()]).pipe(z.coerce.date());
-const integer = z
+export const timestamp = z.union([z.date(), z.string()]).pipe(z.coerce.date());
+export const integer = z
   .union([z.number(), z.bigint(), z.string().regex(/^-?\d+$/)])
   .transform(Number)
   .pipe(z.number().int());
-const bigintText = z.union([z.string().regex(/^\d+$/), z.number().int(), z.bigint()]).transform(String);
+export const bigintText = z
+  .union([z.string().regex(/^\d+$/), z.number().int(), z.bigint()])
+  .transform(String);
 const flag = z.union([z.boolean(), z.literal(0).transform(() => false), z.literal(1).transform(() => true)]);
 
 /** A JSON column: already parsed (PostgreSQL jsonb) or JSON text (SQLite). */
-function json<T extends z.ZodType>(schema: T) {
+export function json<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (typeof value === 'string' ? parseJson(value) : value), schema);
 }
 function parseJson(text: string): unknown {

@@ -1,4 +1,14 @@
 import type { Contact, Direction, FieldDiff } from '../domain/index.ts';
+import type {
+  AttentionCount,
+  AttentionEntry,
+  AttentionPage,
+  AttentionQuery,
+  Decision,
+  NewAttention,
+} from './attention-types.ts';
+
+export * from './attention-types.ts';
 
 export const AUDIT_ACTIONS = [
   'created',
@@ -14,12 +24,14 @@ export const AUDIT_ACTIONS = [
   'retrying',
   /** A Sahut scan found contacts sharing a phone or email: a note on Sahut's data, not a record outcome. */
   'duplicate-suspected',
+  /** A person acted on a record of the attention listing (who, what; `detail` per `decidedDetailSchema`). */
+  'decided',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-/** Actions that settle a record for its run; `retrying` and notes do not. */
+/** Actions that settle a record for its run; `retrying`, notes and decisions do not. */
 export const OUTCOME_ACTIONS = AUDIT_ACTIONS.filter(
-  (a) => a !== 'retrying' && a !== 'duplicate-suspected',
+  (a) => a !== 'retrying' && a !== 'duplicate-suspected' && a !== 'decided',
 ) as readonly AuditAction[];
 
 /** CRM record ↔ Sahut contact, with the base both sides last agreed on. */
@@ -140,9 +152,24 @@ export interface Store {
   listLinks(connection: string, afterCrmId: string | null, limit: number): Promise<Link[]>;
   upsertLink(link: Link): Promise<void>;
 
+  /** Links per connection (the dashboard's health page). */
+  countLinks(): Promise<Map<string, number>>;
+
   // audit (append-only)
-  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * Appends the rows and, in the same transaction, keeps the attention listing:
+   * returns what these rows put into it (for the alert webhook).
+   */
+  appendAudit(entries: readonly AuditEntry[]): Promise<NewAttention[]>;
   queryAudit(query: AuditQuery): Promise<AuditPage>;
+
+  // the attention listing (kept by appendAudit) and the decisions people made
+  listAttention(query: AttentionQuery): Promise<AttentionPage>;
+  getAttention(connection: string, id: string): Promise<AttentionEntry | null>;
+  /** What still needs a person (acknowledged entries left out), per connection, direction and kind. */
+  countAttention(): Promise<AttentionCount[]>;
+  getDecision(connection: string, crmId: string): Promise<Decision | null>;
+  saveDecision(decision: Decision): Promise<void>;
 
   // runs and cursors
   startRun(
@@ -175,6 +202,13 @@ export interface Store {
   settleRunRecords(runId: string, window: number, carry: Carry): Promise<void>;
   /** The run's book-keeping rows are dropped once the run ended and its counts are final. */
   dropRunRecords(runId: string): Promise<void>;
+  /** Puts records on that list, so the next run reads them again (a person asked for it); no-op if listed. */
+  addCarried(
+    connection: string,
+    direction: Direction,
+    crmIds: readonly string[],
+    runId: string,
+  ): Promise<void>;
   /** Failed records that the next run of this connection and direction reads again, by crm id. */
   listCarried(
     connection: string,

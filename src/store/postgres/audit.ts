@@ -1,18 +1,22 @@
+import { z } from 'zod';
+import type { AuditedEntry } from '../attention-state.ts';
 import { auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
-import { auditRowSchema } from '../rows.ts';
-import type { AuditEntry, AuditPage, AuditQuery } from '../types.ts';
-import { type PgContext, query as run } from './context.ts';
+import { auditRowSchema, bigintText, timestamp } from '../rows.ts';
+import type { AuditEntry, AuditPage, AuditQuery, NewAttention } from '../types.ts';
+import { maintainAttention } from './attention.ts';
+import { inTransaction, type PgContext, query as run } from './context.ts';
 
 /**
  * One INSERT for the whole batch: each column travels as one array parameter
  * and `unnest … with ordinality` turns them back into rows, in order, so ids
- * follow the order of `entries`. The database stamps `at`.
+ * follow the order of `entries`. The database stamps `at`. The attention
+ * listing is kept in the same transaction.
  */
-export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await run(
-    ctx,
-    `insert into ${ctx.schema}.audit
+export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]): Promise<NewAttention[]> {
+  if (entries.length === 0) return [];
+  return inTransaction(ctx.pool, async (client) => {
+    const { rows } = await client.query(
+      `insert into ${ctx.schema}.audit
        (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail)
      select run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail
      from unnest(
@@ -21,22 +25,35 @@ export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]
      ) with ordinality
        as entry(run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail,
                 position)
-     order by position`,
-    [
-      entries.map((e) => e.runId),
-      entries.map((e) => e.jobId),
-      entries.map((e) => e.connection),
-      entries.map((e) => e.direction),
-      entries.map((e) => e.crmId),
-      entries.map((e) => e.sahutId),
-      entries.map((e) => e.action),
-      entries.map((e) => (e.diff === null ? null : JSON.stringify(e.diff))),
-      entries.map((e) => e.error),
-      entries.map((e) => e.attempt),
-      entries.map((e) => (e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail))),
-    ],
-  );
+     order by position
+     returning id, at`,
+      [
+        entries.map((e) => e.runId),
+        entries.map((e) => e.jobId),
+        entries.map((e) => e.connection),
+        entries.map((e) => e.direction),
+        entries.map((e) => e.crmId),
+        entries.map((e) => e.sahutId),
+        entries.map((e) => e.action),
+        entries.map((e) => (e.diff === null ? null : JSON.stringify(e.diff))),
+        entries.map((e) => e.error),
+        entries.map((e) => e.attempt),
+        entries.map((e) => (e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail))),
+      ],
+    );
+    // One statement numbers its rows in the order it inserts them: ascending ids follow `entries`.
+    const stamped = rows
+      .map((row) => insertedSchema.parse(row))
+      .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const audited = entries.map((entry, i): AuditedEntry => {
+      const { id, at } = stamped[i] as { id: string; at: Date };
+      return { ...entry, id, at };
+    });
+    return maintainAttention(ctx, client, audited);
+  });
 }
+
+const insertedSchema = z.object({ id: bigintText, at: timestamp });
 
 /** Newest first; the WHERE clause is built from the shared condition list, values bound as $n. */
 export async function queryAudit(ctx: PgContext, query: AuditQuery): Promise<AuditPage> {

@@ -24,6 +24,10 @@ export function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise
   return retryTransient(async () => {
     const client = await pool.connect();
     let broken = false;
+    // A connection the server drops mid-transaction also emits `error` on the client, which
+    // would crash the process unheard: the pending query rejects with it anyway.
+    const ignore = () => {};
+    client.on('error', ignore);
     try {
       await client.query('begin');
       const result = await fn(client);
@@ -35,6 +39,7 @@ export function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise
       });
       throw err;
     } finally {
+      client.off('error', ignore);
       client.release(broken);
     }
   });

@@ -1,3 +1,4 @@
+import { linkCountRowSchema } from '../attention-rows.ts';
 import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
@@ -89,4 +90,12 @@ export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
       link.syncedAt,
     ],
   );
+}
+
+export async function countLinks(ctx: PgContext): Promise<Map<string, number>> {
+  const { rows } = await query(
+    ctx,
+    `select connection, count(*) as links from ${ctx.schema}.links group by connection order by connection`,
+  );
+  return new Map(rows.map((row) => linkCountRowSchema.parse(row)).map((r) => [r.connection, r.links]));
 }

@@ -113,4 +113,64 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 3,
+    name: 'attention listing, decisions',
+    sql: (s) => `
+      -- One row per record whose latest outcome needs a person, kept by appendAudit.
+      create table ${s}.attention (
+        connection text not null,
+        record_key text collate "C" not null,
+        kind text not null,
+        direction text not null,
+        crm_id text collate "C",
+        sahut_id text collate "C",
+        run_id text not null,
+        audit_id bigint not null,
+        error text,
+        attempt integer not null,
+        detail jsonb,
+        fingerprint text not null,
+        first_at timestamptz not null,
+        at timestamptz not null,
+        times integer not null,
+        acked_fingerprint text,
+        acked_by text,
+        acked_at timestamptz,
+        pending jsonb,
+        primary key (connection, record_key)
+      );
+      create index attention_audit_id on ${s}.attention (audit_id);
+
+      -- A person's answer to an ambiguity: consulted whenever the record is matched again.
+      create table ${s}.decisions (
+        connection text not null,
+        crm_id text collate "C" not null,
+        decision text not null,
+        sahut_id text,
+        ruled_out jsonb,
+        decided_by text not null,
+        decided_at timestamptz not null,
+        primary key (connection, crm_id)
+      );
+
+      -- Records that needed a person before the listing existed: the latest synced-or-not outcome
+      -- of each CRM record, unless a later unchanged of its direction settled it (attention-state.ts).
+      insert into ${s}.attention (connection, record_key, kind, direction, crm_id, sahut_id, run_id, audit_id,
+                                  error, attempt, detail, fingerprint, first_at, at, times)
+      select connection, crm_id, action, direction, crm_id, sahut_id, run_id, id,
+             error, attempt, detail, 'audit-' || id, at, at, 1
+      from (
+        select distinct on (connection, crm_id) * from ${s}.audit
+        where crm_id is not null
+          and action in ('created', 'updated', 'linked', 'conflict', 'ambiguous', 'rejected', 'failed')
+        order by connection, crm_id, id desc
+      ) as latest
+      where action in ('conflict', 'ambiguous', 'rejected', 'failed')
+        and (action = 'conflict' or not exists (
+          select 1 from ${s}.audit u
+          where u.crm_id = latest.crm_id and u.connection = latest.connection
+            and u.direction = latest.direction and u.action = 'unchanged' and u.id > latest.id));
+    `,
+  },
 ];

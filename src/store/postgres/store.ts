@@ -1,12 +1,15 @@
 import { escapeIdentifier, Pool } from 'pg';
+import { checkAttentionQuery } from '../attention-rows.ts';
 import { StoreArgumentError } from '../errors.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
 import type { Store } from '../types.ts';
+import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import type { PgContext } from './context.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
-import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
+import { addCarried, getDecision, saveDecision } from './decisions.ts';
+import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
 import { searchLinks } from './search.ts';
@@ -51,10 +54,18 @@ export function createPostgresStore(options: PostgresOptions): Store {
     listLinks: async (connection, afterCrmId, limit) =>
       listLinks(ctx, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
     upsertLink: (link) => upsertLink(ctx, link),
+    countLinks: () => countLinks(ctx),
 
     // audit
     appendAudit: (entries) => appendAudit(ctx, entries),
     queryAudit: (query) => queryAudit(ctx, query),
+
+    // the attention listing and decisions
+    listAttention: async (query) => listAttention(ctx, checkAttentionQuery(query)),
+    getAttention: (connection, id) => getAttention(ctx, connection, id),
+    countAttention: () => countAttention(ctx),
+    getDecision: (connection, crmId) => getDecision(ctx, connection, crmId),
+    saveDecision: (decision) => saveDecision(ctx, decision),
 
     // runs and cursors
     startRun: (run) => startRun(ctx, run),
@@ -73,6 +84,8 @@ export function createPostgresStore(options: PostgresOptions): Store {
     unaccounted: (runId, window) => unaccounted(ctx, runId, window),
     settleRunRecords: (runId, window, carry) => settleRunRecords(ctx, runId, window, carry),
     dropRunRecords: (runId) => dropRunRecords(ctx, runId),
+    addCarried: (connection, direction, crmIds, runId) =>
+      addCarried(ctx, connection, direction, crmIds, runId),
     listCarried: async (connection, direction, afterCrmId, limit) =>
       listCarried(ctx, connection, direction, afterCrmId, checkLimit('Carried page size', limit, MAX_PAGE)),
   };

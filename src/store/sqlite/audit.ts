@@ -1,11 +1,13 @@
+import type { AuditedEntry } from '../attention-state.ts';
 import { type AuditCondition, auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
 import { auditRowSchema } from '../rows.ts';
-import type { AuditEntry, AuditPage, AuditQuery } from '../types.ts';
+import type { AuditEntry, AuditPage, AuditQuery, NewAttention } from '../types.ts';
+import { maintainAttention } from './attention.ts';
 import { nowSqlTime, type SqliteDatabase, toSqlTime } from './database.ts';
 
-/** All entries in one transaction, stamped with the same time. */
-export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]): void {
-  if (entries.length === 0) return;
+/** All entries in one transaction, stamped with the same time, with the attention listing they change. */
+export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]): NewAttention[] {
+  if (entries.length === 0) return [];
   const at = nowSqlTime();
   const insert = db.statement(
     `insert into audit
@@ -13,9 +15,10 @@ export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]):
      values
        (:runId, :jobId, :connection, :direction, :crmId, :sahutId, :action, :diff, :error, :attempt, :at, :detail)`,
   );
-  db.transaction(() => {
+  return db.transaction(() => {
+    const audited: AuditedEntry[] = [];
     for (const entry of entries) {
-      insert.run({
+      const { lastInsertRowid } = insert.run({
         runId: entry.runId,
         jobId: entry.jobId,
         connection: entry.connection,
@@ -29,7 +32,9 @@ export function appendAudit(db: SqliteDatabase, entries: readonly AuditEntry[]):
         at,
         detail: entry.detail === undefined || entry.detail === null ? null : JSON.stringify(entry.detail),
       });
+      audited.push({ ...entry, id: String(lastInsertRowid), at: new Date(at) });
     }
+    return maintainAttention(db, audited);
   });
 }
 

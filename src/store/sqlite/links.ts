@@ -1,3 +1,4 @@
+import { linkCountRowSchema } from '../attention-rows.ts';
 import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
 import type { Link, LinkLookup } from '../types.ts';
@@ -92,4 +93,12 @@ export function upsertLink(db: SqliteDatabase, link: Link): void {
     sahutHash: link.sahutHash,
     syncedAt: toSqlTime(link.syncedAt),
   });
+}
+
+export function countLinks(db: SqliteDatabase): Map<string, number> {
+  const rows = db
+    .statement('select connection, count(*) as links from links group by connection order by connection')
+    .all()
+    .map((row) => linkCountRowSchema.parse(row));
+  return new Map(rows.map((r) => [r.connection, r.links]));
 }

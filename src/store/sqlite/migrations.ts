@@ -4,6 +4,25 @@ export interface Migration {
   sql: string;
 }
 
+// Records that needed a person before the listing existed: the latest synced-or-not outcome
+// of each CRM record, unless a later unchanged of its direction settled it (see attention-state.ts).
+const BACKFILL = `
+      insert into attention (connection, record_key, kind, direction, crm_id, sahut_id, run_id, audit_id,
+                             error, attempt, detail, fingerprint, first_at, at, times)
+      select connection, crm_id, action, direction, crm_id, sahut_id, run_id, id,
+             error, attempt, detail, 'audit-' || id, at, at, 1
+      from (
+        select a.*, row_number() over (partition by connection, crm_id order by id desc) as recency
+        from audit a
+        where crm_id is not null
+          and action in ('created', 'updated', 'linked', 'conflict', 'ambiguous', 'rejected', 'failed')
+      ) as latest
+      where recency = 1 and action in ('conflict', 'ambiguous', 'rejected', 'failed')
+        and (action = 'conflict' or not exists (
+          select 1 from audit u
+          where u.crm_id = latest.crm_id and u.connection = latest.connection
+            and u.direction = latest.direction and u.action = 'unchanged' and u.id > latest.id));`;
+
 // Append only: a released migration is never edited, a change is a new entry.
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -108,6 +127,50 @@ export const MIGRATIONS: readonly Migration[] = [
         at text not null,
         primary key (connection, direction)
       ) strict;
+    `,
+  },
+  {
+    id: 3,
+    name: 'attention listing, decisions',
+    sql: `
+      -- One row per record whose latest outcome needs a person, kept by appendAudit.
+      create table attention (
+        connection text not null,
+        record_key text not null,
+        kind text not null,
+        direction text not null,
+        crm_id text,
+        sahut_id text,
+        run_id text not null,
+        audit_id integer not null,
+        error text,
+        attempt integer not null,
+        detail text check (detail is null or json_valid(detail)),
+        fingerprint text not null,
+        first_at text not null,
+        at text not null,
+        times integer not null,
+        acked_fingerprint text,
+        acked_by text,
+        acked_at text,
+        pending text check (pending is null or json_valid(pending)),
+        primary key (connection, record_key)
+      ) strict;
+      create index attention_audit_id on attention (audit_id);
+
+      -- A person's answer to an ambiguity: consulted whenever the record is matched again.
+      create table decisions (
+        connection text not null,
+        crm_id text not null,
+        decision text not null,
+        sahut_id text,
+        ruled_out text check (ruled_out is null or json_valid(ruled_out)),
+        decided_by text not null,
+        decided_at text not null,
+        primary key (connection, crm_id)
+      ) strict;
+
+      ${BACKFILL}
     `,
   },
 ];

@@ -1,10 +1,13 @@
+import { checkAttentionQuery } from '../attention-rows.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
 import type { Store } from '../types.ts';
+import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
-import { findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
+import { addCarried, getDecision, saveDecision } from './decisions.ts';
+import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
 import { searchLinks } from './search.ts';
@@ -32,10 +35,18 @@ export function createSqliteStore(options: SqliteOptions): Store {
     listLinks: async (connection, afterCrmId, limit) =>
       listLinks(db, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
     upsertLink: async (link) => upsertLink(db, link),
+    countLinks: async () => countLinks(db),
 
     // audit
     appendAudit: async (entries) => appendAudit(db, entries),
     queryAudit: async (query) => queryAudit(db, query),
+
+    // the attention listing and decisions
+    listAttention: async (query) => listAttention(db, checkAttentionQuery(query)),
+    getAttention: async (connection, id) => getAttention(db, connection, id),
+    countAttention: async () => countAttention(db),
+    getDecision: async (connection, crmId) => getDecision(db, connection, crmId),
+    saveDecision: async (decision) => saveDecision(db, decision),
 
     // runs and cursors
     startRun: async (run) => startRun(db, run),
@@ -54,6 +65,8 @@ export function createSqliteStore(options: SqliteOptions): Store {
     unaccounted: async (runId, window) => unaccounted(db, runId, window),
     settleRunRecords: async (runId, window, carry) => settleRunRecords(db, runId, window, carry),
     dropRunRecords: async (runId) => dropRunRecords(db, runId),
+    addCarried: async (connection, direction, crmIds, runId) =>
+      addCarried(db, connection, direction, crmIds, runId),
     listCarried: async (connection, direction, afterCrmId, limit) =>
       listCarried(db, connection, direction, afterCrmId, checkLimit('Carried page size', limit, MAX_PAGE)),
   };
