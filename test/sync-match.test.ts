@@ -62,11 +62,16 @@ describe('matchContact', () => {
       [ct({ id: 'ct_B', email: 'BUDI@example.com' }), ct({ id: 'ct_A', phone: '0812 3456 789' })],
       opts,
     );
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       kind: 'ambiguous',
       candidateIds: ['ct_A', 'ct_B'],
       reason: 'phone +628123456789 matches ct_A; email budi@example.com matches ct_B',
     });
+    // The candidates themselves, for a person to compare with the record.
+    expect(result.kind === 'ambiguous' && result.contacts.map((c) => [c.id, c.email])).toEqual([
+      ['ct_A', null],
+      ['ct_B', 'BUDI@example.com'],
+    ]);
   });
 
   it('is ambiguous when several contacts share the phone', () => {
@@ -75,7 +80,7 @@ describe('matchContact', () => {
       [ct({ id: 'ct_2', phone: '+628123456789' }), ct({ id: 'ct_1', phone: '08123456789' })],
       opts,
     );
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       kind: 'ambiguous',
       candidateIds: ['ct_1', 'ct_2'],
       reason: 'phone +628123456789 matches ct_1, ct_2',

@@ -53,6 +53,7 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
     store: {
       getLinks: (c, ids) => opts.store.getLinks(c, ids),
       findLinks: (lookup, limit) => opts.store.findLinks(lookup, limit),
+      getDecision: (connection, crmId) => opts.store.getDecision(connection, crmId),
       upsertLink: async () => {},
     },
     locks: { withLocks: (_keys, fn) => fn() },

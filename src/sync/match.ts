@@ -6,7 +6,8 @@ import { normalisePhone } from './phone.ts';
 export type MatchResult =
   | { kind: 'none' }
   | { kind: 'one'; contact: SahutContact; by: ('phone' | 'email')[] }
-  | { kind: 'ambiguous'; candidateIds: string[]; reason: string };
+  /** `contacts`: the candidates themselves, in id order, for a person to compare with the record. */
+  | { kind: 'ambiguous'; candidateIds: string[]; reason: string; contacts: SahutContact[] };
 
 export interface MatchOptions {
   /** Region for reading phones Sahut stored without a country code. */
@@ -60,7 +61,8 @@ export function matchContact(
   const parts: string[] = [];
   if (byPhone.length > 0) parts.push(`phone ${identity.phone} matches ${ids(byPhone).join(', ')}`);
   if (byEmail.length > 0) parts.push(`email ${identity.email} matches ${ids(byEmail).join(', ')}`);
-  return { kind: 'ambiguous', candidateIds: [...matched.keys()].sort(), reason: parts.join('; ') };
+  const contacts = [...matched.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { kind: 'ambiguous', candidateIds: contacts.map((c) => c.id), reason: parts.join('; '), contacts };
 }
 
 const ids = (contacts: readonly SahutContact[]) => contacts.map((c) => c.id).sort();

@@ -86,3 +86,5 @@ function show(value: unknown): string {
   const text = JSON.stringify(value ?? null);
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
+
+export { read as readField, write as writeField };

@@ -6,7 +6,8 @@ import type { AuditAction, Link, Store } from '../../store/types.ts';
 /** The narrow slices of I/O the apply step needs; tests can hand in small fakes or the real thing. */
 export interface ApplyPorts {
   sahut: Pick<SahutApi, 'iterate' | 'get' | 'create' | 'update'>;
-  store: Pick<Store, 'getLinks' | 'upsertLink' | 'findLinks'>;
+  /** `getDecision`: what a person decided about a record that was ambiguous (see decisions.ts). */
+  store: Pick<Store, 'getLinks' | 'upsertLink' | 'findLinks' | 'getDecision'>;
   locks: IdentityLocks;
   /** The CRM where it may be written (two-way connections); absent, the CRM is never written. */
   crm?: CrmWriter;

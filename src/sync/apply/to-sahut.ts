@@ -8,6 +8,7 @@ import { type Identity, identityKeys, lockKeys } from '../identity.ts';
 import { matchContact } from '../match.ts';
 import { planCreate } from '../plan.ts';
 import { projectSahut } from '../project.ts';
+import { ambiguousDetail, decidedMatch } from './decisions.ts';
 import type { ApplyPorts, RecordOutcome } from './ports.ts';
 import { knownSahut, type Ready, reconcile } from './reconcile.ts';
 
@@ -72,11 +73,12 @@ async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Rea
       error: 'no phone or email to match on; set options.createWithoutIdentity: true to create such records',
     });
   }
-  const match = await search(ports, ctx, identity);
+  const decided = { connection: ctx.connection.name, crmId: record.crmId, signal: ctx.signal };
+  const match = await decidedMatch(ports, decided, () => search(ports, ctx, identity));
   if (match.kind === 'ambiguous')
     return outcome('ambiguous', record, null, {
       error: match.reason,
-      detail: { candidates: match.candidateIds },
+      detail: ambiguousDetail(record.contact, match, ctx.defaultRegion),
     });
   if (match.kind === 'one') return linkExisting(ports, ctx, record, match.contact);
   return create(ports, ctx, record, identity);
@@ -130,7 +132,8 @@ async function create(
         );
       }
       // No blind second POST: the first one may have landed, so look again first.
-      const again = await search(ports, ctx, identity);
+      const target = { connection: ctx.connection.name, crmId: record.crmId, signal: ctx.signal };
+      const again = await decidedMatch(ports, target, () => search(ports, ctx, identity));
       if (again.kind === 'one') {
         const saved = await saveCreated(ports, ctx, record, again.contact);
         return outcome('created', record, again.contact.id, { diff: creationDiff(plan.body), link: saved });
@@ -138,7 +141,7 @@ async function create(
       if (again.kind === 'ambiguous')
         return outcome('ambiguous', record, null, {
           error: again.reason,
-          detail: { candidates: again.candidateIds },
+          detail: ambiguousDetail(record.contact, again, ctx.defaultRegion),
         });
       if (posts >= MAX_UNKNOWN_POSTS) throw err;
     }
