@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DIRECTIONS } from '../domain/index.ts';
 
-export const QUEUES = { runs: 'runs', records: 'records' } as const;
+/** `actions`: what people decide in the attention listing, carried out by the workers (src/queue/actions). */
+export const QUEUES = { runs: 'runs', records: 'records', actions: 'actions' } as const;
 
 /** A run: one connection, one direction, read from its durable cursor in windows. */
 export const runJobSchema = z.object({

@@ -69,7 +69,7 @@ export async function enqueueChangeRun(rt: RunQueue, connection: string, debounc
  * cron joins it instead of queueing a second run behind it.
  */
 export async function findRunInFlight(
-  rt: Runtime,
+  rt: { queues: Pick<Runtime['queues'], 'runs'> },
   connection: string,
   direction: Direction,
 ): Promise<{ job: Job; runId: string } | null> {

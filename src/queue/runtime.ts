@@ -14,6 +14,7 @@ import { createSahutClient } from '../sahut/index.ts';
 import type { SahutApi } from '../sahut/types.ts';
 import type { Store } from '../store/types.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
+import { withAttentionAlerts } from './actions/alerts.ts';
 import { QUEUES } from './jobs.ts';
 import { createRedisLocks } from './locks.ts';
 import { createRedisRateLimiter } from './rate-limit.ts';
@@ -29,7 +30,7 @@ export interface Runtime {
   locks: IdentityLocks;
   /** Shared by the queues, workers, locks, rate limiter and run guard; BullMQ duplicates it for blocking reads. */
   redis: RedisClient;
-  queues: { runs: Queue; records: Queue };
+  queues: { runs: Queue; records: Queue; actions: Queue };
   log: Logger;
   metrics: Metrics | undefined;
   /** Webhook notifications (ALERT_WEBHOOK_URL); a no-op when none is configured. */
@@ -78,6 +79,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const queues = {
     runs: new Queue(QUEUES.runs, queueOptions(config, redis)),
     records: new Queue(QUEUES.records, queueOptions(config, redis)),
+    actions: new Queue(QUEUES.actions, queueOptions(config, redis)),
   };
   for (const q of Object.values(queues))
     q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
@@ -94,7 +96,8 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   return {
     config,
     connections: opts.connections,
-    store: opts.store,
+    // Rows that put records into the attention listing are notified to the alert webhook.
+    store: withAttentionAlerts(opts.store, alerts),
     sahut,
     // A crashed holder's identity locks expire soon after its job locks, so its records are not blocked for long.
     locks: createRedisLocks(redis, {

@@ -1,4 +1,5 @@
 import { Worker } from 'bullmq';
+import { createActionProcessor } from './actions/processor.ts';
 import { logJobFailure } from './failure-log.ts';
 import { QUEUES } from './jobs.ts';
 import { createRecordProcessor } from './record-processor.ts';
@@ -9,6 +10,8 @@ import type { Runtime } from './runtime.ts';
 export interface Workers {
   runs: Worker;
   records: Worker;
+  /** People's actions on the attention listing. */
+  actions: Worker;
   /**
    * Stops taking jobs and waits for in-flight ones up to `graceMs`; jobs still
    * running then are left to the stall checker of another worker.
@@ -48,21 +51,27 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     // Rate-limit pauses do not consume attempts; this bounds how often one job may be put back.
     maxStartedAttempts: config.worker.attempts * 20,
   });
-  for (const w of [runs, records]) {
+  const actions = new Worker(QUEUES.actions, createActionProcessor(rt), { ...common, concurrency: 2 });
+  for (const w of [runs, records, actions])
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) => logJobFailure(log, w.name, job, err));
-  }
+  for (const w of [runs, records]) w.on('failed', (job, err) => logJobFailure(log, w.name, job, err));
+  actions.on('failed', (job, err) =>
+    log.warn({ queue: actions.name, jobId: job?.id, err: err.message }, 'attention action not carried out'),
+  );
   runs.on('failed', onRunJobFailed(rt));
   return {
     runs,
     records,
+    actions,
     async close(graceMs = config.worker.shutdownGraceMs) {
       // worker.close() never resolves once Redis is gone (bullmq #4656): race it against the grace period.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timed-out'>((resolve) => {
         timer = setTimeout(() => resolve('timed-out'), graceMs);
       });
-      const drained = Promise.all([runs.close(), records.close()]).then(() => 'drained' as const);
+      const drained = Promise.all([runs.close(), records.close(), actions.close()]).then(
+        () => 'drained' as const,
+      );
       try {
         return await Promise.race([drained, timeout]);
       } finally {
