@@ -9,7 +9,18 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const PROTECTED = ['/admin/queues', '/admin/queues/api/queues', '/api/runs', '/api/audit', '/audit', '/runs'];
+const PROTECTED = [
+  '/admin/queues',
+  '/admin/queues/api/queues',
+  '/api/runs',
+  '/api/audit',
+  '/audit',
+  '/runs',
+  '/',
+  '/attention',
+  '/api/attention',
+  '/api/sync-health',
+];
 
 describe('dashboard authentication', () => {
   it('basic: 401 with a challenge without or with wrong credentials, 200 with the right ones', async () => {

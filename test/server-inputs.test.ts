@@ -21,6 +21,10 @@ const QUERY_ROUTES: [string, string[]][] = [
   ['/api/runs', ['limit', 'connection']],
   ['/audit', ['q', 'run', 'cursor']],
   ['/runs', ['connection', 'limit']],
+  ['/api/attention', ['connection', 'kind', 'direction', 'acknowledged', 'limit', 'cursor']],
+  ['/attention', ['connection', 'kind', 'direction', 'acknowledged', 'limit', 'cursor', 'action']],
+  ['/api/sync-health', ['x']],
+  ['/', ['x']],
   ['/admin/queues/api/queues', ['activeQueue', 'status', 'page', 'jobsPerPage']],
   ['/healthz', ['x']],
   ['/readyz', ['x']],
@@ -28,6 +32,7 @@ const QUERY_ROUTES: [string, string[]][] = [
 ];
 const PATH_ROUTES: [string, string][] = [
   ['GET', '/api/runs/{}'],
+  ['GET', '/api/attention/actions/{}'],
   ['GET', '/admin/queues/api/queues/{}/1'],
   ['GET', '/admin/queues/api/queues/runs/{}/logs'],
   ['PUT', '/admin/queues/api/queues/{}/pause'],
@@ -62,6 +67,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hostile parameters on the %s s
     expect((await send('/api/runs/run-1')).status).toBe(200);
     expect((await send('/audit?q=%2B6281234567789')).status).toBe(200);
     expect((await send('/runs?connection=main')).status).toBe(200);
+    expect((await send('/api/attention?connection=main&kind=failed')).status).toBe(200);
+    expect((await send('/attention?connection=main')).status).toBe(200);
   });
 
   for (const [route, params] of QUERY_ROUTES) {

@@ -63,6 +63,12 @@ export function createMetrics() {
       labelNames: ['queue'] as const,
       registers,
     }),
+    attention: new Gauge({
+      name: 'sahut_sync_attention_records',
+      help: 'Records in the attention listing, not acknowledged, by connection and kind (sampled at scrape time)',
+      labelNames: ['connection', 'kind'] as const,
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: 'sahut_sync_last_successful_run_timestamp_seconds',
       help: 'End time of the last successful run, per connection and direction',

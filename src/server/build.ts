@@ -1,5 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { QUEUES } from '../queue/index.ts';
 import { registerAuditApi } from './api/plugin.ts';
+import type { AttentionDeps } from './attention/index.ts';
 import { guardScope } from './auth/guard.ts';
 import { authSettings } from './auth/settings.ts';
 import { registerBoard } from './board/plugin.ts';
@@ -61,12 +63,19 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
           log: deps.log,
         });
         const redactPii = deps.config.dashboard.redactPii;
-        await registerAuditApi(scope, { store: deps.store, redactPii });
+        const attention: AttentionDeps = {
+          store: deps.store,
+          queues: { runs: queues.get(QUEUES.runs), actions: queues.get(QUEUES.actions) },
+          config: deps.config,
+          connections: deps.connections ?? [],
+        };
+        await registerAuditApi(scope, { store: deps.store, redactPii, attention });
         await registerAuditPages(scope, {
           store: deps.store,
           log: deps.log,
           region: deps.config.defaultRegion,
           redactPii,
+          attention,
         });
       });
     }

@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.ts';
+import type { Config, Connection } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { Metrics } from '../metrics/index.ts';
 import type { RedisClient } from '../redis/index.ts';
@@ -13,4 +13,6 @@ export interface ServerDeps {
   redis: RedisClient;
   /** Mount Bull Board and the audit API and pages; false (inside a worker) = only health and metrics. */
   dashboard: boolean;
+  /** The connections file's connections: the health page lists them before their first run. */
+  connections?: readonly Connection[];
 }

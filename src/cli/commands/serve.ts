@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import type { Config, Connection } from '../../config/index.ts';
+import type { Logger } from '../../log/index.ts';
 import { createMetrics } from '../../metrics/index.ts';
 import { checkRedis, createRedis } from '../../queue/index.ts';
 import { startHttp } from '../../server/index.ts';
-import { loadContext, openMigratedStore } from '../context.ts';
+import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { createLifecycle } from '../lifecycle.ts';
 import { intOption } from '../options.ts';
 
@@ -31,6 +33,7 @@ export function registerServeCommand(program: Command) {
         redis,
         metrics: createMetrics(),
         dashboard: true,
+        connections: readConnections(config, log),
         ...(opts.port !== undefined ? { port: opts.port } : {}),
         ...(opts.host ? { host: opts.host } : {}),
       });
@@ -38,4 +41,21 @@ export function registerServeCommand(program: Command) {
       log.info({ url: `${http.url}/admin/queues` }, 'dashboard listening');
       await life.untilSignal();
     });
+}
+
+/**
+ * The health page lists the connections of SYNC_CONFIG even before their first
+ * run. The dashboard does not sync, so it serves without them (listing what
+ * the store has seen) when the file cannot be read here.
+ */
+function readConnections(config: Config, log: Logger): Connection[] {
+  try {
+    return connectionsOf(config).connections;
+  } catch (err) {
+    log.warn(
+      { err: err instanceof Error ? err.message : String(err) },
+      'SYNC_CONFIG could not be read: the health page lists only connections that have run',
+    );
+    return [];
+  }
 }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../../store/index.ts';
 import { httpError } from '../errors/catalogue.ts';
 
-const text = z.string().trim().min(1).max(200);
-const int = (min: number, max: number, fallback: number) =>
+export const text = z.string().trim().min(1).max(200);
+export const int = (min: number, max: number, fallback: number) =>
   z
     .string()
     .regex(/^\d+$/, 'expected a whole number')
@@ -16,7 +16,7 @@ const instant = z
   })
   .transform((s) => new Date(s));
 /** Cursors are audit ids (positive integers), handed back verbatim. */
-const cursor = z.string().regex(/^[1-9]\d{0,17}$/, 'expected a cursor returned by a previous page');
+export const cursor = z.string().regex(/^[1-9]\d{0,17}$/, 'expected a cursor returned by a previous page');
 
 export const runsQuerySchema = z.strictObject({ limit: int(1, 500, 50), connection: text.optional() });
 

@@ -5,6 +5,8 @@ import type { RedisClient } from '../../redis/index.ts';
 
 export interface DeploymentQueues {
   readonly list: readonly Queue[];
+  /** The queue of this name (one of QUEUES). */
+  get(name: string): Queue;
   close(): Promise<void>;
 }
 
@@ -22,6 +24,11 @@ export function openQueues(redis: RedisClient, prefix: string, log: Logger): Dep
   });
   return {
     list,
+    get: (name) => {
+      const queue = list.find((q) => q.name === name);
+      if (!queue) throw new RangeError(`no queue ${name} in this deployment`);
+      return queue;
+    },
     // close() waits for Redis; with Redis gone it would hold shutdown forever.
     close: async () => {
       await Promise.all(

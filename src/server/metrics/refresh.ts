@@ -1,7 +1,7 @@
 import type { JobType, Queue } from 'bullmq';
 import type { Logger } from '../../log/index.ts';
 import type { Metrics } from '../../metrics/index.ts';
-import type { Store } from '../../store/index.ts';
+import { ATTENTION_KINDS, type Store } from '../../store/index.ts';
 import { withTimeout } from '../health/timeout.ts';
 
 export const JOB_STATES = [
@@ -20,8 +20,8 @@ const SOURCE_TIMEOUT_MS = 2_000;
 
 export interface ScrapeSources {
   queues: readonly Queue[];
-  store: Pick<Store, 'listRuns'>;
-  metrics: Pick<Metrics, 'queueJobs' | 'lastSuccess' | 'workers'>;
+  store: Pick<Store, 'listRuns' | 'countAttention'>;
+  metrics: Pick<Metrics, 'queueJobs' | 'lastSuccess' | 'workers' | 'attention'>;
   log: Logger;
 }
 
@@ -32,10 +32,12 @@ export interface ScrapeSources {
  */
 export function scrapeRefresher(sources: ScrapeSources): () => Promise<void> {
   let inFlight: Promise<void> | undefined;
+  const seen = new Set<string>();
   const refresh = async () => {
     const results = await Promise.allSettled([
       withTimeout(refreshQueues(sources), SOURCE_TIMEOUT_MS),
       withTimeout(refreshLastSuccess(sources), SOURCE_TIMEOUT_MS),
+      withTimeout(refreshAttention(sources, seen), SOURCE_TIMEOUT_MS),
     ]);
     for (const r of results) {
       if (r.status === 'rejected')
@@ -76,4 +78,22 @@ async function refreshLastSuccess({ store, metrics }: ScrapeSources): Promise<vo
   for (const { connection, direction, at } of latest.values()) {
     metrics.lastSuccess.set({ connection, direction }, at / 1000);
   }
+}
+
+/**
+ * Every kind of every connection seen so far is exported, at 0 when nothing
+ * is listed, so a backlog that clears shows as 0 rather than as a series that vanished.
+ */
+async function refreshAttention({ store, metrics }: ScrapeSources, seen: Set<string>): Promise<void> {
+  const counts = await store.countAttention();
+  const totals = new Map<string, number>();
+  for (const n of counts) {
+    seen.add(n.connection);
+    const key = `${n.connection}\u0000${n.kind}`;
+    totals.set(key, (totals.get(key) ?? 0) + n.records);
+  }
+  metrics.attention.reset();
+  for (const connection of seen)
+    for (const kind of ATTENTION_KINDS)
+      metrics.attention.set({ connection, kind }, totals.get(`${connection}\u0000${kind}`) ?? 0);
 }

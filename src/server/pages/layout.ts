@@ -12,14 +12,19 @@ th,td{border:1px solid #dde1e7;padding:.35rem .5rem;text-align:left;vertical-ali
 th{background:#eef1f5}td.num{text-align:right}code{font-size:12px}
 .diff{margin:0;padding:0}.diff li{list-style:none}.diff del{color:#a3242a}.diff ins{color:#1f7a3a;text-decoration:none}
 .error{color:#a3242a}.muted{color:#6b7380}
-form input{width:26rem;padding:.35rem}form button{padding:.35rem .8rem}`;
+form input{width:26rem;padding:.35rem}form button{padding:.35rem .8rem}
+.entry{background:#fff;border:1px solid #dde1e7;padding:.2rem 1rem .8rem;margin:.8rem 0}.entry h2{font-size:1.05rem}
+.kind{background:#1d2433;color:#fff;border-radius:3px;padding:0 .4rem;font-size:12px}
+.compare td.same{background:#e6f4ea}.pending{color:#7a5a00}.actions form,.compare form{display:inline;margin-right:.4rem}
+.actions form input,.compare form input,.filters input[type=checkbox]{width:auto}.filters input{width:12rem}
+a.count{margin-right:.5rem}`;
 
 /** Whole HTML document with the navigation bar; pages pass only their main content. */
 export function page(title: string, content: SafeHtml): SafeHtml {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · sahut-sync</title><style>${new SafeHtml(STYLE)}</style></head>
-<body><header><strong>sahut-sync</strong><a href="/audit">Record history</a><a href="/runs">Runs</a><a href="${BOARD_PATH}">Queues</a></header>
+<body><header><strong>sahut-sync</strong><a href="/">Health</a><a href="/attention">Needs attention</a><a href="/audit">Record history</a><a href="/runs">Runs</a><a href="${BOARD_PATH}">Queues</a></header>
 <main>${content}</main></body></html>`;
 }
 

@@ -2,9 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../log/index.ts';
 import { maskPii } from '../../pii/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { AttentionDeps } from '../attention/index.ts';
 import type { ErrorRenderer } from '../errors/handler.ts';
 import { useErrorHandler } from '../errors/handler.ts';
+import { attentionPageRoute, registerActionForm } from './attention-page.ts';
 import { auditPageRoute } from './audit-page.ts';
+import { homePageRoute } from './home-page.ts';
 import { html } from './html.ts';
 import { page, sendPage } from './layout.ts';
 import { runsPageRoute } from './runs-page.ts';
@@ -19,16 +22,21 @@ const renderHtmlError: ErrorRenderer = (reply, body) =>
 /** What a page shows of the data it read: as it is, or with phones, emails and names masked. */
 export type PageView = <T>(data: T) => T;
 
-/** The server-rendered audit pages (own plugin, so their errors render as HTML). */
+/**
+ * The server-rendered pages: sync health (home), the attention listing and its
+ * actions' forms, record history, runs (own plugin, so their errors render as HTML).
+ */
 export async function registerAuditPages(
   scope: FastifyInstance,
-  deps: { store: Store; log: Logger; region: string; redactPii: boolean },
+  deps: { store: Store; log: Logger; region: string; redactPii: boolean; attention: AttentionDeps },
 ): Promise<void> {
   const view: PageView = deps.redactPii ? maskPii : (data) => data;
   await scope.register(async (pages) => {
     useErrorHandler(pages, deps.log, renderHtmlError);
-    pages.get('/', async (_request, reply) => reply.redirect('/runs'));
+    pages.route(homePageRoute(deps.attention));
     pages.route(auditPageRoute(deps.store, deps.region, view));
     pages.route(runsPageRoute(deps.store, view));
+    pages.route(attentionPageRoute(deps.attention, view));
+    registerActionForm(pages, deps.attention);
   });
 }

@@ -1,0 +1,88 @@
+import { DIRECTIONS, type Direction } from '../../domain/index.ts';
+import { findRunInFlight, schedulerId } from '../../queue/index.ts';
+import type { AttentionKind, Run } from '../../store/index.ts';
+import { withTimeout } from '../health/timeout.ts';
+import type { AttentionDeps } from './deps.ts';
+
+/** One connection and direction on the dashboard's home page. */
+export interface SyncHealth {
+  connection: string;
+  direction: Direction;
+  lastSuccess: Pick<Run, 'id' | 'startedAt' | 'finishedAt'> | null;
+  /** The latest run that read its source, whatever its status. */
+  lastRun: Pick<Run, 'id' | 'status' | 'startedAt' | 'finishedAt'> | null;
+  /** Links of the connection (both directions share them). */
+  linked: number;
+  attention: Partial<Record<AttentionKind, number>>;
+  /** From the BullMQ job scheduler; null when not scheduled, undefined when Redis did not answer. */
+  nextRun: Date | null | undefined;
+  inFlight: { runId: string; state: string } | null | undefined;
+}
+
+const REDIS_TIMEOUT_MS = 2_000;
+const RUNS_SCANNED = 50;
+
+/**
+ * Replays and person-started retries only redo records; a run that read its
+ * source has an id of the form `run-…` (see `runIdOf`).
+ */
+const readItsSource = (run: Run) => run.id.startsWith('run-');
+
+/**
+ * Every connection and direction the connections file names or the store has
+ * seen, with how it is doing. Redis answers (schedules, runs in flight) are
+ * bounded in time: without Redis the page still shows what the store knows.
+ */
+export async function syncHealth(deps: AttentionDeps): Promise<SyncHealth[]> {
+  const [counts, links, recent, schedulers] = await Promise.all([
+    deps.store.countAttention(),
+    deps.store.countLinks(),
+    deps.store.listRuns({ limit: 200 }),
+    withTimeout(deps.queues.runs.getJobSchedulers(0, -1), REDIS_TIMEOUT_MS).catch(() => undefined),
+  ]);
+  const pairs = new Map<string, { connection: string; direction: Direction }>();
+  const add = (connection: string, direction: Direction) =>
+    pairs.set(`${connection}\u0000${direction}`, { connection, direction });
+  for (const c of deps.connections) for (const d of c.directions) add(c.name, d);
+  for (const r of recent) add(r.connection, r.direction);
+  for (const n of counts) add(n.connection, n.direction);
+  const sorted = [...pairs.values()].sort(
+    (a, b) =>
+      a.connection.localeCompare(b.connection) ||
+      DIRECTIONS.indexOf(a.direction) - DIRECTIONS.indexOf(b.direction),
+  );
+  return Promise.all(
+    sorted.map(async ({ connection, direction }): Promise<SyncHealth> => {
+      const runs = (await deps.store.listRuns({ connection, direction, limit: RUNS_SCANNED })).filter(
+        readItsSource,
+      );
+      const success = runs.find((r) => r.status === 'succeeded');
+      const attention: SyncHealth['attention'] = {};
+      for (const n of counts)
+        if (n.connection === connection && n.direction === direction) attention[n.kind] = n.records;
+      const scheduled = schedulers?.find((s) => s.key === schedulerId(connection, direction));
+      return {
+        connection,
+        direction,
+        lastSuccess: success ? pick(success) : null,
+        lastRun: runs[0] ? { ...pick(runs[0]), status: runs[0].status } : null,
+        linked: links.get(connection) ?? 0,
+        attention,
+        nextRun: schedulers === undefined ? undefined : scheduled?.next ? new Date(scheduled.next) : null,
+        inFlight: await inFlight(deps, connection, direction),
+      };
+    }),
+  );
+}
+
+const pick = (run: Run) => ({ id: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt });
+
+async function inFlight(deps: AttentionDeps, connection: string, direction: Direction) {
+  try {
+    const found = await withTimeout(findRunInFlight(deps, connection, direction), REDIS_TIMEOUT_MS);
+    if (!found) return null;
+    return { runId: found.runId, state: await withTimeout(found.job.getState(), REDIS_TIMEOUT_MS) };
+  } catch {
+    return undefined;
+  }
+}
