@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
+import { registerAttentionCommand } from './commands/attention.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerCrmCommand } from './commands/crm.ts';
 import { registerDemoCommand } from './commands/demo.ts';
@@ -25,6 +26,7 @@ export function buildCli(): Command {
     registerRunCommand,
     registerReplayCommand,
     registerAuditCommand,
+    registerAttentionCommand,
     registerCrmCommand,
     registerServeCommand,
     registerSandboxCommand,

@@ -123,7 +123,7 @@ export const envSchema = z.object({
     'Dashboard bearer token (at least 16 characters)',
   ),
   DASHBOARD_READ_ONLY: opt(bool().default(false)).describe(
-    'true to forbid retry/remove actions in the board',
+    "true to refuse every action: the board's (retry, remove, pause) and the attention listing's (link, create, retry, acknowledge, take)",
   ),
   DASHBOARD_REDACT_PII: opt(bool().default(false)).describe(
     'true to mask phones, emails and names in the board (failed reasons included), the audit pages and the API',
