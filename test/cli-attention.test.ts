@@ -46,9 +46,7 @@ describe('sahut-sync attention', () => {
     const table = await runCli(['attention', '--connection', 'crm'], env);
     expect(table.code).toBe(0);
     expect(table.output).toMatch(/^connection\s+direction\s+kind\s+id\s+last reported\s+times\s+what$/m);
-    expect(table.output).toMatch(
-      /crm\s+crm-to-sahut\s+rejected\s+crm-2\s+\S+\s+1\s+invalid phone "12345"/,
-    );
+    expect(table.output).toMatch(/crm\s+crm-to-sahut\s+rejected\s+crm-2\s+\S+\s+1\s+invalid phone "12345"/);
   });
 
   it('retries a failed record in a run it waits for', async () => {

@@ -176,10 +176,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     expect(reason('no-name')).toMatch(/name is required/);
     expect(sandbox.contacts()).toHaveLength(22);
     // Jobs kept in Redis (and shown in the board) carry only the columns the mapping reads.
+    // A batch keeps exactly the records that need a person, for replay.
     const failed = await worker.rt.queues.records.getFailed();
-    expect(failed.find((j) => j.data.record.id === 'amb')?.data.record).toEqual({
+    const kept = failed.flatMap((j) => j.data.records as { id: string }[]);
+    expect(kept.map((r) => r.id).sort()).toEqual(['amb', 'no-name']);
+    expect(kept.find((r) => r.id === 'amb')).toEqual({
       id: 'amb',
       data: { name: 'Mixed', phone: '08111111111', email: 'two@example.com' },
+      held: { action: 'ambiguous', error: expect.stringMatching(/ct_\w+.*ct_\w+/) },
     });
   });
 });

@@ -378,7 +378,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     await agent(0, { email: 'customer1@example.com', name: 'Budi Baru' });
 
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
-    expect(run.counts).toEqual({ conflict: 1, unchanged: 1 });
+    // The scan sees two contacts sharing an email now, and says so once.
+    expect(run.counts).toEqual({ conflict: 1, unchanged: 1, 'duplicate-suspected': 1 });
     expect(writes).toEqual([{ id: 'crm-0', fields: { name: 'Budi Baru' } }]);
     expect(crmData(connector, 'crm-0')?.email).toBe('customer0@example.com');
     const [row] = (await store.queryAudit({ runId: run.id, action: 'conflict', limit: 5 })).rows;

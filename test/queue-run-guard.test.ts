@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryConnector } from '../src/crm/index.ts';
-import { enqueueRun, type Runtime, waitForRun } from '../src/queue/index.ts';
+import { enqueueRun, findRunInFlight, type Runtime, syncSchedules, waitForRun } from '../src/queue/index.ts';
 import type { Sandbox } from '../src/sandbox/index.ts';
 import type { Run } from '../src/store/index.ts';
 import { type EngineDeployment, engineDeployment, type Node, testConnection } from './helpers/engine.ts';
@@ -28,6 +28,19 @@ describe('one run per connection at a time', () => {
 
   const scheduledRun = (direction: string) =>
     node.rt.queues.runs.add('run', { connection: 'crm', direction, trigger: 'schedule' });
+
+  it('tells a run in flight from the next run a job scheduler keeps waiting', async () => {
+    const scheduled = { ...node.rt.connection('crm'), schedule: { cron: '0 0 1 1 *', tz: 'UTC' } };
+    await syncSchedules(node.rt.queues.runs, [scheduled]);
+    expect(await node.rt.queues.runs.getDelayedCount()).toBe(2);
+    expect(await findRunInFlight(node.rt, 'crm', 'crm-to-sahut')).toBeNull();
+
+    const started = await enqueueRun(node.rt, 'crm', 'crm-to-sahut');
+    expect((await findRunInFlight(node.rt, 'crm', 'crm-to-sahut'))?.runId).toBe(started.runId);
+    expect(await findRunInFlight(node.rt, 'crm', 'sahut-to-crm')).toBeNull();
+    await waitForRun(node.rt, started.job, started.runId);
+    expect(await findRunInFlight(node.rt, 'crm', 'crm-to-sahut')).toBeNull();
+  });
 
   it('queues a second run started by hand behind the first, and skips a scheduled one', async () => {
     const first = await enqueueRun(node.rt, 'crm', 'crm-to-sahut');

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisRateLimiter, type RateLimiter } from '../src/queue/index.ts';
 import { createTokenBucket } from '../src/sahut/index.ts';
+import { REDIS_URL, uniqueName } from './helpers/env.ts';
 
 describe('token bucket', () => {
   it('lets the burst through at once, then no faster than the rate', async () => {
@@ -46,5 +49,43 @@ describe('token bucket', () => {
   it('refuses nonsense settings', () => {
     expect(() => createTokenBucket({ ratePerSec: 0, burst: 1 })).toThrow(RangeError);
     expect(() => createTokenBucket({ ratePerSec: 1, burst: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('the rate limiter shared through Redis', () => {
+  const key = `${uniqueName('rate')}:sahut-rate`;
+  let redis: Redis;
+  beforeAll(() => {
+    redis = new Redis(REDIS_URL);
+  });
+  afterAll(async () => {
+    await redis.del(key);
+    redis.disconnect();
+  });
+
+  it('books takes that arrive together in one call, and two limiters on one key share the rate', async () => {
+    let calls = 0;
+    const counted = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop === 'evalsha' || prop === 'eval') calls++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const [a, b] = [0, 1].map(() => createRedisRateLimiter(counted, { key, ratePerSec: 100 }));
+    const started = performance.now();
+    const arrivals: number[] = [];
+    const take = (l: RateLimiter) => l.take().then(() => arrivals.push(performance.now() - started));
+    await Promise.all([
+      ...Array.from({ length: 20 }, () => take(a as RateLimiter)),
+      ...Array.from({ length: 20 }, () => take(b as RateLimiter)),
+    ]);
+    // 40 slots 10 ms apart: the last one ~390 ms after the first.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(380);
+    // Each limiter booked its 20 in one round trip or very few (the first one reads the script in).
+    expect(calls).toBeLessThanOrEqual(6);
+    // No 100 ms window holds more than 10 + 1 slots (timer granularity).
+    arrivals.sort((x, y) => x - y);
+    for (const t of arrivals)
+      expect(arrivals.filter((x) => x >= t && x < t + 100).length).toBeLessThanOrEqual(11);
   });
 });

@@ -66,11 +66,14 @@ describe('postgres store specifics', () => {
         'carried',
         'cursors',
         'decisions',
+        'duplicate_pairs',
         'full_reads',
         'links',
         'migrations',
         'run_records',
         'runs',
+        'sahut_index',
+        'sahut_scans',
       ]);
     } finally {
       await store.close();

@@ -408,6 +408,8 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           jobId: null,
           status: 'running',
           note: null,
+          match: null,
+          callsSaved: null,
           startedAt: expect.any(Date),
           finishedAt: null,
           total: 8,
@@ -552,6 +554,74 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         expect(await ids({ direction: 'crm-to-sahut', status: 'running' })).toEqual([a]);
         expect(await ids({ status: 'running' })).toEqual([b, a]);
         expect(await ids({ direction: 'crm-to-sahut' })).toEqual([c, a]);
+      });
+    });
+
+    describe('the scan index', () => {
+      const contact = (id: string, phone: string | null, email: string | null) => ({
+        sahutId: id,
+        phone,
+        email,
+        contact: { id, name: `Name ${id}`, phone, email },
+      });
+
+      it('finds contacts by phone or email, reports each shared identity once, and forgets what a scan did not see', async () => {
+        const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((x) => unique(`ct-${x}`)) as [
+          string,
+          string,
+          string,
+          string,
+        ];
+        const phone = `+62811${Math.floor(Math.random() * 1e7)}`;
+        const email = `${unique('mail')}@example.com`;
+        const conn = unique('conn');
+        const before = new Date(Date.now() - 60_000);
+        expect(
+          await store.indexContacts(conn, [contact(a, phone, null), contact(d, null, null)], before),
+        ).toEqual([]);
+        const scan = unique('scan');
+        const started = new Date();
+        await store.startScan(scan, started);
+        // b shares a's phone: one new pair; c shares b's email: another; repeating them reports nothing.
+        const pairs = await store.indexContacts(
+          conn,
+          [contact(a, phone, null), contact(b, phone, email)],
+          started,
+        );
+        const pairOf = (x: string, y: string, by: string) => {
+          const [first, second] = [x, y].sort();
+          return { a: first, b: second, by };
+        };
+        expect(pairs).toEqual([pairOf(a, b, 'phone')]);
+        expect(await store.indexContacts(conn, [contact(c, null, email)], started)).toEqual([
+          pairOf(b, c, 'email'),
+        ]);
+        expect(await store.indexContacts(conn, [contact(b, phone, email)], started)).toEqual([]);
+        // Another connection hears of the same pair once too.
+        expect(await store.indexContacts(unique('conn'), [contact(c, null, email)], started)).toHaveLength(1);
+
+        const found = await store.findIndexed({ phone, email: null });
+        expect(found.map((x) => (x as { id: string }).id).sort()).toEqual([a, b].sort());
+        expect((await store.findIndexed({ phone: null, email })).length).toBe(2);
+        expect(await store.findIndexed({ phone: null, email: null })).toEqual([]);
+
+        await store.finishScan(scan, { contacts: 3, pages: 1 }, new Date());
+        // d was indexed before the scan began and the scan did not see it: deleted in Sahut.
+        expect(await store.findIndexed({ phone: null, email })).toHaveLength(2);
+        expect((await store.lastScan())?.id).toBe(scan);
+        expect(await store.lastScan()).toMatchObject({ contacts: 3, pages: 1, finishedAt: expect.any(Date) });
+      });
+
+      it('notes how a run matched and what it saved', async () => {
+        const runId = unique('run');
+        await store.startRun({
+          id: runId,
+          connection: unique('conn'),
+          direction: 'crm-to-sahut',
+          dryRun: false,
+        });
+        await store.setRunMatch(runId, 'scan', 3950);
+        expect(await store.getRun(runId)).toMatchObject({ match: 'scan', callsSaved: 3950 });
       });
     });
 

@@ -25,6 +25,11 @@ export async function printRunSummary(
   let text = `${table(['run', 'connection', 'direction', 'status', 'records', ...actions], rows)}\n`;
   let failing = 0;
   for (const run of runs) {
+    if (run.match?.includes('scan')) {
+      const how =
+        run.match === 'scan' ? 'matched against one scan of Sahut' : 'searched, then matched against a scan';
+      text += `\n${run.id}: new records ${how}; ${run.callsSaved ?? 0} Sahut calls saved\n`;
+    }
     // A run that could not finish, or whose books do not balance, needs a person as much as a bad record.
     if (run.status === 'failed') {
       failing += 1;

@@ -49,6 +49,14 @@ export const syncOptionsSchema = z
     cursorOverlap: duration.default(5 * UNIT_MS.m),
     /** Read the whole source again at most this often, to reconcile what any cursor missed; off by default. */
     fullReadEvery: duration.optional(),
+    /**
+     * How unlinked records find their Sahut contact: `search` (by phone and email, per record),
+     * `scan` (against one paged scan of Sahut, kept in the store), or `auto` (search, unless a
+     * run's unlinked records clearly outnumber the scan's cost).
+     */
+    match: z.enum(['auto', 'search', 'scan']).default('auto'),
+    /** A scan index older than this is scanned again before a run matches against it. */
+    scanMaxAge: duration.default(10 * UNIT_MS.m),
     /** Sahut contacts no CRM record links to that sahut-to-crm runs create in the CRM; off by default. */
     createInCrm: createInCrmSchema.optional(),
   })

@@ -89,7 +89,12 @@ export const envSchema = z.object({
       .default('ID'),
   ).describe('ISO 3166 region for phone numbers written without a country code, e.g. ID'),
 
-  WORKER_CONCURRENCY: opt(int(1, 256).default(8)).describe('Records processed at once per worker process'),
+  WORKER_CONCURRENCY: opt(int(1, 256).default(8)).describe(
+    'Record jobs processed at once per worker process',
+  ),
+  RECORD_BATCH_SIZE: opt(int(1, 100).default(10)).describe(
+    'Records carried by one record job (processed side by side; audit, retry and replay stay per record)',
+  ),
   JOB_ATTEMPTS: opt(int(1, 50).default(5)).describe('Attempts per record job before it is marked failed'),
   JOB_BACKOFF_MS: opt(int(10, 10 * 60 * SECOND).default(2 * SECOND)).describe(
     'First retry delay of a record job, doubled each attempt',

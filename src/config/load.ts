@@ -17,6 +17,7 @@ export interface Config {
   defaultRegion: string;
   worker: {
     concurrency: number;
+    batchSize: number;
     attempts: number;
     backoffMs: number;
     keepCompleted: number;
@@ -71,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     defaultRegion: e.DEFAULT_PHONE_REGION,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
+      batchSize: e.RECORD_BATCH_SIZE,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
       keepCompleted: e.KEEP_COMPLETED_JOBS,

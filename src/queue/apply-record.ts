@@ -1,11 +1,12 @@
-import type { ApplyPorts, CrmWriter, RecordOutcome } from '../sync/apply/ports.ts';
+import type { CrmRecord } from '../crm/types.ts';
+import { sahutContactSchema } from '../sahut/index.ts';
+import type { ApplyPorts, CrmWriter, RecordOutcome, ScanIndex } from '../sync/apply/ports.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
-import { syncToCrm } from '../sync/apply/to-crm.ts';
+import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
-import type { RecordJob } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
-
-type JobOf<D extends RecordJob['direction']> = Extract<RecordJob, { direction: D }>;
+import { type AuditNote, addToIndex } from './sahut-index.ts';
+import { applyWalkIn } from './walk-ins.ts';
 
 export const cannotWriteBack = (connection: string) =>
   `connection ${connection} cannot sync sahut-to-crm: its CRM connector cannot write back (capabilities.update is false)`;
@@ -17,16 +18,18 @@ class WriteBackUnsupportedError extends Error {
 
 export async function applyToSahut(
   rt: Runtime,
-  data: JobOf<'crm-to-sahut'>,
+  job: { connection: string; runId: string; match?: 'search' | 'index' },
+  record: CrmRecord,
   signal?: AbortSignal,
 ): Promise<RecordOutcome> {
-  const connection = rt.connection(data.connection);
-  const prepared = prepareRecord(data.record, connection, rt.config.defaultRegion);
+  const connection = rt.connection(job.connection);
+  const match = job.match ?? 'search';
+  const prepared = prepareRecord(record, connection, rt.config.defaultRegion);
   if (prepared.kind === 'rejected') {
-    return { action: 'rejected', crmId: data.record.id, sahutId: null, diff: null, error: prepared.reason };
+    return { action: 'rejected', crmId: record.id, sahutId: null, diff: null, error: prepared.reason };
   }
   const link = (await rt.store.getLinks(connection.name, [prepared.crmId])).get(prepared.crmId);
-  const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
+  const ctx = { connection, defaultRegion: rt.config.defaultRegion, match, ...(signal ? { signal } : {}) };
   // Two-way: a CRM change is merged with the contact as Sahut holds it now (and the CRM gets
   // Sahut's side back), whichever direction's run comes first.
   const twoWay =
@@ -35,6 +38,7 @@ export async function applyToSahut(
     sahut: rt.sahut,
     store: rt.store,
     locks: rt.locks,
+    index: scanIndex(rt, connection.name, job.runId),
     ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
   };
   return syncToSahut(ports, ctx, prepared, link);
@@ -42,13 +46,47 @@ export async function applyToSahut(
 
 export async function applyToCrm(
   rt: Runtime,
-  data: JobOf<'sahut-to-crm'>,
+  name: string,
+  target: ToCrmTarget & { walkIn?: true | undefined },
   signal?: AbortSignal,
 ): Promise<RecordOutcome> {
-  const connection = rt.connection(data.connection);
+  if (target.walkIn) return applyWalkIn(rt, name, target, signal);
+  const connection = rt.connection(name);
   const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
   const ports = { sahut: rt.sahut, store: rt.store, crm: crmWriter(rt, connection.name) };
-  return syncToCrm(ports, ctx, data);
+  return syncToCrm(ports, ctx, { sahutId: target.sahutId, crmId: target.crmId });
+}
+
+function scanIndex(rt: Runtime, connection: string, runId: string): ScanIndex {
+  const region = rt.config.defaultRegion;
+  // A pair of contacts found sharing an identity while indexing our own create is written down at once.
+  const note: AuditNote = (crmId, action, extra) =>
+    void rt.store
+      .appendAudit([
+        {
+          runId,
+          jobId: null,
+          connection,
+          direction: 'crm-to-sahut',
+          crmId,
+          sahutId: null,
+          action,
+          diff: null,
+          error: null,
+          attempt: 1,
+          ...extra,
+        },
+      ])
+      .catch((err: unknown) => rt.log.warn({ err }, 'could not note a duplicate pair'));
+  return {
+    async find(identity) {
+      return (await rt.store.findIndexed(identity)).flatMap((raw) => {
+        const parsed = sahutContactSchema.safeParse(raw);
+        return parsed.success ? [parsed.data] : [];
+      });
+    },
+    add: (contact) => addToIndex(rt, connection, [contact], region, note),
+  };
 }
 
 function crmWriter(rt: Runtime, name: string): CrmWriter {

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { type AuditEntry, OUTCOME_ACTIONS, type Run } from '../store/types.ts';
-import { type RunJob, recordJobId } from './jobs.ts';
+import { keyOf, type RunJob, recordJobSchema } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
 /** A record that ends failed is read again by this many following runs, then left to a person. */
@@ -18,29 +18,25 @@ const NAMED = 20;
 export async function closeWindow(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<string[]> {
   const missing = await rt.store.unaccounted(runId, data.window);
   if (missing.length > 0) {
-    const failures = await job.getIgnoredChildrenFailures();
-    const rows: AuditEntry[] = [];
-    for (const crmId of missing) {
-      const jobId = recordJobId(runId, data.window, crmId);
-      const child = await rt.queues.records.getJob(jobId);
-      const failure = Object.entries(failures).find(([key]) => key.endsWith(`:${jobId}`))?.[1];
-      const error = failure
-        ? `record job ended without an outcome: ${failure}`
-        : 'record job vanished before it settled (removed, or lost by Redis)';
-      rows.push({
+    const reasons = await childFailures(rt, job);
+    const rows: AuditEntry[] = missing.map((crmId) => {
+      const failure = reasons.get(crmId);
+      return {
         runId,
-        jobId,
+        jobId: failure?.jobId ?? null,
         connection: data.connection,
         direction: data.direction,
         crmId,
         sahutId: null,
         action: 'failed',
         diff: null,
-        error,
-        attempt: (child?.attemptsMade ?? 0) + 1,
+        error: failure
+          ? `record job ended without an outcome: ${failure.reason}`
+          : 'record job vanished before it settled (removed, or lost by Redis)',
+        attempt: (failure?.attempts ?? 0) + 1,
         detail: { cause: failure ? 'job-failed' : 'job-vanished' },
-      });
-    }
+      };
+    });
     await rt.store.appendAudit(rows);
     for (const _ of rows)
       rt.metrics?.records.inc({ action: 'failed', direction: data.direction, connection: data.connection });
@@ -56,6 +52,20 @@ export async function closeWindow(rt: Runtime, job: Job, data: RunJob, runId: st
       maxCarries: MAX_CARRIES,
     });
   return missing;
+}
+
+/** Why each record of the run's failed record jobs ended, by CRM id (the jobs BullMQ failed on its own). */
+async function childFailures(rt: Runtime, job: Job) {
+  const byRecord = new Map<string, { jobId: string; reason: string; attempts: number }>();
+  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) {
+    const jobId = key.slice(key.lastIndexOf(':') + 1);
+    const child = await rt.queues.records.getJob(jobId);
+    const parsed = recordJobSchema.safeParse(child?.data);
+    if (!parsed.success) continue;
+    for (const item of parsed.data.records)
+      byRecord.set(keyOf(item), { jobId, reason, attempts: child?.attemptsMade ?? 0 });
+  }
+  return byRecord;
 }
 
 /**

@@ -1,18 +1,17 @@
 import type { Job } from 'bullmq';
 import type { Logger } from '../log/index.ts';
 import { QUEUES } from './jobs.ts';
-import { RecordOutcomeError } from './outcome-error.ts';
 
 /**
- * Logs a failed attempt at the level it deserves: an outcome (a record rejected
- * or ambiguous, reported by the summary and the audit) and an attempt that will
- * be retried are information; WARN is kept for a record whose retries ran out,
- * ERROR for a run that could not finish.
+ * Logs a failed job at the level it deserves. A record job logs each of its
+ * records itself (see the record processor), so its own failure is only a
+ * debug line. For a run: an attempt that will be retried is information, the
+ * last one an ERROR, an operator must act on it.
  */
 export function logJobFailure(log: Logger, queue: string, job: Job | undefined, err: Error): void {
   const context = { queue, jobId: job?.id, attempt: job?.attemptsMade, ...recordOf(job) };
-  if (err instanceof RecordOutcomeError) {
-    log.info({ ...context, action: err.action, reason: err.reason }, `record ${err.action}`);
+  if (queue === QUEUES.records) {
+    log.debug({ ...context, err: err.message }, 'record job failed');
     return;
   }
   // BullMQ sets finishedOn only when it moved the job to failed for good; otherwise it tries again.
@@ -20,16 +19,16 @@ export function logJobFailure(log: Logger, queue: string, job: Job | undefined, 
     log.info({ ...context, err: err.message }, 'attempt failed; will retry');
     return;
   }
-  if (queue === QUEUES.runs) log.error({ ...context, err: err.message }, 'run failed');
-  else log.warn({ ...context, err: err.message }, 'record failed; retries exhausted');
+  log.error({ ...context, err: err.message }, 'run failed');
 }
 
-/** The run and CRM id a record job is about, so a log line names the record without its data. */
-function recordOf(job: Job | undefined): { runId?: string; crmId?: string } {
-  const data = job?.data as { runId?: unknown; crmId?: unknown; record?: { id?: unknown } } | undefined;
-  const crmId = data?.record?.id ?? data?.crmId;
+/** The run and CRM ids a record job is about, so a log line names the records without their data. */
+function recordOf(job: Job | undefined): { runId?: string; crmIds?: string[] } {
+  const data = job?.data as { runId?: unknown; records?: unknown } | undefined;
+  const records = Array.isArray(data?.records) ? (data.records as { id?: unknown; crmId?: unknown }[]) : [];
+  const crmIds = records.map((r) => r.id ?? r.crmId).filter((id): id is string => typeof id === 'string');
   return {
     ...(typeof data?.runId === 'string' ? { runId: data.runId } : {}),
-    ...(typeof crmId === 'string' ? { crmId } : {}),
+    ...(crmIds.length > 0 ? { crmIds: crmIds.slice(0, 10) } : {}),
   };
 }

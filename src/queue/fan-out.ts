@@ -1,8 +1,10 @@
 import type { Job } from 'bullmq';
 import type { Direction } from '../domain/index.ts';
 import type { AuditEntry } from '../store/types.ts';
-import type { RecordJob } from './jobs.ts';
+import { keyOf, type RecordItem, type RecordJob, recordJobId } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
+
+type Match = 'search' | 'index';
 
 // addBulk is all-or-nothing per call; bounded chunks keep each Redis transaction small.
 const CHUNK = 500;
@@ -24,7 +26,7 @@ export function createFanOut(
 ) {
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   let audit: AuditEntry[] = [];
-  let children: { name: string; data: RecordJob; opts: Record<string, unknown> }[] = [];
+  let items: { item: RecordItem; match: Match }[] = [];
   let read = 0;
   return {
     /** Notes that this page read these records; returns the ids the run had not read before. */
@@ -48,13 +50,34 @@ export function createFanOut(
         ...extra,
       });
     },
-    child(jobId: string, data: RecordJob) {
-      children.push({ name: direction, data, opts: { jobId, parent, ...rt.recordJobOptions } });
+    /**
+     * A record to hand to a record job; the page's records go out in batches of
+     * `RECORD_BATCH_SIZE`, one matching mode per batch (CRM→Sahut).
+     */
+    child(item: RecordItem, match: Match = 'search') {
+      items.push({ item, match });
     },
     async flush() {
-      const [rows, jobs, records] = [audit, children, read];
+      const [rows, records] = [audit, read];
+      const size = rt.config.worker.batchSize;
+      const jobs = [];
+      for (const match of ['search', 'index'] as const) {
+        const mine = items.filter((i) => i.match === match).map((i) => i.item);
+        for (let i = 0; i < mine.length; i += size) {
+          const batch = mine.slice(i, i + size);
+          const data = {
+            direction,
+            runId,
+            connection,
+            records: batch,
+            ...(direction === 'crm-to-sahut' ? { match } : {}),
+          } as RecordJob;
+          const jobId = recordJobId(runId, window, keyOf(batch[0] as RecordItem));
+          jobs.push({ name: direction, data, opts: { jobId, parent, ...rt.recordJobOptions } });
+        }
+      }
       audit = [];
-      children = [];
+      items = [];
       read = 0;
       if (rows.length) await rt.store.appendAudit(rows);
       for (const a of rows) rt.metrics?.records.inc({ action: a.action, direction, connection });

@@ -21,34 +21,85 @@ export const runJobSchema = z.object({
   /** Cursor after the window whose records are in flight; stored once they all settled. */
   windowEnd: z.string().nullable().default(null),
   more: z.boolean().default(false),
+  /** How this run matches its unlinked records (`options.match`), and what it has cost and saved so far. */
+  matching: z
+    .object({
+      mode: z.enum(['undecided', 'search', 'index']).default('undecided'),
+      /** Unlinked records handed out by search so far. */
+      searched: z.number().int().default(0),
+      /** Searches the scan index saved (one per phone or email of each record matched with it). */
+      saved: z.number().int().default(0),
+      /** List calls spent on scans (and on asking Sahut how many pages a scan would take). */
+      scanCalls: z.number().int().default(0),
+      sahutPages: z.number().int().nullable().default(null),
+    })
+    .default({ mode: 'undecided', searched: 0, saved: 0, scanCalls: 0, sahutPages: null }),
 });
 export type RunJob = z.infer<typeof runJobSchema>;
+export type Matching = RunJob['matching'];
 
 const crmRecordSchema = z.object({ id: z.string().min(1), data: z.record(z.string(), z.unknown()) });
 
+/**
+ * Set on a record of a batch that reached an outcome no retry changes
+ * (ambiguous, rejected, failed for good) while others are retried: it is not
+ * processed again, and stays in the job for `replay --failed`.
+ */
+const heldSchema = z.object({
+  action: z.enum(['ambiguous', 'rejected', 'failed']),
+  error: z.string().nullable(),
+});
+
+const toSahutItem = crmRecordSchema.extend({ held: heldSchema.optional() });
+/**
+ * A linked Sahut contact that changed since the last sync, to merge into its CRM record;
+ * or, with `walkIn`, a contact no CRM record links to, which `options.createInCrm`
+ * selected: its `crmId` is then its key `sahut:<sahutId>` (see walk-ins.ts).
+ */
+const toCrmItem = z.object({
+  sahutId: z.string().min(1),
+  crmId: z.string().min(1),
+  walkIn: z.literal(true).optional(),
+  held: heldSchema.optional(),
+});
+
+/**
+ * A small batch of records of one run: one BullMQ job carries several, so the
+ * queue's per-job work (Redis round trips, locks, events) is paid once per
+ * batch, while audit, retries and replay stay per record.
+ */
 export const recordJobSchema = z.discriminatedUnion('direction', [
   z.object({
     direction: z.literal('crm-to-sahut'),
     runId: z.string(),
     connection: z.string(),
-    record: crmRecordSchema,
+    /** How unlinked records are matched: a search by phone and email, or the scan index. */
+    match: z.enum(['search', 'index']).default('search'),
+    records: z.array(toSahutItem).min(1),
   }),
-  /** A linked Sahut contact that changed since the last sync, to merge into its CRM record. */
   z.object({
     direction: z.literal('sahut-to-crm'),
     runId: z.string(),
     connection: z.string(),
-    sahutId: z.string().min(1),
-    crmId: z.string().min(1),
+    records: z.array(toCrmItem).min(1),
   }),
 ]);
 export type RecordJob = z.infer<typeof recordJobSchema>;
+export type RecordItem = RecordJob['records'][number];
+export type Held = z.infer<typeof heldSchema>;
+
+/** The record one item is about: its CRM id, in either direction. */
+export const keyOf = (item: RecordItem): string => ('id' in item ? item.id : item.crmId);
 
 export interface RecordResult {
-  action: string;
+  /** Records per action in this job's last attempt. */
+  actions: Record<string, number>;
 }
 
-/** BullMQ ids may not contain ':' nor be all digits; the same record in the same window gets the same id. */
+/**
+ * BullMQ ids may not contain ':' nor be all digits. Named after the first record of
+ * the batch, so the same window read again hands out the same jobs.
+ */
 export function recordJobId(runId: string, window: number, key: string): string {
   const digest = createHash('sha1').update(key).digest('hex').slice(0, 20);
   return `rec-${runId}-w${window}-${digest}`;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis/index.ts';
+import { luaScript, type RedisClient } from '../redis/index.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 
 export class LockTimeoutError extends Error {
@@ -7,20 +7,20 @@ export class LockTimeoutError extends Error {
 }
 
 // All keys or none, so two records sharing a phone and an email cannot deadlock.
-const ACQUIRE = `
+const ACQUIRE = luaScript(`
 for i, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then return 0 end
 end
 for i, key in ipairs(KEYS) do
   redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
 end
-return 1`;
-const RELEASE = `
+return 1`);
+const RELEASE = luaScript(`
 local released = 0
 for i, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[1] then released = released + redis.call('DEL', key) end
 end
-return released`;
+return released`);
 
 export interface RedisLockOptions {
   prefix: string;
@@ -42,7 +42,7 @@ export function createRedisLocks(redis: RedisClient, opts: RedisLockOptions): Id
       const token = randomUUID();
       const deadline = Date.now() + waitMs;
       for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
-        const got = await redis.eval(ACQUIRE, redisKeys.length, ...redisKeys, token, ttlMs);
+        const got = await ACQUIRE(redis, redisKeys, [token, ttlMs]);
         if (got === 1) break;
         if (Date.now() > deadline)
           throw new LockTimeoutError(`identity busy for ${waitMs} ms: ${keys.join(', ')}`);
@@ -52,7 +52,7 @@ export function createRedisLocks(redis: RedisClient, opts: RedisLockOptions): Id
       try {
         return await fn();
       } finally {
-        await redis.eval(RELEASE, redisKeys.length, ...redisKeys, token);
+        await RELEASE(redis, redisKeys, [token]);
       }
     },
   };

@@ -2,8 +2,10 @@ import type { Job } from 'bullmq';
 import type { CrmRecord } from '../crm/types.ts';
 import { sourceColumns } from '../mapping/index.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
+import { identityKeys } from '../sync/identity.ts';
 import { createFanOut } from './fan-out.ts';
-import { type RunJob, recordJobId } from './jobs.ts';
+import type { RunJob } from './jobs.ts';
+import { createMatcher, type Unlinked } from './matching.ts';
 import type { Runtime } from './runtime.ts';
 import { readWindow } from './window.ts';
 
@@ -30,7 +32,8 @@ export async function fanOutCrmWindow(rt: Runtime, job: Job, data: RunJob, runId
     });
     await triage.page(records, page.items.length - records.length);
   }
-  return { ...data, step: 'wait', windowEnd: window.end(), more: window.more() };
+  await triage.end();
+  return { ...triage.data(), step: 'wait', windowEnd: window.end(), more: window.more() };
 }
 
 /**
@@ -53,10 +56,14 @@ export async function fanOutCarried(rt: Runtime, job: Job, data: RunJob, runId: 
     if (carried.length < PAGE) break;
     after = carried.at(-1)?.crmId ?? null;
   }
-  return { ...data, step: 'wait', windowEnd: null, more: true };
+  await triage.end();
+  return { ...triage.data(), step: 'wait', windowEnd: null, more: true };
 }
 
-/** Settles unchanged and invalid records at once; hands the rest to record jobs (mapped columns only). */
+/**
+ * Settles unchanged and invalid records at once; hands the rest to record jobs
+ * (mapped columns only), unlinked ones through the run's matcher.
+ */
 function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string) {
   const connection = rt.connection(data.connection);
   const region = rt.config.defaultRegion;
@@ -65,8 +72,23 @@ function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string) {
   const columns = sourceColumns(connection.mapping);
   const mappedOnly = (values: Record<string, unknown>) =>
     Object.fromEntries(columns.filter((c) => c in values).map((c) => [c, values[c]]));
+  const matching = { ...data.matching };
+  const matcher = createMatcher<CrmRecord>(
+    rt,
+    connection,
+    matching,
+    { note: out.audit, flush: out.flush },
+    (records, match) => {
+      for (const record of records) out.child({ id: record.id, data: mappedOnly(record.data) }, match);
+    },
+  );
   return {
     out,
+    data: (): RunJob => ({ ...data, matching }),
+    async end() {
+      matcher.end();
+      await out.flush();
+    },
     async page(read: readonly CrmRecord[], unidentified = 0) {
       // A record listed twice in one page (a duplicated id in a file) is taken as its last version.
       const records = [...new Map(read.map((r) => [r.id, r])).values()];
@@ -79,20 +101,20 @@ function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string) {
         connection.name,
         mine.map((r) => r.id),
       );
+      const unlinked: Unlinked<CrmRecord>[] = [];
       for (const record of mine) {
         const prepared = prepareRecord(record, connection, region);
         const link = links.get(record.id);
         if (prepared.kind === 'rejected') out.audit(record.id, 'rejected', { error: prepared.reason });
         else if (link && link.crmHash === prepared.hash)
           out.audit(record.id, 'unchanged', { sahutId: link.sahutId });
-        else
-          out.child(recordJobId(runId, data.window, record.id), {
-            direction: 'crm-to-sahut',
-            runId,
-            connection: connection.name,
-            record: { id: record.id, data: mappedOnly(record.data) },
-          });
+        else if (link) out.child({ id: record.id, data: mappedOnly(record.data) });
+        else {
+          const { phone, email } = identityKeys(prepared.contact);
+          unlinked.push({ item: record, keys: (phone ? 1 : 0) + (email ? 1 : 0) });
+        }
       }
+      await matcher.add(unlinked);
       await out.flush();
     },
   };

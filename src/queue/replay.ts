@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, type Job } from 'bullmq';
 import type { Direction } from '../domain/index.ts';
-import { QUEUES, type RecordJob, type RunJob, recordJobId, recordJobSchema } from './jobs.ts';
+import {
+  keyOf,
+  QUEUES,
+  type RecordItem,
+  type RecordJob,
+  type RunJob,
+  recordJobId,
+  recordJobSchema,
+} from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface ReplayResult {
@@ -20,6 +28,7 @@ export interface ReplayResult {
 export async function replayFailed(rt: Runtime, filter: { runId?: string } = {}): Promise<ReplayResult[]> {
   const failed = await rt.queues.records.getFailed(0, -1);
   const groups = new Map<string, { id: string; data: RecordJob }[]>();
+  // Held records are released: a replay processes every record the failed jobs kept.
   for (const job of failed) {
     const parsed = recordJobSchema.safeParse(job.data);
     if (!parsed.success || !job.id) continue;
@@ -34,14 +43,18 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
   try {
     for (const jobs of groups.values()) {
       const { connection, direction } = (jobs[0] as { data: RecordJob }).data;
+      // One record once, whichever failed job kept it last.
+      const items = [
+        ...new Map(
+          jobs
+            .flatMap(({ data: d }): RecordItem[] => d.records)
+            .map((item): [string, RecordItem] => [keyOf(item), release(item)]),
+        ).values(),
+      ];
       const runId = `replay-${randomUUID()}`;
       // The run job's id is the run id, so the run's liveness can be checked like any other's.
       await rt.store.startRun({ id: runId, connection, direction, dryRun: false, jobId: runId });
-      const { added } = await rt.store.addRunRecords(
-        runId,
-        0,
-        jobs.map(({ data: d }) => keyOf(d)),
-      );
+      const { added } = await rt.store.addRunRecords(runId, 0, items.map(keyOf));
       await rt.store.addRunTotal(runId, added);
       // Nothing to read: the run only waits for its children, then finishes.
       const data: Partial<RunJob> = {
@@ -56,15 +69,15 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
         queueName: QUEUES.runs,
         data,
         opts: { jobId: runId, removeOnComplete: { count: rt.config.worker.keepCompleted } },
-        children: jobs.map(({ data: child }) => ({
-          name: child.direction,
+        children: batches(items, rt.config.worker.batchSize).map((batch) => ({
+          name: direction,
           queueName: QUEUES.records,
-          data: { ...child, runId },
-          opts: { ...rt.recordJobOptions, jobId: recordJobId(runId, 0, keyOf(child)) },
+          data: { direction, runId, connection, records: batch },
+          opts: { ...rt.recordJobOptions, jobId: recordJobId(runId, 0, keyOf(batch[0] as RecordItem)) },
         })),
       });
       for (const { id } of jobs) await rt.queues.records.remove(id);
-      results.push({ runId, connection, direction, records: jobs.length, job: node.job });
+      results.push({ runId, connection, direction, records: items.length, job: node.job });
     }
   } finally {
     await flows.close();
@@ -72,4 +85,13 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
   return results;
 }
 
-const keyOf = (job: RecordJob) => (job.direction === 'crm-to-sahut' ? job.record.id : job.crmId);
+function release(item: RecordItem): RecordItem {
+  const { held: _held, ...rest } = item;
+  return rest;
+}
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -3,8 +3,9 @@ import type { Connection } from '../config/index.ts';
 import { cannotWriteBack } from './apply-record.ts';
 import { checkBooks, closeWindow } from './books.ts';
 import { type RunJob, runIdOf, runJobSchema } from './jobs.ts';
-import { notifyRunFailure } from './run-failed.ts';
+import { matchingSummary } from './matching.ts';
 import { CARRY_WINDOW, fanOutCarried, fanOutCrmWindow } from './read-crm.ts';
+import { notifyRunFailure } from './run-failed.ts';
 import { claimConnection, reapOrphanRuns, releaseConnection } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
 import { scanSahut } from './scan-sahut.ts';
@@ -134,6 +135,10 @@ async function finish(rt: Runtime, job: Job, data: RunJob, runId: string, log: R
   const run = await rt.store.getRun(runId);
   const unbalanced = run ? await checkBooks(rt, run) : `run ${runId} is missing from the store`;
   const status = unbalanced ? 'failed' : 'succeeded';
+  if (direction === 'crm-to-sahut') {
+    const { match, saved } = matchingSummary(data.matching);
+    await rt.store.setRunMatch(runId, match, saved);
+  }
   await rt.store.finishRun(runId, status, unbalanced);
   if (!unbalanced) {
     await rt.store.dropRunRecords(runId);

@@ -83,7 +83,9 @@ export async function findRunInFlight(
   const mine = jobs
     .filter((j) => {
       const d = j.data as Partial<RunJob>;
-      return d.connection === connection && d.direction === direction && d.trigger !== 'replay';
+      // A job scheduler keeps its next run waiting as a delayed job: not a run in flight until it starts.
+      const future = d.trigger === 'schedule' && !d.runId;
+      return d.connection === connection && d.direction === direction && d.trigger !== 'replay' && !future;
     })
     .sort((a, b) => a.timestamp - b.timestamp)[0];
   if (!mine?.id) return null;

@@ -66,6 +66,9 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const sahut = createSahutClient({
     baseUrl: config.sahut.baseUrl,
     apiKey,
+    // Each record in flight has at most one request out: a connection for each, so a slow Sahut
+    // still gets as many requests in flight as the rate allows (rate × latency), without tuning.
+    connections: config.worker.concurrency * config.worker.batchSize,
     timeouts: { headersMs: config.sahut.timeoutMs, bodyMs: config.sahut.timeoutMs },
     retry: { retries: config.sahut.maxRetries },
     rateLimiter: createRedisRateLimiter(redis, {
@@ -169,6 +172,7 @@ export function createConnectors(
       mysqlPoolFor,
       baseDir: dirname(config.syncConfigPath),
       columns: sourceColumns(c.mapping),
+      insertColumns: Object.keys(c.options.createInCrm?.defaults ?? {}),
     });
   };
   return {

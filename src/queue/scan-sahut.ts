@@ -2,8 +2,10 @@ import type { Job } from 'bullmq';
 import { contactHash } from '../sync/hash.ts';
 import { projectSahut } from '../sync/project.ts';
 import { createFanOut } from './fan-out.ts';
-import { type RunJob, recordJobId } from './jobs.ts';
+import type { RunJob } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
+import { createIndexer } from './sahut-index.ts';
+import { walkInScan } from './walk-ins.ts';
 
 const PER_PAGE = 100;
 
@@ -14,8 +16,8 @@ const PER_PAGE = 100;
  * last sync is settled here; the rest become child jobs that merge them into
  * their CRM records.
  *
- * Contacts with no link are ignored: they were never synced from this CRM, and
- * write-back only updates records it knows; it never creates CRM records.
+ * Contacts with no link were never synced from this CRM: they are left alone,
+ * unless `options.createInCrm` selects them (walk-ins.ts).
  * A contact linked to several CRM records (duplicates in the CRM) is not
  * written back either; each scan notes it in the audit.
  */
@@ -23,12 +25,17 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
   const connection = rt.connection(data.connection);
   const region = rt.config.defaultRegion;
   const out = createFanOut(rt, job, runId, connection.name, 'sahut-to-crm', data.window);
+  // The scan lists every contact anyway: it refreshes the scan index and reports shared identities.
+  const indexer = createIndexer(rt, connection.name, out.audit);
+  await indexer.start();
+  const walkIns = walkInScan(rt, connection, out);
   // Offset pages shift under concurrent writes: a contact seen twice is handled once.
   const seen = new Set<string>();
   for (let page = 1; ; page++) {
     const { data: contacts, meta } = await rt.sahut.list({ page, perPage: PER_PAGE });
     const fresh = new Map(contacts.filter((c) => !seen.has(c.id)).map((c) => [c.id, c]));
     for (const id of fresh.keys()) seen.add(id);
+    await indexer.page(contacts);
     const found = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
     const linksOf = Map.groupBy(found, (link) => link.sahutId);
     // The records this run settles are the linked CRM records, each once (the books of the run).
@@ -52,16 +59,12 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
         out.audit(link.crmId, 'unchanged', { sahutId: link.sahutId, error });
         continue;
       }
-      out.child(recordJobId(runId, data.window, link.crmId), {
-        direction: 'sahut-to-crm',
-        runId,
-        connection: connection.name,
-        sahutId: link.sahutId,
-        crmId: link.crmId,
-      });
+      out.child({ sahutId: link.sahutId, crmId: link.crmId });
     }
+    await walkIns.page([...fresh.values()].filter((contact) => !linksOf.has(contact.id)));
     await out.flush();
     if (contacts.length === 0 || page >= meta.total_pages) break;
   }
+  await indexer.finish();
   return { ...data, step: 'wait', windowEnd: null, more: false };
 }

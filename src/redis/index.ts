@@ -1,3 +1,4 @@
 export { checkRedis, RedisSetupError } from './check.ts';
 export { createRedis, describeRedis, type RedisClient, type RedisRole, redactUrl } from './client.ts';
 export { deleteKeys } from './keys.ts';
+export { type LuaScript, luaScript } from './script.ts';

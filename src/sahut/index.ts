@@ -12,4 +12,5 @@ export {
   parseRetryAfter,
   type RetryPolicy,
 } from './retry-policy.ts';
+export { contactSchema as sahutContactSchema } from './schemas.ts';
 export type * from './types.ts';

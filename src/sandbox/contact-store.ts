@@ -28,6 +28,12 @@ const haystackOf = (c: StoredContact): string =>
 export class ContactStore {
   readonly #byId = new Map<string, Entry>();
   #order: Entry[] = [];
+  readonly #newestFirst: boolean;
+
+  /** `newestFirst`: lists put the latest contact first, so a write during a scan shifts every page. */
+  constructor(opts: { newestFirst?: boolean } = {}) {
+    this.#newestFirst = opts.newestFirst ?? false;
+  }
 
   get size(): number {
     return this.#order.length;
@@ -42,10 +48,17 @@ export class ContactStore {
     const end = start + filter.perPage;
     const q = filter.q ? filter.q.toLowerCase() : '';
     const tag = filter.tag ?? '';
-    if (!q && !tag) return { data: this.#order.slice(start, end).map((e) => e.contact), total: this.size };
+    if (!q && !tag) {
+      const n = this.size;
+      const slice = this.#newestFirst
+        ? this.#order.slice(Math.max(0, n - end), Math.max(0, n - start)).reverse()
+        : this.#order.slice(start, end);
+      return { data: slice.map((e) => e.contact), total: n };
+    }
     const data: StoredContact[] = [];
     let total = 0;
-    for (const entry of this.#order) {
+    const order = this.#newestFirst ? this.#order.toReversed() : this.#order;
+    for (const entry of order) {
       if (q && !entry.haystack.includes(q)) continue;
       if (tag && !entry.contact.tags.includes(tag)) continue;
       if (total >= start && total < end) data.push(entry.contact);

@@ -21,6 +21,8 @@ export interface SandboxOptions {
   logger?: boolean | FastifyBaseLogger;
   /** Drop `custom_attributes` from list items, as the contract's list example does. Default false. */
   listWithoutCustomAttributes?: boolean;
+  /** List the newest contact first (the contract does not state an order). Default: creation order. */
+  newestFirst?: boolean;
 }
 
 export interface ListenOptions {
@@ -56,7 +58,7 @@ function routeOf(request: FastifyRequest): string {
 
 export async function buildSandbox(opts: SandboxOptions): Promise<Sandbox> {
   if (!opts.apiKey) throw new Error('sandbox: apiKey is required');
-  const store = new ContactStore();
+  const store = new ContactStore({ newestFirst: opts.newestFirst ?? false });
   const counters = new RequestCounters();
   let schedule = new FaultSchedule(opts.faults);
   const { dataFile } = opts;

@@ -99,6 +99,8 @@ export const runRowSchema = z
     job_id: z.string().nullable(),
     status: z.enum(['running', 'succeeded', 'failed']),
     note: z.string().nullable(),
+    match: z.string().nullable(),
+    calls_saved: integer.nullable(),
     started_at: timestamp,
     finished_at: timestamp.nullable(),
     total: integer,
@@ -112,6 +114,8 @@ export const runRowSchema = z
       jobId: r.job_id,
       status: r.status,
       note: r.note,
+      match: r.match,
+      callsSaved: r.calls_saved,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       total: r.total,
@@ -129,6 +133,27 @@ export const cursorRowSchema = z.object({ cursor: z.string() });
 export const fullReadRowSchema = z.object({ at: timestamp });
 export const crmIdRowSchema = z.object({ crm_id: z.string() });
 export const addedRowSchema = z.object({ crm_id: z.string(), inserted: z.boolean() });
+export const duplicatePairRowSchema = z.object({
+  a: z.string(),
+  b: z.string(),
+  by: z.enum(['phone', 'email']),
+});
+export const indexedContactRowSchema = z.object({ contact: json(z.unknown()) });
+export const sahutScanRowSchema = z
+  .object({
+    id: z.string(),
+    started_at: timestamp,
+    finished_at: timestamp.nullable(),
+    contacts: integer,
+    pages: integer,
+  })
+  .transform((r) => ({
+    id: r.id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    contacts: r.contacts,
+    pages: r.pages,
+  }));
 export const carriedRowSchema = z
   .object({ crm_id: z.string(), failures: integer, run_id: z.string() })
   .transform((r) => ({ crmId: r.crm_id, failures: r.failures, runId: r.run_id }));

@@ -7,8 +7,10 @@ import type {
   Decision,
   NewAttention,
 } from './attention-types.ts';
+import type { DuplicatePair, IndexedContact, SahutScan } from './sahut-index-types.ts';
 
 export * from './attention-types.ts';
+export * from './sahut-index-types.ts';
 
 export const AUDIT_ACTIONS = [
   'created',
@@ -101,6 +103,10 @@ export interface Run {
   status: RunStatus;
   /** Why a run failed, or what its books found (records audited failed by the run itself). */
   note: string | null;
+  /** How its new records were matched: `search`, `scan` (the scan index), or both over its windows. */
+  match: string | null;
+  /** Sahut calls the scan index saved (searches not made, less the scan's list calls). */
+  callsSaved: number | null;
   startedAt: Date;
   finishedAt: Date | null;
   /** Distinct records read from the source in this run (each has exactly one outcome when it ends). */
@@ -185,6 +191,20 @@ export interface Store {
   /** When a run last read the whole source (cursor null) to its end; null if never. */
   lastFullRead(connection: string, direction: Direction): Promise<Date | null>;
   markFullRead(connection: string, direction: Direction, at: Date): Promise<void>;
+
+  /** Notes how the run matched its new records and what that saved. */
+  setRunMatch(runId: string, match: string, callsSaved: number): Promise<void>;
+
+  // Sahut's contacts kept for matching without searches (the scan index)
+  /** Upserts contacts; returns the pairs sharing a phone or email not reported before for `connection`. */
+  indexContacts(connection: string, rows: readonly IndexedContact[], seenAt: Date): Promise<DuplicatePair[]>;
+  /** The indexed contacts (as listed, JSON) with this normalised phone or email. */
+  findIndexed(identity: { phone: string | null; email: string | null }): Promise<unknown[]>;
+  startScan(id: string, at: Date): Promise<void>;
+  /** Marks the scan complete and drops contacts it did not see (deleted in Sahut). */
+  finishScan(id: string, counts: { contacts: number; pages: number }, at: Date): Promise<void>;
+  /** The latest complete scan, or null. */
+  lastScan(): Promise<SahutScan | null>;
 
   // the books of a run
   /**

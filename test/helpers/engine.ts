@@ -12,7 +12,7 @@ import {
   type Workers,
   waitForRun,
 } from '../../src/queue/index.ts';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.ts';
+import { buildSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import type { Direction } from '../../src/sync/index.ts';
 import { API_KEY, deletePrefix, privateStore, type StoreKind, testConfig, uniqueName } from './env.ts';
@@ -103,8 +103,12 @@ export interface EngineDeployment {
 export async function engineDeployment(
   kind: StoreKind,
   sandbox: Partial<SandboxOptions> = {},
+  /** Runs before the sandbox listens (Fastify takes hooks only then). */
+  prepare?: (sandbox: Sandbox) => void,
 ): Promise<EngineDeployment> {
-  const started = await startSandbox({ apiKey: API_KEY, ...sandbox });
+  const built = await buildSandbox({ apiKey: API_KEY, ...sandbox });
+  prepare?.(built);
+  const started = { sandbox: built, baseUrl: await built.listen() };
   const s = await privateStore(kind);
   const prefix = uniqueName('engine');
   const config = testConfig({ ...s.env, SAHUT_BASE_URL: started.baseUrl, QUEUE_PREFIX: prefix });

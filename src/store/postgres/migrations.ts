@@ -111,6 +111,36 @@ export const MIGRATIONS: readonly Migration[] = [
         at timestamptz not null,
         primary key (connection, direction)
       );
+
+      -- How each run matched its new records, and the Sahut calls that saved.
+      alter table ${s}.runs add column match text, add column calls_saved integer;
+
+      -- Sahut's contacts as the last scan (and our own creates since) saw them: matching without searches.
+      create table ${s}.sahut_index (
+        sahut_id text collate "C" primary key,
+        phone text,
+        email text,
+        contact jsonb not null,
+        seen_at timestamptz not null
+      );
+      create index sahut_index_phone on ${s}.sahut_index (phone);
+      create index sahut_index_email on ${s}.sahut_index (email);
+      create table ${s}.sahut_scans (
+        id text primary key,
+        started_at timestamptz not null,
+        finished_at timestamptz,
+        contacts integer not null default 0,
+        pages integer not null default 0
+      );
+      -- Sahut contacts sharing a phone or email, reported once per connection and pair.
+      create table ${s}.duplicate_pairs (
+        connection text not null,
+        a text collate "C" not null,
+        b text collate "C" not null,
+        by text not null,
+        at timestamptz not null default now(),
+        primary key (connection, a, b)
+      );
     `,
   },
   {

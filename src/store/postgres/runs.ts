@@ -4,7 +4,7 @@ import type { Run, RunFilter, RunStatus } from '../types.ts';
 import { type PgContext, query } from './context.ts';
 
 const RUN_COLUMNS =
-  'id, connection, direction, dry_run, job_id, status, note, started_at, finished_at, total';
+  'id, connection, direction, dry_run, job_id, status, note, match, calls_saved, started_at, finished_at, total';
 
 /** Starting a run twice (a retried run job) keeps the first start. */
 export async function startRun(
@@ -91,4 +91,13 @@ async function countRecords(ctx: PgContext, runIds: readonly string[]) {
     [runIds],
   );
   return rows.map((row) => runCountRowSchema.parse(row));
+}
+
+export async function setRunMatch(ctx: PgContext, runId: string, match: string, callsSaved: number) {
+  const { rowCount } = await query(
+    ctx,
+    `update ${ctx.schema}.runs set match = $2, calls_saved = $3 where id = $1`,
+    [runId, match, callsSaved],
+  );
+  if (rowCount === 0) throw new RunNotFoundError(runId);
 }

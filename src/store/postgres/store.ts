@@ -11,7 +11,8 @@ import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { addCarried, getDecision, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
-import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
+import { addRunTotal, finishRun, getRun, listRuns, setRunMatch, startRun } from './runs.ts';
+import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
 
 export const DEFAULT_SCHEMA = 'sahut_sync';
@@ -78,6 +79,15 @@ export function createPostgresStore(options: PostgresOptions): Store {
     setCursor: (connection, direction, cursor) => setCursor(ctx, connection, direction, cursor),
     lastFullRead: (connection, direction) => lastFullRead(ctx, connection, direction),
     markFullRead: (connection, direction, at) => markFullRead(ctx, connection, direction, at),
+
+    setRunMatch: (runId, match, callsSaved) => setRunMatch(ctx, runId, match, callsSaved),
+
+    // the scan index
+    indexContacts: (connection, rows, seenAt) => indexContacts(ctx, connection, rows, seenAt),
+    findIndexed: (identity) => findIndexed(ctx, identity),
+    startScan: (id, at) => startScan(ctx, id, at),
+    finishScan: (id, counts, at) => finishScan(ctx, id, counts, at),
+    lastScan: () => lastScan(ctx),
 
     // the books of a run
     addRunRecords: (runId, window, crmIds) => addRunRecords(ctx, runId, window, crmIds),

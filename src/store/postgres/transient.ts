@@ -17,7 +17,9 @@ export function isTransient(err: unknown): boolean {
   )
     return true;
   // node-postgres reports a socket that died mid-query without a code.
-  return /Connection terminated|timeout exceeded when trying to connect/.test(err.message);
+  return /Connection terminated|timeout exceeded when trying to connect|encountered a connection error/.test(
+    err.message,
+  );
 }
 
 /**

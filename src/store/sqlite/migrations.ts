@@ -127,6 +127,37 @@ export const MIGRATIONS: readonly Migration[] = [
         at text not null,
         primary key (connection, direction)
       ) strict;
+
+      -- How each run matched its new records, and the Sahut calls that saved.
+      alter table runs add column match text;
+      alter table runs add column calls_saved integer;
+
+      -- Sahut's contacts as the last scan (and our own creates since) saw them: matching without searches.
+      create table sahut_index (
+        sahut_id text primary key not null,
+        phone text,
+        email text,
+        contact text not null check (json_valid(contact)),
+        seen_at text not null
+      ) strict;
+      create index sahut_index_phone on sahut_index (phone);
+      create index sahut_index_email on sahut_index (email);
+      create table sahut_scans (
+        id text primary key not null,
+        started_at text not null,
+        finished_at text,
+        contacts integer not null default 0,
+        pages integer not null default 0
+      ) strict;
+      -- Sahut contacts sharing a phone or email, reported once per connection and pair.
+      create table duplicate_pairs (
+        connection text not null,
+        a text not null,
+        b text not null,
+        by text not null,
+        at text not null,
+        primary key (connection, a, b)
+      ) strict;
     `,
   },
   {

@@ -4,7 +4,7 @@ import type { Run, RunFilter, RunStatus } from '../types.ts';
 import { nowSqlTime, type SqliteDatabase } from './database.ts';
 
 const RUN_COLUMNS =
-  'id, connection, direction, dry_run, job_id, status, note, started_at, finished_at, total';
+  'id, connection, direction, dry_run, job_id, status, note, match, calls_saved, started_at, finished_at, total';
 
 /** Starting a run twice (a retried run job) keeps the first start. */
 export function startRun(
@@ -98,4 +98,11 @@ function countRecords(db: SqliteDatabase, runIds: readonly string[]) {
     )
     .all({ runIds: JSON.stringify(runIds) })
     .map((row) => runCountRowSchema.parse(row));
+}
+
+export function setRunMatch(db: SqliteDatabase, runId: string, match: string, callsSaved: number): void {
+  const { changes } = db
+    .statement('update runs set match = :match, calls_saved = :callsSaved where id = :runId')
+    .run({ runId, match, callsSaved });
+  if (Number(changes) === 0) throw new RunNotFoundError(runId);
 }

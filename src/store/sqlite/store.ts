@@ -9,7 +9,8 @@ import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { addCarried, getDecision, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
-import { addRunTotal, finishRun, getRun, listRuns, startRun } from './runs.ts';
+import { addRunTotal, finishRun, getRun, listRuns, setRunMatch, startRun } from './runs.ts';
+import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
 
 /**
@@ -59,6 +60,15 @@ export function createSqliteStore(options: SqliteOptions): Store {
     setCursor: async (connection, direction, cursor) => setCursor(db, connection, direction, cursor),
     lastFullRead: async (connection, direction) => lastFullRead(db, connection, direction),
     markFullRead: async (connection, direction, at) => markFullRead(db, connection, direction, at),
+
+    setRunMatch: async (runId, match, callsSaved) => setRunMatch(db, runId, match, callsSaved),
+
+    // the scan index
+    indexContacts: async (connection, rows, seenAt) => indexContacts(db, connection, rows, seenAt),
+    findIndexed: async (identity) => findIndexed(db, identity),
+    startScan: async (id, at) => startScan(db, id, at),
+    finishScan: async (id, counts, at) => finishScan(db, id, counts, at),
+    lastScan: async () => lastScan(db),
 
     // the books of a run
     addRunRecords: async (runId, window, crmIds) => addRunRecords(db, runId, window, crmIds),

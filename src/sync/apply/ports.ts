@@ -1,6 +1,6 @@
 import type { CrmConnector } from '../../crm/types.ts';
 import type { FieldDiff } from '../../domain/index.ts';
-import type { SahutApi } from '../../sahut/types.ts';
+import type { SahutApi, SahutContact } from '../../sahut/types.ts';
 import type { AuditAction, Link, Store } from '../../store/types.ts';
 
 /** The narrow slices of I/O the apply step needs; tests can hand in small fakes or the real thing. */
@@ -11,6 +11,13 @@ export interface ApplyPorts {
   locks: IdentityLocks;
   /** The CRM where it may be written (two-way connections); absent, the CRM is never written. */
   crm?: CrmWriter;
+  /** The scan index: Sahut's contacts as last scanned, for matching without searches. */
+  index?: ScanIndex;
+}
+
+export interface ScanIndex {
+  find(identity: { phone: string | null; email: string | null }): Promise<SahutContact[]>;
+  add(contact: SahutContact): Promise<void>;
 }
 
 export type CrmWriter = Pick<CrmConnector, 'get'> & { update: NonNullable<CrmConnector['update']> };

@@ -16,6 +16,8 @@ export interface ToSahutContext {
   connection: Connection;
   defaultRegion: string;
   signal?: AbortSignal;
+  /** `index`: unlinked records are matched against the scan index (`ports.index`), not searched. */
+  match?: 'search' | 'index';
 }
 
 /** Thrown when a write's outcome stays unknown and retrying could duplicate the contact. */
@@ -74,7 +76,7 @@ async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Rea
     });
   }
   const decided = { connection: ctx.connection.name, crmId: record.crmId, signal: ctx.signal };
-  const match = await decidedMatch(ports, decided, () => search(ports, ctx, identity));
+  const match = await decidedMatch(ports, decided, () => lookup(ports, ctx, identity));
   if (match.kind === 'ambiguous')
     return outcome('ambiguous', record, null, {
       error: match.reason,
@@ -122,6 +124,8 @@ async function create(
     try {
       const created = await ports.sahut.create(plan.body, { signal: ctx.signal });
       const saved = await saveCreated(ports, ctx, record, created);
+      // The index knows our own creates at once: a second CRM record of the same person links to it.
+      await ports.index?.add(created);
       return outcome('created', record, created.id, { diff: creationDiff(plan.body), link: saved });
     } catch (err) {
       if (!(err instanceof SahutOutcomeUnknownError)) throw err;
@@ -148,6 +152,14 @@ async function create(
   }
 }
 
+/** The first look for an unlinked record: the scan index when the run matches with it, else a search. */
+async function lookup(ports: ApplyPorts, ctx: ToSahutContext, identity: Identity) {
+  if (ctx.match !== 'index' || !ports.index) return search(ports, ctx, identity);
+  const candidates = await ports.index.find(identity);
+  return matchContact(identity, candidates, { defaultRegion: ctx.defaultRegion });
+}
+
+/** A search by phone and email, live: also what checks a POST whose answer was lost. */
 async function search(ports: ApplyPorts, ctx: ToSahutContext, identity: Identity) {
   const candidates = new Map<string, SahutContact>();
   for (const q of [identity.phone, identity.email]) {

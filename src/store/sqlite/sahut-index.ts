@@ -1,0 +1,95 @@
+import { duplicatePairRowSchema, indexedContactRowSchema, sahutScanRowSchema } from '../rows.ts';
+import type { DuplicatePair, IndexedContact, SahutScan } from '../sahut-index-types.ts';
+import { nowSqlTime, type SqliteDatabase, toSqlTime } from './database.ts';
+
+/**
+ * Upserts one page of scanned (or just created) contacts and returns the pairs
+ * sharing a phone or email that involve them and were not reported yet for
+ * `connection`: each pair is reported once.
+ */
+export function indexContacts(
+  db: SqliteDatabase,
+  connection: string,
+  rows: readonly IndexedContact[],
+  seenAt: Date,
+): DuplicatePair[] {
+  if (rows.length === 0) return [];
+  const upsert = db.statement(
+    `insert into sahut_index (sahut_id, phone, email, contact, seen_at)
+     values (:sahutId, :phone, :email, :contact, :seenAt)
+     on conflict (sahut_id) do update set
+       phone = excluded.phone, email = excluded.email, contact = excluded.contact, seen_at = excluded.seen_at`,
+  );
+  const pairs = db.statement(
+    `insert into duplicate_pairs (connection, a, b, by, at)
+     select :connection, a, b, min(by), :at from (
+       select x.sahut_id as a, y.sahut_id as b, 'phone' as by
+       from sahut_index x join sahut_index y on y.phone = x.phone and x.sahut_id < y.sahut_id
+       where x.sahut_id in (select value from json_each(:ids)) or y.sahut_id in (select value from json_each(:ids))
+       union all
+       select x.sahut_id, y.sahut_id, 'email'
+       from sahut_index x join sahut_index y on y.email = x.email and x.sahut_id < y.sahut_id
+       where x.sahut_id in (select value from json_each(:ids)) or y.sahut_id in (select value from json_each(:ids))
+     )
+     where true
+     group by a, b
+     on conflict do nothing
+     returning a, b, by`,
+  );
+  return db.transaction(() => {
+    for (const r of rows) {
+      upsert.run({
+        sahutId: r.sahutId,
+        phone: r.phone,
+        email: r.email,
+        contact: JSON.stringify(r.contact),
+        seenAt: toSqlTime(seenAt),
+      });
+    }
+    const ids = JSON.stringify(rows.map((r) => r.sahutId));
+    return pairs.all({ connection, ids, at: nowSqlTime() }).map((row) => duplicatePairRowSchema.parse(row));
+  });
+}
+
+/** The indexed contacts with this phone or email. */
+export function findIndexed(
+  db: SqliteDatabase,
+  identity: { phone: string | null; email: string | null },
+): unknown[] {
+  if (!identity.phone && !identity.email) return [];
+  return db
+    .statement('select contact from sahut_index where phone = :phone or email = :email order by sahut_id')
+    .all({ phone: identity.phone, email: identity.email })
+    .map((row) => indexedContactRowSchema.parse(row).contact);
+}
+
+export function startScan(db: SqliteDatabase, id: string, at: Date): void {
+  db.statement('insert into sahut_scans (id, started_at) values (:id, :at)').run({ id, at: toSqlTime(at) });
+}
+
+/** A complete scan: whatever it did not see (and nobody indexed since it began) is gone from Sahut. */
+export function finishScan(
+  db: SqliteDatabase,
+  id: string,
+  counts: { contacts: number; pages: number },
+  at: Date,
+): void {
+  db.transaction(() => {
+    db.statement(
+      'update sahut_scans set finished_at = :at, contacts = :contacts, pages = :pages where id = :id',
+    ).run({ id, at: toSqlTime(at), ...counts });
+    db.statement(
+      'delete from sahut_index where seen_at < (select started_at from sahut_scans where id = :id)',
+    ).run({ id });
+  });
+}
+
+export function lastScan(db: SqliteDatabase): SahutScan | null {
+  const row = db
+    .statement(
+      `select id, started_at, finished_at, contacts, pages from sahut_scans
+       where finished_at is not null order by finished_at desc limit 1`,
+    )
+    .get();
+  return row ? sahutScanRowSchema.parse(row) : null;
+}

@@ -1,0 +1,130 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CrmRecord, createMemoryConnector } from '../src/crm/index.ts';
+import type { SeedContact } from '../src/sandbox/contact-store.ts';
+import type { Sandbox, SandboxOptions } from '../src/sandbox/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { type EngineDeployment, engineDeployment, runOnce, testConnection } from './helpers/engine.ts';
+
+const phone = (i: number) => `+62813${String(10_000_000 + i)}`;
+const seedContacts = (n: number, from = 0): SeedContact[] =>
+  Array.from({ length: n }, (_, i) => ({ name: `Sahut ${from + i}`, phone: phone(from + i) }));
+const crmRecord = (i: number, id = `crm-${i}`): CrmRecord => ({
+  id,
+  data: { name: `Customer ${i}`, phone: `0813${String(10_000_000 + i)}` },
+});
+
+/**
+ * Matching against one scan of Sahut (`options.match: scan | auto`): the scan's
+ * cost, its completeness under concurrent writes, ambiguity and duplicate
+ * reporting, and `auto` choosing each mode where it should.
+ */
+describe('matching new records against a scan of Sahut', () => {
+  let deployment: EngineDeployment;
+  let sandbox: Sandbox;
+  let store: Store;
+
+  async function setUp(sandboxOptions: Partial<SandboxOptions> = {}, prepare?: (s: Sandbox) => void) {
+    deployment = await engineDeployment('postgres', sandboxOptions, prepare);
+    ({ sandbox, store } = deployment);
+  }
+  afterEach(() => deployment.dispose());
+
+  const node = (records: CrmRecord[], match: 'scan' | 'auto' | 'search') => {
+    const connector = createMemoryConnector(records);
+    return { connector, node: deployment.node([testConnection('crm', { match })], () => connector) };
+  };
+
+  describe('with a 10,000-contact Sahut', () => {
+    beforeEach(async () => {
+      await setUp();
+      sandbox.seed(seedContacts(10_000));
+    });
+
+    it('scans it with exactly 100 list calls, then creates without a search', async () => {
+      const { node: n } = node([crmRecord(20_000), crmRecord(9_999)], 'scan');
+      sandbox.resetCounts();
+      const run = await runOnce(n);
+      expect(run.counts).toEqual({ created: 1, linked: 1 });
+      expect(sandbox.counts()).toEqual({ 'GET /contacts': 100, 'POST /contacts': 1, 'PUT /contacts/:id': 1 });
+      expect(run).toMatchObject({ match: 'scan', callsSaved: 2 - 100 });
+    });
+  });
+
+  it('misses no contact while others are inserted at the front of the list during the scan', async () => {
+    let inserted = 0;
+    await setUp({ newestFirst: true }, (s) =>
+      s.app.addHook('onRequest', async (request) => {
+        if (request.method === 'GET' && request.url.includes('page=')) {
+          s.seed(seedContacts(7, 50_000 + inserted));
+          inserted += 7;
+        }
+      }),
+    );
+    sandbox.seed(seedContacts(1_000));
+    // Three of the CRM's people are among the first contacts, the last, and in the middle.
+    const { node: n } = node([crmRecord(0), crmRecord(500), crmRecord(999)], 'scan');
+    const run = await runOnce(n);
+    expect(run.counts).toEqual({ linked: 3 });
+    expect(sandbox.counts()['POST /contacts'] ?? 0).toBe(0);
+    for (const i of [0, 1, 250, 998, 999])
+      expect(await store.findIndexed({ phone: phone(i), email: null })).toHaveLength(1);
+  });
+
+  it('leaves a record whose phone two contacts share ambiguous, and reports the pair once', async () => {
+    await setUp();
+    sandbox.seed([
+      { name: 'Budi', phone: '+6281299990000' },
+      { name: 'Budi (WhatsApp)', phone: '0812 9999 0000' },
+      ...seedContacts(30),
+    ]);
+    const { node: n } = node([{ id: 'budi', data: { name: 'Budi', phone: '081299990000' } }], 'scan');
+    const run = await runOnce(n);
+    expect(run.counts).toEqual({ ambiguous: 1, 'duplicate-suspected': 1 });
+    const [pair] = (await store.queryAudit({ runId: run.id, action: 'duplicate-suspected', limit: 5 })).rows;
+    const ids = sandbox
+      .contacts()
+      .slice(0, 2)
+      .map((c) => c.id)
+      .sort();
+    expect(pair?.detail).toEqual({ pair: ids, by: 'phone' });
+    expect(sandbox.contacts()).toHaveLength(32);
+
+    // Scanned again (a stale index): the pair is not reported a second time.
+    await store.finishScan('force-stale', { contacts: 0, pages: 0 }, new Date(0));
+    const again = await runOnce(n, 'crm', 'crm-to-sahut');
+    expect(again.counts['duplicate-suspected'] ?? 0).toBe(0);
+  });
+
+  describe('auto', () => {
+    beforeEach(async () => {
+      await setUp();
+      sandbox.seed(seedContacts(1_000));
+    });
+
+    it('searches for a small delta', async () => {
+      const { node: n } = node(
+        Array.from({ length: 5 }, (_, i) => crmRecord(30_000 + i)),
+        'auto',
+      );
+      sandbox.resetCounts();
+      const run = await runOnce(n);
+      expect(run.counts).toEqual({ created: 5 });
+      // One call to learn the scan would take 10 pages; then a search per record.
+      expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 + 5, 'POST /contacts': 5 });
+      expect(run.match).toBe('search');
+    });
+
+    it('scans when the unlinked records clearly outnumber the scan', async () => {
+      const { node: n } = node(
+        Array.from({ length: 50 }, (_, i) => crmRecord(30_000 + i)),
+        'auto',
+      );
+      sandbox.resetCounts();
+      const run = await runOnce(n);
+      expect(run.counts).toEqual({ created: 50 });
+      // Up to the threshold (2 × 10 pages) nothing is handed out; then one scan of 10 pages.
+      expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 + 10, 'POST /contacts': 50 });
+      expect(run).toMatchObject({ match: 'scan', callsSaved: 50 - 11 });
+    });
+  });
+});
