@@ -35,6 +35,22 @@ describe('sahut-sync commands', () => {
     }
   });
 
+  it('exits 64 on bad usage, 0 for --help and --version, as documented', async () => {
+    for (const args of [
+      ['bogus'],
+      ['audit', '--action', 'bogus'],
+      ['run'],
+      ['run', '--once', '--direction', 'up'],
+    ]) {
+      const { code, output } = await runCli(args, env);
+      expect(code, args.join(' ')).toBe(64);
+      expect(output).toMatch(/error: /);
+      expect(output).not.toMatch(/sahut-sync: error/);
+    }
+    for (const args of [['--help'], ['--version'], ['run', '--help']])
+      expect((await runCli(args, env)).code).toBe(0);
+  });
+
   it('replays failed records as a new run, and the audit shows both runs', async () => {
     // Sahut refuses the first two creations: those records fail for good in the first run.
     sandbox.setFaults({ rules: [{ route: 'POST /contacts', script: [422, 422] }] });

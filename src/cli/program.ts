@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
 import { registerAttentionCommand } from './commands/attention.ts';
@@ -19,7 +19,9 @@ export function buildCli(): Command {
       'Bidirectional contact sync between a CRM and Sahut: no duplicates, no loops, a full audit trail.',
     )
     .version('0.1.0')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Throw instead of exiting, so a usage error gets the documented code (64), not commander's 1.
+    .exitOverride();
   for (const register of [
     registerWorkerCommand,
     registerSchedulerCommand,
@@ -42,6 +44,11 @@ export async function execute(argv: readonly string[] = process.argv): Promise<v
   try {
     await buildCli().parseAsync(argv as string[]);
   } catch (err) {
+    // Commander has already printed its message (or the help, or the version).
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
     process.exitCode = exitCodeFor(err);
     process.stderr.write(`sahut-sync: ${err instanceof Error ? err.message : String(err)}\n`);
   }
@@ -50,8 +57,5 @@ export async function execute(argv: readonly string[] = process.argv): Promise<v
 function exitCodeFor(err: unknown): number {
   if (err instanceof ConfigError) return EXIT.config;
   if (err instanceof RedisSetupError) return EXIT.unavailable;
-  if (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('commander.')) {
-    return EXIT.usage;
-  }
   return EXIT.software;
 }
