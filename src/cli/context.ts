@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
-import { type Config, type Connection, loadConfig, loadConnections, secretsOf } from '../config/index.ts';
+import {
+  type Config,
+  type Connection,
+  loadConfig,
+  loadConnections,
+  referencedValues,
+  secretsOf,
+} from '../config/index.ts';
 import { createLogger, type Logger } from '../log/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createScreen, type Screen } from './screen.ts';
@@ -19,10 +27,18 @@ export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
-    secrets: secretsOf(config),
+    secrets: [...secretsOf(config), ...connectionSecrets(config.syncConfigPath, env)],
     destination: screen,
   });
   return { config, log, screen };
+}
+
+function connectionSecrets(path: string, env: NodeJS.ProcessEnv): string[] {
+  try {
+    return referencedValues(readFileSync(path, 'utf8'), env);
+  } catch {
+    return []; // no file yet: loading the connections reports it
+  }
 }
 
 export async function openMigratedStore(config: Readonly<Config>): Promise<Store> {

@@ -7,6 +7,7 @@ import { DIRECTIONS, type Direction } from '../domain/index.ts';
 import { loadMapping, type Mapping } from '../mapping/index.ts';
 import { createInCrmMappingProblem, createInCrmProblems, createInCrmSchema } from './create-in-crm.ts';
 import { ConfigError } from './errors.ts';
+import { expandEnv } from './expand-env.ts';
 
 const validTimeZone = (tz: string) => {
   try {
@@ -101,7 +102,7 @@ export interface Connection {
 }
 
 /** Reads the connections file (YAML or JSON); relative paths inside it resolve from its folder. */
-export function loadConnections(path: string): Connection[] {
+export function loadConnections(path: string, env: NodeJS.ProcessEnv = process.env): Connection[] {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(path, 'utf8'));
@@ -109,7 +110,7 @@ export function loadConnections(path: string): Connection[] {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new ConfigError(`Cannot read the connections file ${path} (SYNC_CONFIG): ${reason}`);
   }
-  const parsed = fileSchema.safeParse(raw);
+  const parsed = fileSchema.safeParse(expandEnv(raw, env, path));
   if (!parsed.success) throw ConfigError.fromIssues(path, parsed.error.issues);
   const baseDir = dirname(resolve(path));
   return Object.entries(parsed.data.connections).map(([name, c]) => {
