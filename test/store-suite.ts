@@ -462,12 +462,15 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
       it('reads each record once per run, and names those without an outcome', async () => {
         const connection = unique('conn');
         const runId = unique('run');
+        await store.startRun({ id: runId, connection, direction: 'crm-to-sahut', dryRun: false });
         const first = await store.addRunRecords(runId, 0, ['a', 'b', 'b', 'c']);
         expect({ ...first, fresh: first.fresh.sort() }).toEqual({ fresh: ['a', 'b', 'c'], added: 3 });
         expect(await store.addRunRecords(runId, 1, ['c', 'd'])).toEqual({ fresh: ['d'], added: 1 });
         // The same window read again (a retried run job) hands its records out again, uncounted.
         expect(await store.addRunRecords(runId, 0, ['a', 'd'])).toEqual({ fresh: ['a'], added: 0 });
         expect(await store.addRunRecords(unique('run'), 0, ['a'])).toEqual({ fresh: ['a'], added: 1 });
+        // The run's total counts each record once, as it is noted.
+        expect((await store.getRun(runId))?.total).toBe(4);
         await store.appendAudit([
           makeEntry({ runId, connection, crmId: 'a', action: 'created' }),
           makeEntry({ runId, connection, crmId: 'b', action: 'retrying' }),

@@ -57,5 +57,8 @@ export async function execute(argv: readonly string[] = process.argv): Promise<v
 function exitCodeFor(err: unknown): number {
   if (err instanceof ConfigError) return EXIT.config;
   if (err instanceof RedisSetupError) return EXIT.unavailable;
+  // A command's own usage check (commander cannot express it) throws with a `commander.` code.
+  if (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('commander.'))
+    return EXIT.usage;
   return EXIT.software;
 }

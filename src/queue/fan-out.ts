@@ -27,12 +27,13 @@ export function createFanOut(
   const parent = { id: job.id as string, queue: job.queueQualifiedName };
   let audit: AuditEntry[] = [];
   let items: { item: RecordItem; match: Match }[] = [];
-  let read = 0;
+  let unreadable = 0;
   return {
     /** Notes that this page read these records; returns the ids the run had not read before. */
     async read(crmIds: readonly string[], unidentified = 0): Promise<Set<string>> {
-      const { fresh, added } = await rt.store.addRunRecords(runId, window, crmIds);
-      read += added + unidentified;
+      // The store counts the records into the run's total as it notes them; unreadable rows are counted here.
+      const { fresh } = await rt.store.addRunRecords(runId, window, crmIds);
+      unreadable += unidentified;
       return new Set(fresh);
     },
     audit(crmId: string | null, action: AuditEntry['action'], extra: Partial<AuditEntry> = {}) {
@@ -58,7 +59,7 @@ export function createFanOut(
       items.push({ item, match });
     },
     async flush() {
-      const [rows, records] = [audit, read];
+      const [rows, records] = [audit, unreadable];
       const size = rt.config.worker.batchSize;
       const jobs = [];
       for (const match of ['search', 'index'] as const) {
@@ -78,7 +79,7 @@ export function createFanOut(
       }
       audit = [];
       items = [];
-      read = 0;
+      unreadable = 0;
       if (rows.length) await rt.store.appendAudit(rows);
       for (const a of rows) rt.metrics?.records.inc({ action: a.action, direction, connection });
       for (let i = 0; i < jobs.length; i += CHUNK) await rt.queues.records.addBulk(jobs.slice(i, i + CHUNK));

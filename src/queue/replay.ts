@@ -54,8 +54,7 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
       const runId = `replay-${randomUUID()}`;
       // The run job's id is the run id, so the run's liveness can be checked like any other's.
       await rt.store.startRun({ id: runId, connection, direction, dryRun: false, jobId: runId });
-      const { added } = await rt.store.addRunRecords(runId, 0, items.map(keyOf));
-      await rt.store.addRunTotal(runId, added);
+      await rt.store.addRunRecords(runId, 0, items.map(keyOf));
       // Nothing to read: the run only waits for its children, then finishes.
       const data: Partial<RunJob> = {
         connection,

@@ -208,9 +208,10 @@ export interface Store {
 
   // the books of a run
   /**
-   * Notes that the run reads these records in `window`; returns those it had
-   * not read in another window, so a record read twice in one run is handled
-   * (and counted) once, while a window read again after a crash gets them all back.
+   * Notes that the run reads these records in `window`, adding the new ones to
+   * its total; returns those it had not read in another window, so a record
+   * read twice in one run is handled (and counted) once, while a window read
+   * again after a crash gets them all back.
    */
   addRunRecords(runId: string, window: number, crmIds: readonly string[]): Promise<RunRecordsAdded>;
   /** Records the run read (in `window`, or in any) whose latest audit row in the run is not an outcome. */

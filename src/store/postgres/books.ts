@@ -20,14 +20,21 @@ export async function addRunRecords(
 ): Promise<RunRecordsAdded> {
   if (crmIds.length === 0) return { fresh: [], added: 0 };
   // A window read again (its run job was retried) gets its records back; another window's stay out.
-  // xmax = 0 tells a row inserted now from one updated in place.
+  // xmax = 0 tells a row inserted now from one updated in place; the run's total grows by those,
+  // in the same statement, so a run job that dies after reading cannot leave its total behind.
+  const s = ctx.schema;
   const { rows } = await query(
     ctx,
-    `insert into ${ctx.schema}.run_records as r (run_id, crm_id, window_no)
-     select $1, crm_id, $3 from unnest($2::text[]) as ids(crm_id)
-     on conflict (run_id, crm_id) do update set window_no = excluded.window_no
-       where r.window_no = excluded.window_no
-     returning crm_id, (xmax = 0) as inserted`,
+    `with added as (
+       insert into ${s}.run_records as r (run_id, crm_id, window_no)
+       select $1, crm_id, $3 from unnest($2::text[]) as ids(crm_id)
+       on conflict (run_id, crm_id) do update set window_no = excluded.window_no
+         where r.window_no = excluded.window_no
+       returning crm_id, (xmax = 0) as inserted
+     ), counted as (
+       update ${s}.runs set total = total + (select count(*) from added where inserted) where id = $1
+     )
+     select crm_id, inserted from added`,
     [runId, [...new Set(crmIds)], window],
   );
   const parsed = rows.map((row) => addedRowSchema.parse(row));

@@ -25,6 +25,8 @@ export function addRunRecords(
   const insert = db.statement(
     'insert into run_records (run_id, crm_id, window_no) values (:runId, :crmId, :window)',
   );
+  // The run's total grows in the same transaction, so a run job that dies after reading cannot leave it behind.
+  const count = db.statement('update runs set total = total + :added where id = :runId');
   return db.transaction(() => {
     const result: RunRecordsAdded = { fresh: [], added: 0 };
     for (const crmId of new Set(crmIds)) {
@@ -35,6 +37,7 @@ export function addRunRecords(
       } else if (Number(row.window_no) !== window) continue;
       result.fresh.push(crmId);
     }
+    if (result.added > 0) count.run({ runId, added: result.added });
     return result;
   });
 }
