@@ -11,34 +11,41 @@ import {
 } from '../../src/crm/index.ts';
 import { parseMapping } from '../../src/mapping/index.ts';
 import { enqueueRun, waitForRun } from '../../src/queue/index.ts';
-import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { openStore, type Run, type Store } from '../../src/store/index.ts';
 import { MAPPING_YAML, startNode } from '../../test/helpers/engine.ts';
-import { deletePrefix } from '../../test/helpers/env.ts';
 import { closeOnInterrupt } from './interrupt.ts';
-import type { BenchOptions } from './types.ts';
+import { SAHUT_API_KEY, type SahutProcess, startSahut } from './sahut.ts';
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
-const API_KEY = 'sk_bench_0f1e2d3c4b';
-const CONNECTION = 'bench';
+/** Sahut's 10,000 req/s (the most SAHUT_RATE_LIMIT takes) is a limit the engine never reaches here. */
+export const NOT_LIMITING = 10_000;
+export const CONNECTION = 'bench';
 export const REGION = 'ID';
 
 export const tempDir = () => mkdtemp(join(tmpdir(), 'sahut-sync-bench-'));
 
+export interface EngineOptions {
+  /** Sahut's limit in requests/s, enforced by the stand-in and configured; null: Sahut is not limiting. */
+  rate: number | null;
+  latencyMs?: number;
+  /** WORKER_CONCURRENCY; undefined keeps the default. */
+  concurrency: number | undefined;
+  redisUrl: string;
+}
+
 /**
- * The real engine in this process: a rate-limited Sahut sandbox, a SQLite store
- * in a temp dir, the BullMQ runtime and workers under a private Redis prefix,
- * and a memory CRM connector.
+ * The real engine in this process: the Sahut stand-in in a child process, a
+ * SQLite store in a temp dir, the BullMQ runtime and workers under a private
+ * Redis prefix, and a memory CRM connector.
  */
 export interface BenchEngine {
-  sandbox: Sandbox;
+  sahut: SahutProcess;
   store: Store;
   config: Readonly<Config>;
   connection: Connection;
   crm: ReturnType<typeof createMemoryConnector>;
   /** One CRM → Sahut run; with `fullScan` the cursor is ignored and every record is read again. */
   run(opts?: { fullScan?: boolean }): Promise<Run>;
-  /** Removes everything it made (Redis keys, temp dir, sandbox); safe to call twice. */
+  /** Removes everything it made (temp dir, Sahut stand-in, workers); safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -59,7 +66,7 @@ export function benchConnection(): Connection {
  * it the engine makes its own in a temp dir.
  */
 export async function openBenchEngine(
-  opts: BenchOptions,
+  opts: EngineOptions,
   records: CrmRecord[],
   sqlitePath?: string,
 ): Promise<BenchEngine> {
@@ -72,29 +79,25 @@ export async function openBenchEngine(
   };
   const forget = closeOnInterrupt(close);
   try {
-    const { sandbox, baseUrl } = await startSandbox({
-      apiKey: API_KEY,
-      faults: { rateLimit: { requests: opts.rate, windowMs: 1000 } },
-    });
-    undo.push(() => sandbox.close());
+    const sahut = await startSahut({ rate: opts.rate, latencyMs: opts.latencyMs ?? 0 });
+    undo.push(() => sahut.close());
     let path = sqlitePath;
     if (!path) {
       const dir = await tempDir();
       undo.push(() => rm(dir, { recursive: true, force: true }));
       path = join(dir, 'store.sqlite');
     }
-    const prefix = `bench-${randomUUID().slice(0, 8)}`;
-    undo.push(() => deletePrefix(prefix));
+    // The bench's Redis is its own and goes away with it: no keys to delete.
     const config = loadConfig({
-      SAHUT_API_KEY: API_KEY,
-      SAHUT_BASE_URL: baseUrl,
+      SAHUT_API_KEY,
+      SAHUT_BASE_URL: sahut.baseUrl,
       // The deployment is configured to the limit Sahut enforces.
-      SAHUT_RATE_LIMIT: String(opts.rate),
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
+      SAHUT_RATE_LIMIT: String(opts.rate ?? NOT_LIMITING),
+      REDIS_URL: opts.redisUrl,
+      QUEUE_PREFIX: `bench-${randomUUID().slice(0, 8)}`,
       SQLITE_PATH: path,
       DEFAULT_PHONE_REGION: REGION,
-      WORKER_CONCURRENCY: String(opts.concurrency),
+      ...(opts.concurrency ? { WORKER_CONCURRENCY: String(opts.concurrency) } : {}),
       LOG_LEVEL: 'silent',
     });
     const store = await openStore({ kind: 'sqlite', path });
@@ -114,11 +117,17 @@ export async function openBenchEngine(
         return crm.read(from, readOpts);
       },
     };
-    const { rt, close: stopNode } = startNode(config, store, [connection], () => connector, opts.concurrency);
+    const { rt, close: stopNode } = startNode(
+      config,
+      store,
+      [connection],
+      () => connector,
+      config.worker.concurrency,
+    );
     undo.push(stopNode);
 
     return {
-      sandbox,
+      sahut,
       store,
       config,
       connection,

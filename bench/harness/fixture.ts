@@ -1,6 +1,6 @@
 import type { Run } from '../../src/store/index.ts';
 import { type BenchEngine, openBenchEngine } from './engine.ts';
-import { crmRecords, matchingContact, unrelatedContacts } from './records.ts';
+import { crmRecords } from './records.ts';
 import type { BenchOptions } from './types.ts';
 
 /**
@@ -17,11 +17,13 @@ export interface SyncFixture {
 }
 
 export async function openSyncFixture(opts: BenchOptions): Promise<SyncFixture> {
-  const engine = await openBenchEngine(opts, crmRecords(opts.records));
-  const matching = Math.floor(opts.records / 10);
-  const unrelated = Math.floor(opts.records / 4);
-  engine.sandbox.seed(unrelatedContacts(unrelated));
-  engine.sandbox.seed(Array.from({ length: matching }, (_, i) => matchingContact(i)));
+  const { rate, concurrency, redis } = opts;
+  const engine = await openBenchEngine({ rate, concurrency, redisUrl: redis.url }, crmRecords(opts.records));
+  const { matching, unrelated } = fixtureShape(opts.records);
+  await engine.sahut.seed({ unrelated, matching }).catch(async (err: unknown) => {
+    await engine.close();
+    throw err;
+  });
   let first: Promise<Run> | undefined;
   return {
     engine,
@@ -33,3 +35,9 @@ export async function openSyncFixture(opts: BenchOptions): Promise<SyncFixture> 
     },
   };
 }
+
+/** How many contacts Sahut already holds before N CRM records are synced: N/10 of theirs, N/4 others. */
+export const fixtureShape = (records: number) => ({
+  matching: Math.floor(records / 10),
+  unrelated: Math.floor(records / 4),
+});

@@ -1,7 +1,8 @@
 /**
  * One size of the `memory` scenario: a re-read of records already linked in
  * the store at `sqlitePath`. It runs in a process of its own, which did not
- * build the fixture, so its peak RSS is the engine's alone. Started by
+ * build the fixture, so its peak RSS is the engine's alone (the Sahut stand-in
+ * is a process of its own). Started by
  * scenarios/memory.ts with `fork`; answers one `RereadResult` over IPC.
  */
 import { z } from 'zod';
@@ -20,12 +21,13 @@ export interface RereadResult {
   unchanged: number;
 }
 
-const argsSchema = z.tuple([
-  z.coerce.number().int().positive(),
-  z.coerce.number().positive(),
-  z.coerce.number().int().positive(),
-  z.string().min(1),
-]);
+const argsSchema = z.object({
+  records: z.number().int().positive(),
+  rate: z.number().positive(),
+  concurrency: z.number().int().positive().optional(),
+  sqlitePath: z.string().min(1),
+  redis: z.object({ url: z.string(), pid: z.number() }),
+});
 
 /** Set once main is done or the parent has gone, whichever comes first. */
 let ending = false;
@@ -37,18 +39,19 @@ function heapAfterGcMb() {
 }
 
 async function main() {
-  const [records, rate, concurrency, sqlitePath] = argsSchema.parse(process.argv.slice(2));
-  const engine = await openBenchEngine({ records, rate, concurrency }, crmRecords(records), sqlitePath);
+  const { records, rate, concurrency, sqlitePath, redis } = argsSchema.parse(
+    JSON.parse(process.argv[2] ?? '{}'),
+  );
+  const engine = await openBenchEngine(
+    { rate, concurrency, redisUrl: redis.url },
+    crmRecords(records),
+    sqlitePath,
+  );
   try {
     const heapBeforeMb = heapAfterGcMb();
     const baselineMb = rssMb();
-    const { m: measurement, run } = await measureRun(
-      `re-read ${records}`,
-      records,
-      rate,
-      engine.sandbox,
-      () => engine.run({ fullScan: true }),
-    );
+    const ctx = { label: `re-read ${records}`, records, rate, sahut: engine.sahut, redisPid: redis.pid };
+    const { m: measurement, run } = await measureRun(ctx, () => engine.run({ fullScan: true }));
     const unchanged = run.counts.unchanged ?? 0;
     const result: RereadResult = {
       measurement,

@@ -6,14 +6,17 @@ const COLUMNS = [
   'records',
   'seconds',
   'records/s',
-  'API calls/record',
+  'calls/record',
   'req/s',
   'limit used',
   '429s',
+  'CPU ms/record',
   'peak RSS MB',
+  'load',
 ] as const;
 
 function cells(m: Measurement): string[] {
+  const used = utilisation(m);
   return [
     m.label,
     String(m.records),
@@ -21,9 +24,11 @@ function cells(m: Measurement): string[] {
     perSecond(m).toFixed(0),
     (m.apiCalls / m.records).toFixed(3),
     acceptedRate(m).toFixed(1),
-    `${(utilisation(m) * 100).toFixed(1)} %`,
+    used === null ? 'no limit' : `${(used * 100).toFixed(1)} %`,
     String(m.rejected429),
+    m.cpuMsPerRecord.toFixed(2),
     m.peakRssMb.toFixed(0),
+    m.load.toFixed(1),
   ];
 }
 
@@ -38,14 +43,26 @@ export function formatTable(title: string, rows: readonly Measurement[]): string
   return [`\n${title}`, line(all[0] ?? []), rule, ...body.map(line)].join('\n');
 }
 
-export const formatRoutes = (m: Measurement) =>
-  Object.entries(m.byRoute)
-    .map(([route, n]) => `${route}: ${n}`)
-    .join(', ') || 'none';
+/** `search 2.000, list 0.000, …` per record, with the totals. */
+export const formatKinds = (m: Measurement) =>
+  Object.entries(m.byKind)
+    .map(([kind, n]) => `${kind} ${n} (${(n / m.records).toFixed(3)}/record)`)
+    .join(', ');
 
-export const formatCheck = (c: Check) => `${c.pass ? 'PASS' : 'WARN'}  ${c.target} — ${c.detail}`;
+/** Every process of a row: CPU used during it and peak RSS. */
+export const formatProcesses = (m: Measurement) =>
+  `${m.label} processes: ${m.processes
+    .map(
+      (p) =>
+        `${p.name} ${p.cpuMs.toFixed(0)} ms CPU${p.peakRssMb === null ? '' : `, ${p.peakRssMb.toFixed(0)} MB`}`,
+    )
+    .join('; ')}`;
 
-/** How much of a row's time was the run itself; the rest is queueing and the caller learning it ended. */
+export const formatCheck = (c: Check) => `${c.verdict.padEnd(4)}  ${c.target} — ${c.detail}`;
+
+/** How much of a row's time was the run itself; the rest is start-up, queueing and the caller learning it ended. */
 export const formatTiming = (m: Measurement) =>
-  `${m.label}: the run itself took ${m.runSeconds.toFixed(2)} s (store: started → finished), ` +
-  `the other ${(m.seconds - m.runSeconds).toFixed(2)} s were queueing and waitForRun noticing the end`;
+  m.runSeconds === null
+    ? undefined
+    : `${m.label}: the run itself took ${m.runSeconds.toFixed(2)} s (store: started → finished), ` +
+      `the other ${(m.seconds - m.runSeconds).toFixed(2)} s were start-up, queueing and noticing the end`;

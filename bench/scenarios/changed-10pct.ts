@@ -1,7 +1,7 @@
 import { measureRun } from '../harness/measure.ts';
 import { companyOf } from '../harness/records.ts';
-import { formatRoutes } from '../harness/table.ts';
-import type { Scenario } from '../harness/types.ts';
+import { formatKinds } from '../harness/table.ts';
+import { check, type Scenario } from '../harness/types.ts';
 
 /** One field of every 10th record changed in the CRM, then a full re-read. */
 export const changed10pct: Scenario = {
@@ -16,19 +16,25 @@ export const changed10pct: Scenario = {
       await engine.crm.update(`crm-${i}`, { company: `${companyOf(i)} Baru` });
       changed++;
     }
-    const { m, run } = await measureRun('changed-10pct', opts.records, opts.rate, engine.sandbox, () =>
-      engine.run({ fullScan: true }),
-    );
-    const puts = m.byRoute['PUT /contacts/:id'] ?? 0;
+    const label = 'changed-10pct';
+    const ctx = {
+      label,
+      records: opts.records,
+      rate: opts.rate,
+      sahut: engine.sahut,
+      redisPid: opts.redis.pid,
+    };
+    const { m, run } = await measureRun(ctx, () => engine.run({ fullScan: true }));
+    const puts = m.byKind.put;
     return {
       rows: [m],
-      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(run.counts)}`],
+      notes: [`calls: ${formatKinds(m)}; run counts: ${JSON.stringify(run.counts)}`],
       checks: [
-        {
-          target: 'changed-10pct: exactly 1 PUT per changed record, nothing else',
-          pass: puts === changed && m.apiCalls === changed,
-          detail: `${changed} changed → ${puts} PUTs, ${m.apiCalls - puts} other calls`,
-        },
+        check(
+          'changed-10pct: exactly 1 PUT per changed record, nothing else',
+          puts === changed && m.apiCalls === changed,
+          `${changed} changed → ${puts} PUTs, ${m.apiCalls - puts} other calls`,
+        ),
       ],
     };
   },

@@ -9,7 +9,8 @@ import { closeOnInterrupt } from '../harness/interrupt.ts';
 import { linkAll } from '../harness/links.ts';
 import { crmRecords } from '../harness/records.ts';
 import type { RereadResult } from '../harness/reread-child.ts';
-import type { BenchOptions, Measurement, Scenario } from '../harness/types.ts';
+import { measurementSchema } from '../harness/schemas.ts';
+import { type BenchOptions, check, type Measurement, type Scenario } from '../harness/types.ts';
 
 const CHILD = fileURLToPath(new URL('../harness/reread-child.ts', import.meta.url));
 const SCALE = 5;
@@ -20,17 +21,7 @@ const resultSchema = z.object({
   heapBeforeMb: z.number(),
   heapAfterMb: z.number(),
   unchanged: z.number(),
-  measurement: z.object({
-    label: z.string(),
-    records: z.number(),
-    seconds: z.number(),
-    runSeconds: z.number(),
-    apiCalls: z.number(),
-    rejected429: z.number(),
-    rate: z.number(),
-    peakRssMb: z.number(),
-    byRoute: z.record(z.string(), z.number()),
-  }),
+  measurement: measurementSchema,
 }) satisfies z.ZodType<RereadResult>;
 
 /** A store in a temp dir where every one of `records` CRM records is already linked. */
@@ -66,8 +57,9 @@ async function rereadInChild(records: number, opts: BenchOptions): Promise<Rerea
   const store = await linkedStore(records);
   try {
     return await new Promise((resolve, reject) => {
-      const args = [records, opts.rate, opts.concurrency, store.path].map(String);
-      const child = fork(CHILD, args, {
+      const { rate, concurrency, redis } = opts;
+      const args = JSON.stringify({ records, rate, concurrency, sqlitePath: store.path, redis });
+      const child = fork(CHILD, [args], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         execArgv: [...process.execArgv, '--expose-gc'],
       });
@@ -110,20 +102,19 @@ export const memory: Scenario = {
       rows: [s, l],
       notes: [line(small), line(large)],
       checks: [
-        {
-          target: `memory: peak RSS flat within ${FLAT_WITHIN * 100} % from N to ${SCALE}×N`,
-          pass: growth <= FLAT_WITHIN,
-          detail: `${s.peakRssMb.toFixed(0)} MB → ${l.peakRssMb.toFixed(0)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
-        },
-        {
-          target: 'memory: 0 API calls on the re-reads',
-          pass:
-            s.apiCalls === 0 &&
+        check(
+          `memory: peak RSS flat within ${FLAT_WITHIN * 100} % from N to ${SCALE}×N`,
+          growth <= FLAT_WITHIN,
+          `${s.peakRssMb.toFixed(0)} MB → ${l.peakRssMb.toFixed(0)} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} %)`,
+        ),
+        check(
+          'memory: 0 API calls on the re-reads',
+          s.apiCalls === 0 &&
             l.apiCalls === 0 &&
             small.unchanged === s.records &&
             large.unchanged === l.records,
-          detail: `${s.apiCalls} and ${l.apiCalls} calls; ${small.unchanged} and ${large.unchanged} unchanged`,
-        },
+          `${s.apiCalls} and ${l.apiCalls} calls; ${small.unchanged} and ${large.unchanged} unchanged`,
+        ),
       ],
     };
   },

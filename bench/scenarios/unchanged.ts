@@ -1,6 +1,6 @@
 import { measureRun } from '../harness/measure.ts';
-import { formatRoutes } from '../harness/table.ts';
-import type { Scenario } from '../harness/types.ts';
+import { formatKinds } from '../harness/table.ts';
+import { check, type Scenario } from '../harness/types.ts';
 
 /** A full re-read of records already synced: the link hashes settle them all without Sahut. */
 export const unchanged: Scenario = {
@@ -10,18 +10,19 @@ export const unchanged: Scenario = {
     const fixture = await shared.fixture();
     await fixture.initialSync();
     const { engine } = fixture;
-    const { m, run } = await measureRun('unchanged', opts.records, opts.rate, engine.sandbox, () =>
-      engine.run({ fullScan: true }),
-    );
+    const ctx = {
+      label: 'unchanged',
+      records: opts.records,
+      rate: opts.rate,
+      sahut: engine.sahut,
+      redisPid: opts.redis.pid,
+    };
+    const { m, run } = await measureRun(ctx, () => engine.run({ fullScan: true }));
     return {
       rows: [m],
-      notes: [`requests: ${formatRoutes(m)}; run counts: ${JSON.stringify(run.counts)}`],
+      notes: [`calls: ${formatKinds(m)}; run counts: ${JSON.stringify(run.counts)}`],
       checks: [
-        {
-          target: 'unchanged: 0 API calls',
-          pass: m.apiCalls === 0,
-          detail: `${m.apiCalls} calls for ${opts.records} records`,
-        },
+        check('unchanged: 0 API calls', m.apiCalls === 0, `${m.apiCalls} calls for ${opts.records} records`),
       ],
     };
   },

@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const USAGE = fileURLToPath(new URL('./usage.ts', import.meta.url));
+/** The CLI of this checkout (the bench measures the code next to it). */
+export const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const KEEP_CHARS = 64 * 1024;
+
+export interface NodeProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** Where the process writes its lifetime CPU and peak RSS as it exits (see usage.ts). */
+  usageFile: string;
+  /** The last 64 KB of its stdout and stderr. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when `text` appears in its output; rejects if it exits first. */
+  waitFor(text: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs `script` with this Node and the usage preload, with only the given environment. */
+export function spawnNode(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  usageDir: string,
+  name: string,
+): NodeProcess {
+  const usageFile = join(usageDir, `${name.replace(/\W+/g, '-')}.usage.json`);
+  const child = spawn(process.execPath, ['--import', USAGE, script, ...args], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...env,
+      BENCH_USAGE_FILE: usageFile,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const watchers: { text: string; resolve(): void }[] = [];
+  const onData = (d: Buffer) => {
+    out = (out + d.toString()).slice(-KEEP_CHARS);
+    for (const w of watchers.splice(0)) {
+      if (out.includes(w.text)) w.resolve();
+      else watchers.push(w);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+  return {
+    name,
+    child,
+    pid: child.pid ?? 0,
+    usageFile,
+    output: () => out,
+    exited,
+    waitFor(text) {
+      if (out.includes(text)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        watchers.push({ text, resolve });
+        exited.then(({ code, signal }) =>
+          reject(new Error(`${name} exited (${signal ?? code}) before "${text}":\n${out.slice(-4000)}`)),
+        );
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
