@@ -1,9 +1,12 @@
 import type { Logger } from '../log/index.ts';
-import { OUTCOME_ACTIONS, type Run } from '../store/types.ts';
+import { OUTCOME_ACTIONS, type Run, type RunProgress } from '../store/types.ts';
 import type { Screen } from './screen.ts';
 
-// A record still retrying, or a note on Sahut's data, is not a settled record.
-const settled = (run: Run) => OUTCOME_ACTIONS.reduce((n, action) => n + (run.counts[action] ?? 0), 0);
+/** A finished run's progress: its outcomes (a record still retrying, or a note on Sahut's data, is not one). */
+export const progressOf = (run: Run): RunProgress => ({
+  total: run.total,
+  settled: OUTCOME_ACTIONS.reduce((n, action) => n + (run.counts[action] ?? 0), 0),
+});
 
 /** A progress bar on a terminal (log lines go above it); a log line every few seconds otherwise (cron, CI, Docker). */
 export function createProgress(label: string, log: Logger, screen: Screen) {
@@ -15,23 +18,20 @@ export function createProgress(label: string, log: Logger, screen: Screen) {
   );
   if (bar) {
     return {
-      update(run: Run) {
-        const done = settled(run);
-        bar.update(done, Math.max(run.total, done), { rate: rate(done) });
+      update({ total, settled }: RunProgress) {
+        const done = Math.min(settled, total);
+        bar.update(done, total, { rate: rate(done) });
       },
       stop: () => bar.stop(),
     };
   }
   let lastLog = 0;
   return {
-    update(run: Run) {
+    update({ total, settled }: RunProgress) {
       if (Date.now() - lastLog < 5_000) return;
       lastLog = Date.now();
-      const done = settled(run);
-      log.info(
-        { run: run.id, done, total: run.total, ratePerSec: rate(done) },
-        `${label}: ${done}/${run.total} records`,
-      );
+      const done = Math.min(settled, total);
+      log.info({ done, total, ratePerSec: rate(done) }, `${label}: ${done}/${total} records`);
     },
     stop() {},
   };

@@ -11,7 +11,7 @@ import {
   waitForRun,
 } from '../queue/index.ts';
 import type { Run, Store } from '../store/types.ts';
-import { createProgress } from './progress.ts';
+import { createProgress, progressOf } from './progress.ts';
 import type { Screen } from './screen.ts';
 import { printRunSummary } from './summary.ts';
 
@@ -54,7 +54,7 @@ export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; fail
       const progress = createProgress(`${connection.name} ${direction}`, log, opts.screen);
       try {
         const run = await waitForRun(rt, job, runId, (r) => progress.update(r));
-        progress.update(run); // the bar's last frame shows the run as it ended
+        progress.update(progressOf(run)); // the bar's last frame shows the run as it ended
         runs.push(run);
       } finally {
         progress.stop();

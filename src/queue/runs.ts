@@ -1,7 +1,7 @@
 import { type Job, type JobsOptions, QueueEvents } from 'bullmq';
 import type { Config } from '../config/index.ts';
 import type { Direction } from '../domain/index.ts';
-import type { Run } from '../store/types.ts';
+import type { Run, RunProgress } from '../store/types.ts';
 import type { RunJob } from './jobs.ts';
 import { newRunJobId, runIdOf } from './jobs.ts';
 import { reapOrphanRuns } from './run-guard.ts';
@@ -100,7 +100,7 @@ export async function waitForRun(
   rt: Runtime,
   job: Job,
   runId: string,
-  onProgress?: (run: Run) => void,
+  onProgress?: (progress: RunProgress) => void,
   progressEveryMs = 1000,
 ): Promise<Run> {
   // Events are read from the stream's current end, taken before the job's state is checked
@@ -117,10 +117,11 @@ export async function waitForRun(
   // A run whose job vanishes (Redis lost it, someone removed it) sends no event: watch for that too.
   const vanished = new Promise<void>((resolve) => {
     ticker = setInterval(() => {
-      rt.store.getRun(runId).then(
-        (run) => run && onProgress?.(run),
-        () => {},
-      );
+      if (onProgress)
+        rt.store.runProgress(runId).then(
+          (progress) => progress && onProgress(progress),
+          () => {},
+        );
       rt.queues.runs.getJob(job.id as string).then(
         (found) => found || resolve(),
         () => {},

@@ -29,12 +29,11 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
   const indexer = createIndexer(rt, connection.name, out.audit);
   await indexer.start();
   const walkIns = walkInScan(rt, connection, out);
-  // Offset pages shift under concurrent writes: a contact seen twice is handled once.
-  const seen = new Set<string>();
+  // Offset pages shift under concurrent writes: a contact listed twice is handled once, since the
+  // run's books (out.read) take each record once; memory stays flat in Sahut's size.
   for (let page = 1; ; page++) {
     const { data: contacts, meta } = await rt.sahut.list({ page, perPage: PER_PAGE });
-    const fresh = new Map(contacts.filter((c) => !seen.has(c.id)).map((c) => [c.id, c]));
-    for (const id of fresh.keys()) seen.add(id);
+    const fresh = new Map(contacts.map((c) => [c.id, c]));
     await indexer.page(contacts);
     const found = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
     const linksOf = Map.groupBy(found, (link) => link.sahutId);

@@ -130,6 +130,7 @@ export const runCountRowSchema = z.object({
 });
 
 export const cursorRowSchema = z.object({ cursor: z.string() });
+export const runProgressRowSchema = z.object({ total: integer, settled: integer });
 export const fullReadRowSchema = z.object({ at: timestamp });
 export const crmIdRowSchema = z.object({ crm_id: z.string() });
 export const addedRowSchema = z.object({ crm_id: z.string(), inserted: z.boolean() });

@@ -35,6 +35,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const OUTCOME_ACTIONS = AUDIT_ACTIONS.filter(
   (a) => a !== 'retrying' && a !== 'duplicate-suspected' && a !== 'decided',
 ) as readonly AuditAction[];
+export const NON_OUTCOME_ACTIONS = AUDIT_ACTIONS.filter((a) => !OUTCOME_ACTIONS.includes(a));
 
 /** CRM record ↔ Sahut contact, with the base both sides last agreed on. */
 export interface Link {
@@ -185,6 +186,8 @@ export interface Store {
   addRunTotal(runId: string, records: number): Promise<void>;
   finishRun(runId: string, status: Exclude<RunStatus, 'running'>, note?: string | null): Promise<void>;
   getRun(runId: string): Promise<Run | null>;
+  /** How far a run is, cheaply (progress bars poll it): records read, and outcomes so far. */
+  runProgress(runId: string): Promise<RunProgress | null>;
   listRuns(filter: RunFilter): Promise<Run[]>;
   getCursor(connection: string, direction: Direction): Promise<string | null>;
   setCursor(connection: string, direction: Direction, cursor: string): Promise<void>;
@@ -244,6 +247,12 @@ export interface RunRecordsAdded {
   fresh: string[];
   /** How many were new to the run (what its total grows by). */
   added: number;
+}
+
+export interface RunProgress {
+  total: number;
+  /** Outcome rows so far (a record read twice in one run may count twice until it ends). */
+  settled: number;
 }
 
 export interface RunFilter {

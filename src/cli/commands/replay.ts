@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createRuntime, replayFailed, startWorkers, waitForRun } from '../../queue/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { EXIT } from '../exit.ts';
-import { createProgress } from '../progress.ts';
+import { createProgress, progressOf } from '../progress.ts';
 import { printRunSummary } from '../summary.ts';
 
 export function registerReplayCommand(program: Command) {
@@ -35,7 +35,7 @@ export function registerReplayCommand(program: Command) {
           const progress = createProgress(`${r.connection} ${r.direction} (replay)`, log, screen);
           try {
             const run = await waitForRun(rt, r.job, r.runId, (u) => progress.update(u));
-            progress.update(run);
+            progress.update(progressOf(run));
             runs.push(run);
           } finally {
             progress.stop();

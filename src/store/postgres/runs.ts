@@ -1,5 +1,5 @@
 import { RunNotFoundError } from '../errors.ts';
-import { runCountRowSchema, runRowSchema, withCounts } from '../rows.ts';
+import { runCountRowSchema, runProgressRowSchema, runRowSchema, withCounts } from '../rows.ts';
 import type { Run, RunFilter, RunStatus } from '../types.ts';
 import { type PgContext, query } from './context.ts';
 
@@ -100,4 +100,15 @@ export async function setRunMatch(ctx: PgContext, runId: string, match: string, 
     [runId, match, callsSaved],
   );
   if (rowCount === 0) throw new RunNotFoundError(runId);
+}
+
+export async function runProgress(ctx: PgContext, runId: string, notSettled: readonly string[]) {
+  const { rows } = await query(
+    ctx,
+    `select r.total,
+       (select count(*) from ${ctx.schema}.audit a where a.run_id = r.id and a.action <> all($2::text[])) as settled
+     from ${ctx.schema}.runs r where r.id = $1`,
+    [runId, notSettled],
+  );
+  return rows[0] ? runProgressRowSchema.parse(rows[0]) : null;
 }

@@ -30,16 +30,17 @@ export async function indexContacts(
         seenAt,
       ],
     );
+    // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
     const { rows: pairs } = await client.query(
       `insert into ${s}.duplicate_pairs (connection, a, b, by)
        select distinct on (a, b) $1, a, b, by from (
-         select x.sahut_id as a, y.sahut_id as b, 'phone' as by
-         from ${s}.sahut_index x join ${s}.sahut_index y on y.phone = x.phone and x.sahut_id < y.sahut_id
-         where x.sahut_id = any($2::text[]) or y.sahut_id = any($2::text[])
+         select least(p.sahut_id, o.sahut_id) as a, greatest(p.sahut_id, o.sahut_id) as b, 'phone' as by
+         from ${s}.sahut_index p join ${s}.sahut_index o on o.phone = p.phone and o.sahut_id <> p.sahut_id
+         where p.sahut_id = any($2::text[]) and p.phone is not null
          union all
-         select x.sahut_id, y.sahut_id, 'email'
-         from ${s}.sahut_index x join ${s}.sahut_index y on y.email = x.email and x.sahut_id < y.sahut_id
-         where x.sahut_id = any($2::text[]) or y.sahut_id = any($2::text[])
+         select least(p.sahut_id, o.sahut_id), greatest(p.sahut_id, o.sahut_id), 'email'
+         from ${s}.sahut_index p join ${s}.sahut_index o on o.email = p.email and o.sahut_id <> p.sahut_id
+         where p.sahut_id = any($2::text[]) and p.email is not null
        ) as shared
        order by a, b, by desc
        on conflict do nothing

@@ -2,7 +2,7 @@ import { escapeIdentifier, Pool } from 'pg';
 import { checkAttentionQuery } from '../attention-rows.ts';
 import { StoreArgumentError } from '../errors.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
-import type { Store } from '../types.ts';
+import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
@@ -11,7 +11,7 @@ import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { addCarried, getDecision, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
-import { addRunTotal, finishRun, getRun, listRuns, setRunMatch, startRun } from './runs.ts';
+import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
 
@@ -73,6 +73,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
     addRunTotal: (runId, records) => addRunTotal(ctx, runId, records),
     finishRun: (runId, status, note) => finishRun(ctx, runId, status, note),
     getRun: (runId) => getRun(ctx, runId),
+    runProgress: (runId) => runProgress(ctx, runId, NON_OUTCOME_ACTIONS),
     listRuns: async (filter) =>
       listRuns(ctx, { ...filter, limit: checkLimit('Run list size', filter.limit, MAX_PAGE) }),
     getCursor: (connection, direction) => getCursor(ctx, connection, direction),

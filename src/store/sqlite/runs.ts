@@ -1,5 +1,5 @@
 import { RunNotFoundError } from '../errors.ts';
-import { runCountRowSchema, runRowSchema, withCounts } from '../rows.ts';
+import { runCountRowSchema, runProgressRowSchema, runRowSchema, withCounts } from '../rows.ts';
 import type { Run, RunFilter, RunStatus } from '../types.ts';
 import { nowSqlTime, type SqliteDatabase } from './database.ts';
 
@@ -105,4 +105,16 @@ export function setRunMatch(db: SqliteDatabase, runId: string, match: string, ca
     .statement('update runs set match = :match, calls_saved = :callsSaved where id = :runId')
     .run({ runId, match, callsSaved });
   if (Number(changes) === 0) throw new RunNotFoundError(runId);
+}
+
+export function runProgress(db: SqliteDatabase, runId: string, notSettled: readonly string[]) {
+  const row = db
+    .statement(
+      `select r.total,
+         (select count(*) from audit a
+          where a.run_id = r.id and a.action not in (select value from json_each(:notSettled))) as settled
+       from runs r where r.id = :runId`,
+    )
+    .get({ runId, notSettled: JSON.stringify(notSettled) });
+  return row ? runProgressRowSchema.parse(row) : null;
 }

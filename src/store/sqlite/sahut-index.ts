@@ -20,16 +20,17 @@ export function indexContacts(
      on conflict (sahut_id) do update set
        phone = excluded.phone, email = excluded.email, contact = excluded.contact, seen_at = excluded.seen_at`,
   );
+  // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
   const pairs = db.statement(
     `insert into duplicate_pairs (connection, a, b, by, at)
-     select :connection, a, b, min(by), :at from (
-       select x.sahut_id as a, y.sahut_id as b, 'phone' as by
-       from sahut_index x join sahut_index y on y.phone = x.phone and x.sahut_id < y.sahut_id
-       where x.sahut_id in (select value from json_each(:ids)) or y.sahut_id in (select value from json_each(:ids))
+     select :connection, a, b, max(by), :at from (
+       select min(p.sahut_id, o.sahut_id) as a, max(p.sahut_id, o.sahut_id) as b, 'phone' as by
+       from sahut_index p join sahut_index o on o.phone = p.phone and o.sahut_id <> p.sahut_id
+       where p.sahut_id in (select value from json_each(:ids)) and p.phone is not null
        union all
-       select x.sahut_id, y.sahut_id, 'email'
-       from sahut_index x join sahut_index y on y.email = x.email and x.sahut_id < y.sahut_id
-       where x.sahut_id in (select value from json_each(:ids)) or y.sahut_id in (select value from json_each(:ids))
+       select min(p.sahut_id, o.sahut_id), max(p.sahut_id, o.sahut_id), 'email'
+       from sahut_index p join sahut_index o on o.email = p.email and o.sahut_id <> p.sahut_id
+       where p.sahut_id in (select value from json_each(:ids)) and p.email is not null
      )
      where true
      group by a, b

@@ -1,6 +1,6 @@
 import { checkAttentionQuery } from '../attention-rows.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
-import type { Store } from '../types.ts';
+import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
@@ -9,7 +9,7 @@ import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { addCarried, getDecision, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
-import { addRunTotal, finishRun, getRun, listRuns, setRunMatch, startRun } from './runs.ts';
+import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
 
@@ -54,6 +54,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
     addRunTotal: async (runId, records) => addRunTotal(db, runId, records),
     finishRun: async (runId, status, note) => finishRun(db, runId, status, note),
     getRun: async (runId) => getRun(db, runId),
+    runProgress: async (runId) => runProgress(db, runId, NON_OUTCOME_ACTIONS),
     listRuns: async (filter) =>
       listRuns(db, { ...filter, limit: checkLimit('Run list size', filter.limit, MAX_PAGE) }),
     getCursor: async (connection, direction) => getCursor(db, connection, direction),
