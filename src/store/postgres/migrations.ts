@@ -85,10 +85,11 @@ export const MIGRATIONS: readonly Migration[] = [
       -- the latest row of one record in one run (the books of a run)
       create index audit_run_crm on ${s}.audit (run_id, crm_id, id);
 
-      -- Every record a run reads, once: the run's books (dropped when the run ends).
+      -- Every record a run reads, once: the run's books (dropped when the run ends). Its crm_id has
+      -- the audit's collation, so the books' join to the audit uses audit_run_crm.
       create table ${s}.run_records (
         run_id text not null,
-        crm_id text collate "C" not null,
+        crm_id text not null,
         window_no integer not null,
         primary key (run_id, crm_id)
       );
@@ -98,7 +99,7 @@ export const MIGRATIONS: readonly Migration[] = [
       create table ${s}.carried (
         connection text not null,
         direction text not null,
-        crm_id text collate "C" not null,
+        crm_id text not null,
         run_id text not null,
         failures integer not null,
         at timestamptz not null default now(),
