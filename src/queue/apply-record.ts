@@ -5,7 +5,7 @@ import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
 import type { Runtime } from './runtime.ts';
-import { type AuditNote, addToIndex } from './sahut-index.ts';
+import { indexCreated } from './sahut-index.ts';
 import { applyWalkIn } from './walk-ins.ts';
 
 export const cannotWriteBack = (connection: string) =>
@@ -18,7 +18,7 @@ class WriteBackUnsupportedError extends Error {
 
 export async function applyToSahut(
   rt: Runtime,
-  job: { connection: string; runId: string; match?: 'search' | 'index' },
+  job: { connection: string; match?: 'search' | 'index' },
   record: CrmRecord,
   signal?: AbortSignal,
 ): Promise<RecordOutcome> {
@@ -38,7 +38,7 @@ export async function applyToSahut(
     sahut: rt.sahut,
     store: rt.store,
     locks: rt.locks,
-    index: scanIndex(rt, connection.name, job.runId),
+    index: scanIndex(rt, connection.name),
     ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
   };
   return syncToSahut(ports, ctx, prepared, link);
@@ -57,27 +57,7 @@ export async function applyToCrm(
   return syncToCrm(ports, ctx, { sahutId: target.sahutId, crmId: target.crmId });
 }
 
-function scanIndex(rt: Runtime, connection: string, runId: string): ScanIndex {
-  const region = rt.config.defaultRegion;
-  // A pair of contacts found sharing an identity while indexing our own create is written down at once.
-  const note: AuditNote = (crmId, action, extra) =>
-    void rt.store
-      .appendAudit([
-        {
-          runId,
-          jobId: null,
-          connection,
-          direction: 'crm-to-sahut',
-          crmId,
-          sahutId: null,
-          action,
-          diff: null,
-          error: null,
-          attempt: 1,
-          ...extra,
-        },
-      ])
-      .catch((err: unknown) => rt.log.warn({ err }, 'could not note a duplicate pair'));
+function scanIndex(rt: Runtime, connection: string): ScanIndex {
   return {
     async find(identity) {
       return (await rt.store.findIndexed(identity)).flatMap((raw) => {
@@ -85,7 +65,7 @@ function scanIndex(rt: Runtime, connection: string, runId: string): ScanIndex {
         return parsed.success ? [parsed.data] : [];
       });
     },
-    add: (contact) => addToIndex(rt, connection, [contact], region, note),
+    add: (contact) => indexCreated(rt, connection, contact),
   };
 }
 

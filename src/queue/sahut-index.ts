@@ -33,20 +33,30 @@ export function createIndexer(rt: Runtime, connection: string, note: AuditNote) 
   };
 }
 
-/** Indexes contacts (a scan's page, or the ones a run just created) and notes new duplicate pairs. */
-export async function addToIndex(
+const indexed = (c: SahutContact, region: string) => ({
+  sahutId: c.id,
+  phone: normalisePhone(c.phone, region),
+  email: normaliseEmail(c.email),
+  contact: c,
+});
+
+/**
+ * A contact this deployment just created goes into the index at once, so a second CRM record
+ * of the same person links to it. Shared identities are left to the next scan to report.
+ */
+export async function indexCreated(rt: Runtime, connection: string, contact: SahutContact) {
+  await rt.store.indexContacts(connection, [indexed(contact, rt.config.defaultRegion)], new Date(), false);
+}
+
+/** Indexes a scan's page and notes the pairs of contacts that newly share a phone or email. */
+async function addToIndex(
   rt: Runtime,
   connection: string,
   listed: readonly SahutContact[],
   region: string,
   note: AuditNote,
 ) {
-  const rows = listed.map((c) => ({
-    sahutId: c.id,
-    phone: normalisePhone(c.phone, region),
-    email: normaliseEmail(c.email),
-    contact: c,
-  }));
+  const rows = listed.map((c) => indexed(c, region));
   for (const pair of await rt.store.indexContacts(connection, rows, new Date())) {
     note(null, 'duplicate-suspected', {
       sahutId: pair.a,

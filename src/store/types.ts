@@ -199,8 +199,16 @@ export interface Store {
   setRunMatch(runId: string, match: string, callsSaved: number): Promise<void>;
 
   // Sahut's contacts kept for matching without searches (the scan index)
-  /** Upserts contacts; returns the pairs sharing a phone or email not reported before for `connection`. */
-  indexContacts(connection: string, rows: readonly IndexedContact[], seenAt: Date): Promise<DuplicatePair[]>;
+  /**
+   * Upserts contacts; returns the pairs sharing a phone or email not reported before for
+   * `connection` (none when `reportPairs` is false: an upsert only).
+   */
+  indexContacts(
+    connection: string,
+    rows: readonly IndexedContact[],
+    seenAt: Date,
+    reportPairs?: boolean,
+  ): Promise<DuplicatePair[]>;
   /** The indexed contacts (as listed, JSON) with this normalised phone or email. */
   findIndexed(identity: { phone: string | null; email: string | null }): Promise<unknown[]>;
   startScan(id: string, at: Date): Promise<void>;

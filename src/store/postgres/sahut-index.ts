@@ -12,27 +12,30 @@ export async function indexContacts(
   connection: string,
   rows: readonly IndexedContact[],
   seenAt: Date,
+  reportPairs = true,
 ): Promise<DuplicatePair[]> {
   if (rows.length === 0) return [];
   const s = ctx.schema;
-  return inTransaction(ctx.pool, async (client) => {
-    await client.query(
-      `insert into ${s}.sahut_index (sahut_id, phone, email, contact, seen_at)
+  await query(
+    ctx,
+    `insert into ${s}.sahut_index (sahut_id, phone, email, contact, seen_at)
        select * from unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) as r(sahut_id, phone, email, contact),
          lateral (select $5::timestamptz as seen_at) as t
        on conflict (sahut_id) do update set
          phone = excluded.phone, email = excluded.email, contact = excluded.contact, seen_at = excluded.seen_at`,
-      [
-        rows.map((r) => r.sahutId),
-        rows.map((r) => r.phone),
-        rows.map((r) => r.email),
-        rows.map((r) => JSON.stringify(r.contact)),
-        seenAt,
-      ],
-    );
-    // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
-    const { rows: pairs } = await client.query(
-      `insert into ${s}.duplicate_pairs (connection, a, b, by)
+    [
+      rows.map((r) => r.sahutId),
+      rows.map((r) => r.phone),
+      rows.map((r) => r.email),
+      rows.map((r) => JSON.stringify(r.contact)),
+      seenAt,
+    ],
+  );
+  if (!reportPairs) return [];
+  // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
+  const { rows: pairs } = await query(
+    ctx,
+    `insert into ${s}.duplicate_pairs (connection, a, b, by)
        select distinct on (a, b) $1, a, b, by from (
          select least(p.sahut_id, o.sahut_id) as a, greatest(p.sahut_id, o.sahut_id) as b, 'phone' as by
          from ${s}.sahut_index p join ${s}.sahut_index o on o.phone = p.phone and o.sahut_id <> p.sahut_id
@@ -45,10 +48,9 @@ export async function indexContacts(
        order by a, b, by desc
        on conflict do nothing
        returning a, b, by`,
-      [connection, rows.map((r) => r.sahutId)],
-    );
-    return pairs.map((row) => duplicatePairRowSchema.parse(row));
-  });
+    [connection, rows.map((r) => r.sahutId)],
+  );
+  return pairs.map((row) => duplicatePairRowSchema.parse(row));
 }
 
 /** The indexed contacts with this phone or email. */

@@ -84,7 +84,8 @@ export function createPostgresStore(options: PostgresOptions): Store {
     setRunMatch: (runId, match, callsSaved) => setRunMatch(ctx, runId, match, callsSaved),
 
     // the scan index
-    indexContacts: (connection, rows, seenAt) => indexContacts(ctx, connection, rows, seenAt),
+    indexContacts: (connection, rows, seenAt, reportPairs) =>
+      indexContacts(ctx, connection, rows, seenAt, reportPairs),
     findIndexed: (identity) => findIndexed(ctx, identity),
     startScan: (id, at) => startScan(ctx, id, at),
     finishScan: (id, counts, at) => finishScan(ctx, id, counts, at),

@@ -12,6 +12,7 @@ export function indexContacts(
   connection: string,
   rows: readonly IndexedContact[],
   seenAt: Date,
+  reportPairs = true,
 ): DuplicatePair[] {
   if (rows.length === 0) return [];
   const upsert = db.statement(
@@ -47,6 +48,7 @@ export function indexContacts(
         seenAt: toSqlTime(seenAt),
       });
     }
+    if (!reportPairs) return [];
     const ids = JSON.stringify(rows.map((r) => r.sahutId));
     return pairs.all({ connection, ids, at: nowSqlTime() }).map((row) => duplicatePairRowSchema.parse(row));
   });

@@ -65,7 +65,8 @@ export function createSqliteStore(options: SqliteOptions): Store {
     setRunMatch: async (runId, match, callsSaved) => setRunMatch(db, runId, match, callsSaved),
 
     // the scan index
-    indexContacts: async (connection, rows, seenAt) => indexContacts(db, connection, rows, seenAt),
+    indexContacts: async (connection, rows, seenAt, reportPairs) =>
+      indexContacts(db, connection, rows, seenAt, reportPairs),
     findIndexed: async (identity) => findIndexed(db, identity),
     startScan: async (id, at) => startScan(db, id, at),
     finishScan: async (id, counts, at) => finishScan(db, id, counts, at),
