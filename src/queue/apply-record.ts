@@ -16,32 +16,52 @@ class WriteBackUnsupportedError extends Error {
   readonly permanent = true;
 }
 
-export async function applyToSahut(
+/**
+ * Prepares one crm-to-sahut record job: the links of its records and the
+ * decisions people made about them are read once for the whole batch (one
+ * query each); each record then goes through `syncToSahut` on its own, and
+ * anything that must be fresh (a link made meanwhile, under the identity lock)
+ * is read again there.
+ */
+export async function prepareToSahut(
   rt: Runtime,
   job: { connection: string; match?: 'search' | 'index' },
-  record: CrmRecord,
+  crmIds: readonly string[],
   signal?: AbortSignal,
-): Promise<RecordOutcome> {
+): Promise<(record: CrmRecord) => Promise<RecordOutcome>> {
   const connection = rt.connection(job.connection);
-  const match = job.match ?? 'search';
-  const prepared = prepareRecord(record, connection, rt.config.defaultRegion);
-  if (prepared.kind === 'rejected') {
-    return { action: 'rejected', crmId: record.id, sahutId: null, diff: null, error: prepared.reason };
-  }
-  const link = (await rt.store.getLinks(connection.name, [prepared.crmId])).get(prepared.crmId);
-  const ctx = { connection, defaultRegion: rt.config.defaultRegion, match, ...(signal ? { signal } : {}) };
+  const [links, decisions] = await Promise.all([
+    rt.store.getLinks(connection.name, crmIds),
+    rt.store.getDecisions(connection.name, crmIds),
+  ]);
+  const ctx = {
+    connection,
+    defaultRegion: rt.config.defaultRegion,
+    match: job.match ?? 'search',
+    ...(signal ? { signal } : {}),
+  };
   // Two-way: a CRM change is merged with the contact as Sahut holds it now (and the CRM gets
   // Sahut's side back), whichever direction's run comes first.
   const twoWay =
     connection.directions.includes('sahut-to-crm') && rt.connector(connection.name).capabilities.update;
   const ports: ApplyPorts = {
     sahut: rt.sahut,
-    store: rt.store,
+    store: {
+      getLinks: (name, ids) => rt.store.getLinks(name, ids),
+      upsertLink: (link) => rt.store.upsertLink(link),
+      findLinks: (lookup, limit) => rt.store.findLinks(lookup, limit),
+      getDecision: async (_name, crmId) => decisions.get(crmId) ?? null,
+    },
     locks: rt.locks,
     index: scanIndex(rt, connection.name),
     ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
   };
-  return syncToSahut(ports, ctx, prepared, link);
+  return async (record) => {
+    const prepared = prepareRecord(record, connection, rt.config.defaultRegion);
+    if (prepared.kind === 'rejected')
+      return { action: 'rejected', crmId: record.id, sahutId: null, diff: null, error: prepared.reason };
+    return syncToSahut(ports, ctx, prepared, links.get(prepared.crmId));
+  };
 }
 
 export async function applyToCrm(

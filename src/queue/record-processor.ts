@@ -1,8 +1,9 @@
 import { type Job, RateLimitError, UnrecoverableError } from 'bullmq';
+import type { CrmRecord } from '../crm/types.ts';
 import { isSahutError, SahutRateLimitedError } from '../sahut/errors.ts';
 import type { AuditEntry } from '../store/types.ts';
 import type { RecordOutcome } from '../sync/apply/ports.ts';
-import { applyToCrm, applyToSahut } from './apply-record.ts';
+import { applyToCrm, prepareToSahut } from './apply-record.ts';
 import {
   type Held,
   keyOf,
@@ -46,7 +47,15 @@ export function createRecordProcessor(rt: Runtime) {
     // Each record's fate is logged here, at the level it deserves: outcomes and retried attempts are
     // information (the summary and the audit report them); WARN only when a record's retries ran out.
     const log = rt.log.child({ runId: data.runId, connection: data.connection, jobId: job.id });
-    const settled = await Promise.all(todo.map((item) => settle(rt, attempted, item, signal)));
+    const apply = await applier(rt, attempted, todo, signal);
+    const settled = await Promise.all(
+      todo.map((item) =>
+        apply(item).then(
+          (outcome): Settled => ({ item, outcome }),
+          (error: unknown): Settled => ({ item, error }),
+        ),
+      ),
+    );
 
     const rows: AuditEntry[] = [];
     const retry: RecordItem[] = [];
@@ -116,20 +125,25 @@ export function createRecordProcessor(rt: Runtime) {
   };
 }
 
-async function settle(
+/**
+ * How each record of the batch is applied. What the batch shares is read once
+ * (crm-to-sahut: links and decisions); should that read fail, every record's
+ * attempt fails with it, each audited like any failure.
+ */
+async function applier(
   rt: Runtime,
   data: RecordJob,
-  item: RecordItem,
+  todo: readonly RecordItem[],
   signal?: AbortSignal,
-): Promise<Settled> {
+): Promise<(item: RecordItem) => Promise<RecordOutcome>> {
+  if (data.direction === 'sahut-to-crm')
+    return (item) =>
+      applyToCrm(rt, data.connection, item as Extract<RecordItem, { sahutId: string }>, signal);
   try {
-    const outcome =
-      'id' in item
-        ? await applyToSahut(rt, data, { id: item.id, data: item.data }, signal)
-        : await applyToCrm(rt, data.connection, item, signal);
-    return { item, outcome };
-  } catch (error) {
-    return { item, error };
+    const toSahut = await prepareToSahut(rt, data, todo.map(keyOf), signal);
+    return (item) => toSahut(item as CrmRecord);
+  } catch (err) {
+    return () => Promise.reject(err);
   }
 }
 

@@ -176,6 +176,7 @@ export interface Store {
   /** What still needs a person (acknowledged entries left out), per connection, direction and kind. */
   countAttention(): Promise<AttentionCount[]>;
   getDecision(connection: string, crmId: string): Promise<Decision | null>;
+  getDecisions(connection: string, crmIds: readonly string[]): Promise<Map<string, Decision>>;
   saveDecision(decision: Decision): Promise<void>;
 
   // runs and cursors

@@ -17,6 +17,22 @@ export async function getDecision(
   return rows[0] ? decisionRowSchema.parse(rows[0]) : null;
 }
 
+/** The decisions on several records of a connection, in one query (a record job's batch). */
+export async function getDecisions(
+  ctx: PgContext,
+  connection: string,
+  crmIds: readonly string[],
+): Promise<Map<string, Decision>> {
+  if (crmIds.length === 0) return new Map();
+  const { rows } = await query(
+    ctx,
+    `select connection, crm_id, decision, sahut_id, ruled_out, decided_by, decided_at from ${ctx.schema}.decisions
+     where connection = $1 and crm_id = any($2::text[])`,
+    [connection, crmIds],
+  );
+  return new Map(rows.map((row) => decisionRowSchema.parse(row)).map((d) => [d.crmId, d]));
+}
+
 /** The latest decision on a record replaces any earlier one. */
 export async function saveDecision(ctx: PgContext, d: Decision): Promise<void> {
   await query(

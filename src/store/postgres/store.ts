@@ -8,7 +8,7 @@ import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import type { PgContext } from './context.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
-import { addCarried, getDecision, saveDecision } from './decisions.ts';
+import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
@@ -66,6 +66,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
     getAttention: (connection, id) => getAttention(ctx, connection, id),
     countAttention: () => countAttention(ctx),
     getDecision: (connection, crmId) => getDecision(ctx, connection, crmId),
+    getDecisions: (connection, crmIds) => getDecisions(ctx, connection, crmIds),
     saveDecision: (decision) => saveDecision(ctx, decision),
 
     // runs and cursors

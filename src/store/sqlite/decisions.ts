@@ -13,6 +13,25 @@ export function getDecision(db: SqliteDatabase, connection: string, crmId: strin
   return row ? decisionRowSchema.parse(row) : null;
 }
 
+/** The decisions on several records of a connection, in one query (a record job's batch). */
+export function getDecisions(
+  db: SqliteDatabase,
+  connection: string,
+  crmIds: readonly string[],
+): Map<string, Decision> {
+  if (crmIds.length === 0) return new Map();
+  return new Map(
+    db
+      .statement(
+        `select connection, crm_id, decision, sahut_id, ruled_out, decided_by, decided_at from decisions
+         where connection = :connection and crm_id in (select value from json_each(:crmIds))`,
+      )
+      .all({ connection, crmIds: JSON.stringify(crmIds) })
+      .map((row) => decisionRowSchema.parse(row))
+      .map((d) => [d.crmId, d]),
+  );
+}
+
 /** The latest decision on a record replaces any earlier one. */
 export function saveDecision(db: SqliteDatabase, d: Decision): void {
   db.statement(

@@ -6,7 +6,7 @@ import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
-import { addCarried, getDecision, saveDecision } from './decisions.ts';
+import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
@@ -47,6 +47,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
     getAttention: async (connection, id) => getAttention(db, connection, id),
     countAttention: async () => countAttention(db),
     getDecision: async (connection, crmId) => getDecision(db, connection, crmId),
+    getDecisions: async (connection, crmIds) => getDecisions(db, connection, crmIds),
     saveDecision: async (decision) => saveDecision(db, decision),
 
     // runs and cursors
