@@ -118,6 +118,23 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     );
   });
 
+  it('takes again a record edited during the run and read again in a later window', async () => {
+    const memory = createMemoryConnector([crmRecord(1), crmRecord(2)]);
+    let reads = 0;
+    const crm = {
+      ...memory,
+      read: (cursor: string | null, opts?: Parameters<MemoryConnector['read']>[1]) => {
+        // crm-1's window is settled; before the next window is read, crm-1 is edited in the CRM.
+        if (++reads === 2) void memory.update('crm-1', { company: 'Edited during the run' });
+        return memory.read(cursor, opts);
+      },
+    };
+    const worker = deployment.node([testConnection('crm', { windowSize: 1, pageSize: 1 })], () => crm);
+    const run = await runOnce(worker);
+    expect(run).toMatchObject({ status: 'succeeded', total: 2, counts: { created: 1, updated: 1 } });
+    expect(sandbox.contacts().find((c) => c.name === 'Customer 1')?.company).toBe('Edited during the run');
+  });
+
   it('two workers given two records with the same phone create one contact', async () => {
     const twin = (id: string, name: string): CrmRecord => ({
       id,

@@ -3,7 +3,13 @@ import { type CrmRecord, createMemoryConnector } from '../src/crm/index.ts';
 import type { SeedContact } from '../src/sandbox/contact-store.ts';
 import type { Sandbox, SandboxOptions } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { type EngineDeployment, engineDeployment, runOnce, testConnection } from './helpers/engine.ts';
+import {
+  type EngineDeployment,
+  engineDeployment,
+  runOnce,
+  startNode,
+  testConnection,
+} from './helpers/engine.ts';
 
 const phone = (i: number) => `+62813${String(10_000_000 + i)}`;
 const seedContacts = (n: number, from = 0): SeedContact[] =>
@@ -94,6 +100,45 @@ describe('matching new records against a scan of Sahut', () => {
     const again = await runOnce(n, 'crm', 'crm-to-sahut');
     expect(again.counts['duplicate-suspected'] ?? 0).toBe(0);
   });
+
+  it.each([
+    ['a retried attempt', 5],
+    ['the next run, carrying the failure', 1],
+  ])(
+    'a record whose POST landed but whose link was lost is found by a live search in %s',
+    async (_, attempts) => {
+      await setUp();
+      sandbox.seed(seedContacts(20));
+      const records = Array.from({ length: 5 }, (_, i) => crmRecord(40_000 + i));
+      const connector = createMemoryConnector(records);
+      // The first link save fails, as a worker killed between its POST and the link would.
+      let lost = false;
+      const crashing: Store = new Proxy(store, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver);
+          if (key !== 'upsertLink') return typeof value === 'function' ? value.bind(target) : value;
+          return async (link: Parameters<Store['upsertLink']>[0]) => {
+            if (!lost) {
+              lost = true;
+              throw new Error('killed after the POST');
+            }
+            return target.upsertLink(link);
+          };
+        },
+      });
+      const config = { ...deployment.config, worker: { ...deployment.config.worker, attempts } };
+      const n = startNode(config, crashing, [testConnection('crm', { match: 'scan' })], () => connector);
+      try {
+        await runOnce(n);
+        if (attempts === 1) await runOnce(n);
+        const phones = sandbox.contacts().map((c) => c.phone);
+        expect(phones).toHaveLength(25);
+        expect(new Set(phones).size).toBe(25);
+      } finally {
+        await n.close();
+      }
+    },
+  );
 
   describe('auto', () => {
     beforeEach(async () => {

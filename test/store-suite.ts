@@ -136,6 +136,8 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           [`${a}/crm-1`, `${a}/crm-2`, `${b}/crm-9`].sort(),
         );
         expect(await store.findLinks({ phone, email }, 2)).toHaveLength(2);
+        // Within one connection only, whatever the others hold.
+        expect(keysOf(await store.findLinks({ connection: b, phone }))).toEqual([`${b}/crm-9`]);
         expect(await store.findLinks({ email: `nobody-${email}` })).toEqual([]);
         expect(await store.findLinks({})).toEqual([]);
         await expect(store.findLinks({ phone }, 0)).rejects.toBeInstanceOf(StoreArgumentError);

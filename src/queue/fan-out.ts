@@ -29,10 +29,17 @@ export function createFanOut(
   let items: { item: RecordItem; match: Match }[] = [];
   let unreadable = 0;
   return {
-    /** Notes that this page read these records; returns the ids the run had not read before. */
-    async read(crmIds: readonly string[], unidentified = 0): Promise<Set<string>> {
+    /**
+     * Notes that this page read these records (with their content hashes, when known);
+     * returns the ids to handle: new to the run, or changed since the run read them.
+     */
+    async read(
+      crmIds: readonly string[],
+      unidentified = 0,
+      hashes?: readonly (string | null)[],
+    ): Promise<Set<string>> {
       // The store counts the records into the run's total as it notes them; unreadable rows are counted here.
-      const { fresh } = await rt.store.addRunRecords(runId, window, crmIds);
+      const { fresh } = await rt.store.addRunRecords(runId, window, crmIds, hashes);
       unreadable += unidentified;
       return new Set(fresh);
     },

@@ -22,9 +22,16 @@ for i, key in ipairs(KEYS) do
 end
 return released`);
 
+// Extends the locks' life while the holder works: a slow Sahut never lets them lapse under a live holder.
+const RENEW = luaScript(`
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+return 1`);
+
 export interface RedisLockOptions {
   prefix: string;
-  /** Longer than any one record's work; a crashed holder's lock expires after it. */
+  /** A crashed holder's lock expires after this; a live holder renews it every third of it. */
   ttlMs?: number;
   /** How long to wait for a busy identity before giving up (the job is then retried). */
   waitMs?: number;
@@ -49,9 +56,13 @@ export function createRedisLocks(redis: RedisClient, opts: RedisLockOptions): Id
         signal?.throwIfAborted();
         await new Promise((r) => setTimeout(r, delay));
       }
+      const renew = setInterval(() => {
+        RENEW(redis, redisKeys, [token, ttlMs]).catch(() => {});
+      }, ttlMs / 3);
       try {
         return await fn();
       } finally {
+        clearInterval(renew);
         await RELEASE(redis, redisKeys, [token]);
       }
     },

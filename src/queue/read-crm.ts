@@ -42,7 +42,8 @@ export async function fanOutCrmWindow(rt: Runtime, job: Job, data: RunJob, runId
  */
 export async function fanOutCarried(rt: Runtime, job: Job, data: RunJob, runId: string): Promise<RunJob> {
   const connector = rt.connector(data.connection);
-  const triage = createTriage(rt, job, data, runId);
+  // A record that failed may have been POSTed before its link was saved: only a live search sees it.
+  const triage = createTriage(rt, job, data, runId, { live: true });
   const PAGE = 500;
   for (let after: string | null = null; ; ) {
     const carried = await rt.store.listCarried(data.connection, data.direction, after, PAGE);
@@ -64,7 +65,7 @@ export async function fanOutCarried(rt: Runtime, job: Job, data: RunJob, runId: 
  * Settles unchanged and invalid records at once; hands the rest to record jobs
  * (mapped columns only), unlinked ones through the run's matcher.
  */
-function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string) {
+function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string, opts: { live?: boolean } = {}) {
   const connection = rt.connection(data.connection);
   const region = rt.config.defaultRegion;
   const out = createFanOut(rt, job, runId, connection.name, 'crm-to-sahut', data.window);
@@ -92,25 +93,31 @@ function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string) {
     async page(read: readonly CrmRecord[], unidentified = 0) {
       // A record listed twice in one page (a duplicated id in a file) is taken as its last version.
       const records = [...new Map(read.map((r) => [r.id, r])).values()];
+      const prepared = records.map((record) => ({
+        record,
+        ready: prepareRecord(record, connection, region),
+      }));
+      // By content, so a record edited during the run and read again in a later window is taken again.
       const fresh = await out.read(
         records.map((r) => r.id),
         unidentified,
+        prepared.map(({ ready }) => (ready.kind === 'ready' ? ready.hash : `rejected ${ready.reason}`)),
       );
-      const mine = records.filter((r) => fresh.has(r.id));
+      const mine = prepared.filter(({ record }) => fresh.has(record.id));
       const links = await rt.store.getLinks(
         connection.name,
-        mine.map((r) => r.id),
+        mine.map(({ record }) => record.id),
       );
       const unlinked: Unlinked<CrmRecord>[] = [];
-      for (const record of mine) {
-        const prepared = prepareRecord(record, connection, region);
+      for (const { record, ready } of mine) {
         const link = links.get(record.id);
-        if (prepared.kind === 'rejected') out.audit(record.id, 'rejected', { error: prepared.reason });
-        else if (link && link.crmHash === prepared.hash)
+        if (ready.kind === 'rejected') out.audit(record.id, 'rejected', { error: ready.reason });
+        else if (link && link.crmHash === ready.hash)
           out.audit(record.id, 'unchanged', { sahutId: link.sahutId });
         else if (link) out.child({ id: record.id, data: mappedOnly(record.data) });
+        else if (opts.live) out.child({ id: record.id, data: mappedOnly(record.data) }, 'search');
         else {
-          const { phone, email } = identityKeys(prepared.contact);
+          const { phone, email } = identityKeys(ready.contact);
           unlinked.push({ item: record, keys: (phone ? 1 : 0) + (email ? 1 : 0) });
         }
       }

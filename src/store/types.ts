@@ -116,7 +116,9 @@ export interface Run {
   counts: Partial<Record<AuditAction, number>>;
 }
 
+/** Links matching any of the keys; of one connection when `connection` is given, else of all. */
 export interface LinkLookup {
+  connection?: string;
   crmId?: string;
   sahutId?: string;
   phone?: string;
@@ -220,12 +222,18 @@ export interface Store {
 
   // the books of a run
   /**
-   * Notes that the run reads these records in `window`, adding the new ones to
-   * its total; returns those it had not read in another window, so a record
-   * read twice in one run is handled (and counted) once, while a window read
-   * again after a crash gets them all back.
+   * Notes that the run reads these records in `window` (with their content hashes, when
+   * known), adding the new ones to its total. Returns the ones to hand out: new to the run,
+   * read again in the same window (a retried run job), or read in another window but changed
+   * since (edited during the run; they move to this window). A record read twice unchanged is
+   * handled, and counted, once.
    */
-  addRunRecords(runId: string, window: number, crmIds: readonly string[]): Promise<RunRecordsAdded>;
+  addRunRecords(
+    runId: string,
+    window: number,
+    crmIds: readonly string[],
+    hashes?: readonly (string | null)[],
+  ): Promise<RunRecordsAdded>;
   /** Records the run read (in `window`, or in any) whose latest audit row in the run is not an outcome. */
   unaccounted(runId: string, window?: number): Promise<string[]>;
   /**
@@ -252,7 +260,7 @@ export interface Store {
 }
 
 export interface RunRecordsAdded {
-  /** The ids to hand out: new to the run, or read again in the same window. */
+  /** The ids to hand out: new to the run, read again in the same window, or changed since read. */
   fresh: string[];
   /** How many were new to the run (what its total grows by). */
   added: number;

@@ -31,10 +31,15 @@ function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, insert
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // The server dropping the connection between statements also emits `error` on the client, which
+  // would crash the process unheard: the pending statement rejects with it anyway.
+  const ignore = () => {};
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    client.off('error', ignore);
     client.release();
     return result;
   } catch (err) {
@@ -43,6 +48,7 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
       () => client.release(),
       (rollbackErr: Error) => client.release(rollbackErr),
     );
+    client.off('error', ignore);
     throw err;
   }
 }

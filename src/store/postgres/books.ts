@@ -17,8 +17,11 @@ export async function addRunRecords(
   runId: string,
   window: number,
   crmIds: readonly string[],
+  hashes?: readonly (string | null)[],
 ): Promise<RunRecordsAdded> {
   if (crmIds.length === 0) return { fresh: [], added: 0 };
+  // One row per record: a record listed twice keeps its last hash.
+  const byId = new Map(crmIds.map((id, i) => [id, hashes?.[i] ?? null]));
   // A window read again (its run job was retried) gets its records back; another window's stay out.
   // xmax = 0 tells a row inserted now from one updated in place; the run's total grows by those,
   // in the same statement, so a run job that dies after reading cannot leave its total behind.
@@ -26,16 +29,16 @@ export async function addRunRecords(
   const { rows } = await query(
     ctx,
     `with added as (
-       insert into ${s}.run_records as r (run_id, crm_id, window_no)
-       select $1, crm_id, $3 from unnest($2::text[]) as ids(crm_id)
-       on conflict (run_id, crm_id) do update set window_no = excluded.window_no
-         where r.window_no = excluded.window_no
+       insert into ${s}.run_records as r (run_id, crm_id, window_no, hash)
+       select $1, crm_id, $3, hash from unnest($2::text[], $4::text[]) as ids(crm_id, hash)
+       on conflict (run_id, crm_id) do update set window_no = excluded.window_no, hash = excluded.hash
+         where r.window_no = excluded.window_no or r.hash is distinct from excluded.hash
        returning crm_id, (xmax = 0) as inserted
      ), counted as (
        update ${s}.runs set total = total + (select count(*) from added where inserted) where id = $1
      )
      select crm_id, inserted from added`,
-    [runId, [...new Set(crmIds)], window],
+    [runId, [...byId.keys()], window, [...byId.values()]],
   );
   const parsed = rows.map((row) => addedRowSchema.parse(row));
   return { fresh: parsed.map((r) => r.crm_id), added: parsed.filter((r) => r.inserted).length };

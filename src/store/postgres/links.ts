@@ -46,10 +46,11 @@ export async function findLinks(ctx: PgContext, lookup: LinkLookup, limit: numbe
   const { rows } = await query(
     ctx,
     `select ${LINK_COLUMNS} from ${ctx.schema}.links
-     where crm_id = $1 or sahut_id = $2 or phone = $3 or email = $4
+     where (crm_id = $1 or sahut_id = $2 or phone = $3 or email = $4)
+       and ($6::text is null or connection = $6)
      order by connection, crm_id
      limit $5`,
-    [...keys, limit],
+    [...keys, limit, lookup.connection ?? null],
   );
   return rows.map(parseLink);
 }

@@ -91,6 +91,8 @@ export const MIGRATIONS: readonly Migration[] = [
         run_id text not null,
         crm_id text not null,
         window_no integer not null,
+        -- the record's content when read: a later window reading it changed takes it again
+        hash text,
         primary key (run_id, crm_id)
       );
       create index run_records_window on ${s}.run_records (run_id, window_no);

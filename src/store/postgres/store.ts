@@ -93,7 +93,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
     lastScan: () => lastScan(ctx),
 
     // the books of a run
-    addRunRecords: (runId, window, crmIds) => addRunRecords(ctx, runId, window, crmIds),
+    addRunRecords: (runId, window, crmIds, hashes) => addRunRecords(ctx, runId, window, crmIds, hashes),
     unaccounted: (runId, window) => unaccounted(ctx, runId, window),
     settleRunRecords: (runId, window, carry) => settleRunRecords(ctx, runId, window, carry),
     dropRunRecords: (runId) => dropRunRecords(ctx, runId),

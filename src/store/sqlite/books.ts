@@ -17,24 +17,34 @@ export function addRunRecords(
   runId: string,
   window: number,
   crmIds: readonly string[],
+  hashes?: readonly (string | null)[],
 ): RunRecordsAdded {
   // A window read again (its run job was retried) gets its records back; another window's stay out.
-  const windowOf = db.statement(
-    'select window_no from run_records where run_id = :runId and crm_id = :crmId',
+  const readBefore = db.statement(
+    'select window_no, hash from run_records where run_id = :runId and crm_id = :crmId',
   );
   const insert = db.statement(
-    'insert into run_records (run_id, crm_id, window_no) values (:runId, :crmId, :window)',
+    'insert into run_records (run_id, crm_id, window_no, hash) values (:runId, :crmId, :window, :hash)',
   );
+  const move = db.statement(
+    'update run_records set window_no = :window, hash = :hash where run_id = :runId and crm_id = :crmId',
+  );
+  // One row per record: a record listed twice keeps its last hash.
+  const byId = new Map(crmIds.map((id, i) => [id, hashes?.[i] ?? null]));
   // The run's total grows in the same transaction, so a run job that dies after reading cannot leave it behind.
   const count = db.statement('update runs set total = total + :added where id = :runId');
   return db.transaction(() => {
     const result: RunRecordsAdded = { fresh: [], added: 0 };
-    for (const crmId of new Set(crmIds)) {
-      const row = windowOf.get({ runId, crmId });
+    for (const [crmId, hash] of byId) {
+      const row = readBefore.get({ runId, crmId });
       if (row === undefined) {
-        insert.run({ runId, crmId, window });
+        insert.run({ runId, crmId, window, hash });
         result.added++;
-      } else if (Number(row.window_no) !== window) continue;
+      } else if (Number(row.window_no) !== window) {
+        // Read in another window: taken again only when it changed since (an edit during the run).
+        if ((row.hash ?? null) === hash) continue;
+        move.run({ runId, crmId, window, hash });
+      }
       result.fresh.push(crmId);
     }
     if (result.added > 0) count.run({ runId, added: result.added });

@@ -51,11 +51,12 @@ export function findLinks(db: SqliteDatabase, lookup: LinkLookup, limit: number)
   return db
     .statement(
       `select ${LINK_COLUMNS} from links
-       where crm_id = :crmId or sahut_id = :sahutId or phone = :phone or email = :email
+       where (crm_id = :crmId or sahut_id = :sahutId or phone = :phone or email = :email)
+         and (:connection is null or connection = :connection)
        order by connection, crm_id
        limit :limit`,
     )
-    .all({ ...keys, limit })
+    .all({ ...keys, limit, connection: lookup.connection ?? null })
     .map(parseLink);
 }
 

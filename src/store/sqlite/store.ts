@@ -74,7 +74,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
     lastScan: async () => lastScan(db),
 
     // the books of a run
-    addRunRecords: async (runId, window, crmIds) => addRunRecords(db, runId, window, crmIds),
+    addRunRecords: async (runId, window, crmIds, hashes) => addRunRecords(db, runId, window, crmIds, hashes),
     unaccounted: async (runId, window) => unaccounted(db, runId, window),
     settleRunRecords: async (runId, window, carry) => settleRunRecords(db, runId, window, carry),
     dropRunRecords: async (runId) => dropRunRecords(db, runId),

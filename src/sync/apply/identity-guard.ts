@@ -30,10 +30,8 @@ export async function holdBackIdentities(
   for (const field of ['phone', 'email'] as const) {
     const value = merge.toCrm[field]?.after;
     if (typeof value !== 'string' || value === '') continue;
-    const holders = await store.findLinks({ [field]: value }, 10);
-    const other = holders.find(
-      (l) => l.connection === connection && l.crmId !== link.crmId && l.sahutId !== link.sahutId,
-    );
+    const holders = await store.findLinks({ connection, [field]: value }, 10);
+    const other = holders.find((l) => l.crmId !== link.crmId && l.sahutId !== link.sahutId);
     if (!other) continue;
     delete merge.toCrm[field];
     merge.merged[field] = crm[field] ?? null;
