@@ -44,11 +44,14 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
     return result;
   } catch (err) {
     // A failed ROLLBACK means the connection is broken: destroy it instead of pooling it.
+    // A broken connection may still report its end after it is gone: it keeps the listener then.
     await client.query('ROLLBACK').then(
-      () => client.release(),
+      () => {
+        client.off('error', ignore);
+        client.release();
+      },
       (rollbackErr: Error) => client.release(rollbackErr),
     );
-    client.off('error', ignore);
     throw err;
   }
 }

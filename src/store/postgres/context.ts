@@ -39,7 +39,8 @@ export function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise
       });
       throw err;
     } finally {
-      client.off('error', ignore);
+      // A broken connection may still report its end after it is gone: it keeps the listener.
+      if (!broken) client.off('error', ignore);
       client.release(broken);
     }
   });
