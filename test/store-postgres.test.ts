@@ -68,6 +68,7 @@ describe('postgres store specifics', () => {
         'decisions',
         'duplicate_pairs',
         'full_reads',
+        'identity_claims',
         'links',
         'migrations',
         'run_records',

@@ -562,6 +562,38 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
       });
     });
 
+    describe('identity claims', () => {
+      it('claims all keys or none, lets an expired claim go, and shows the links under the claim', async () => {
+        const connection = unique('conn');
+        const base = { connection, ttlMs: 60_000, crmId: 'crm-1', phone: '+6281100', email: 'a@example.com' };
+        const first = { ...base, keys: ['k-phone', 'k-email'], token: 't1' };
+        expect(await store.claimIdentities(first)).toEqual({ claimed: true, stale: false, links: [] });
+        // A second worker wanting one of the keys gets nothing, not half a claim.
+        const second = { ...base, keys: ['k-other', 'k-email'], token: 't2' };
+        expect((await store.claimIdentities(second)).claimed).toBe(false);
+        expect((await store.claimIdentities({ ...second, keys: ['k-other'] })).claimed).toBe(true);
+        await store.releaseIdentities({ ...second, keys: ['k-other'] });
+
+        await store.upsertLink(makeLink(connection, 'crm-9', { phone: '+6281100' }));
+        await store.releaseIdentities(first);
+        const again = await store.claimIdentities(second);
+        expect(again.claimed).toBe(true);
+        expect(again.links.map((l) => l.crmId)).toEqual(['crm-9']);
+
+        // A claim whose holder died lapses: a short one is taken over once expired.
+        const lapsing = { ...base, keys: ['k-lapse'], token: 't3', ttlMs: 1 };
+        expect((await store.claimIdentities(lapsing)).claimed).toBe(true);
+        await clockPast(new Date(Date.now() + 5));
+        // …and says so: the dead holder may have created the contact.
+        expect(await store.claimIdentities({ ...lapsing, token: 't4', ttlMs: 60_000 })).toMatchObject({
+          claimed: true,
+          stale: true,
+        });
+        await store.renewIdentities({ ...lapsing, token: 't4', ttlMs: 60_000 });
+        expect((await store.claimIdentities({ ...lapsing, token: 't5' })).claimed).toBe(false);
+      });
+    });
+
     describe('the scan index', () => {
       const contact = (id: string, phone: string | null, email: string | null) => ({
         sahutId: id,

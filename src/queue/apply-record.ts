@@ -4,6 +4,7 @@ import type { ApplyPorts, CrmWriter, RecordOutcome, ScanIndex } from '../sync/ap
 import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
+import { createClaims } from './claims.ts';
 import type { Runtime } from './runtime.ts';
 import { indexCreated } from './sahut-index.ts';
 import { applyWalkIn } from './walk-ins.ts';
@@ -53,6 +54,7 @@ export async function prepareToSahut(
       getDecision: async (_name, crmId) => decisions.get(crmId) ?? null,
     },
     locks: rt.locks,
+    claims: createClaims(rt, connection.name),
     index: scanIndex(rt, connection.name),
     ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
   };

@@ -220,6 +220,15 @@ export interface Store {
   /** The latest complete scan, or null. */
   lastScan(): Promise<SahutScan | null>;
 
+  // claims on identities while a contact is created for them (what survives the loss of Redis)
+  /**
+   * Claims every key, or none when one is held by a live claim, and returns the links that
+   * already hold the identity or the CRM record (read under the claim).
+   */
+  claimIdentities(claim: Claim): Promise<ClaimResult>;
+  renewIdentities(claim: Pick<Claim, 'connection' | 'keys' | 'token' | 'ttlMs'>): Promise<void>;
+  releaseIdentities(claim: Pick<Claim, 'connection' | 'keys' | 'token'>): Promise<void>;
+
   // the books of a run
   /**
    * Notes that the run reads these records in `window` (with their content hashes, when
@@ -264,6 +273,26 @@ export interface RunRecordsAdded {
   fresh: string[];
   /** How many were new to the run (what its total grows by). */
   added: number;
+}
+
+export interface Claim {
+  connection: string;
+  /** Opaque keys of the identity (hashed phone and email). */
+  keys: readonly string[];
+  token: string;
+  ttlMs: number;
+  /** What the links are looked up by, under the claim. */
+  crmId: string;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface ClaimResult {
+  claimed: boolean;
+  /** A key was taken over from a claim whose holder died: it may have created the contact. */
+  stale: boolean;
+  /** Links holding the claimed identity or the CRM record when the claim was taken. */
+  links: Link[];
 }
 
 export interface RunProgress {

@@ -115,6 +115,15 @@ export const MIGRATIONS: readonly Migration[] = [
         primary key (connection, direction)
       );
 
+      -- A contact being created for an identity: the claim outlives Redis and its locks.
+      create table ${s}.identity_claims (
+        connection text not null,
+        key text not null,
+        token text not null,
+        expires_at timestamptz not null,
+        primary key (connection, key)
+      );
+
       -- How each run matched its new records, and the Sahut calls that saved.
       alter table ${s}.runs add column match text, add column calls_saved integer;
 

@@ -6,6 +6,7 @@ import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
+import { claimIdentities, releaseIdentities, renewIdentities } from './claims.ts';
 import type { PgContext } from './context.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
@@ -91,6 +92,11 @@ export function createPostgresStore(options: PostgresOptions): Store {
     startScan: (id, at) => startScan(ctx, id, at),
     finishScan: (id, counts, at) => finishScan(ctx, id, counts, at),
     lastScan: () => lastScan(ctx),
+
+    // identity claims
+    claimIdentities: (claim) => claimIdentities(ctx, claim),
+    renewIdentities: (claim) => renewIdentities(ctx, claim),
+    releaseIdentities: (claim) => releaseIdentities(ctx, claim),
 
     // the books of a run
     addRunRecords: (runId, window, crmIds, hashes) => addRunRecords(ctx, runId, window, crmIds, hashes),

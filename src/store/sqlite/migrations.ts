@@ -130,6 +130,15 @@ export const MIGRATIONS: readonly Migration[] = [
         primary key (connection, direction)
       ) strict;
 
+      -- A contact being created for an identity: the claim outlives Redis and its locks.
+      create table identity_claims (
+        connection text not null,
+        key text not null,
+        token text not null,
+        expires_at text not null,
+        primary key (connection, key)
+      ) strict;
+
       -- How each run matched its new records, and the Sahut calls that saved.
       alter table runs add column match text;
       alter table runs add column calls_saved integer;

@@ -4,6 +4,7 @@ import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
+import { claimIdentities, releaseIdentities, renewIdentities } from './claims.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
@@ -72,6 +73,11 @@ export function createSqliteStore(options: SqliteOptions): Store {
     startScan: async (id, at) => startScan(db, id, at),
     finishScan: async (id, counts, at) => finishScan(db, id, counts, at),
     lastScan: async () => lastScan(db),
+
+    // identity claims
+    claimIdentities: async (claim) => claimIdentities(db, claim),
+    renewIdentities: async (claim) => renewIdentities(db, claim),
+    releaseIdentities: async (claim) => releaseIdentities(db, claim),
 
     // the books of a run
     addRunRecords: async (runId, window, crmIds, hashes) => addRunRecords(db, runId, window, crmIds, hashes),

@@ -13,6 +13,20 @@ export interface ApplyPorts {
   crm?: CrmWriter;
   /** The scan index: Sahut's contacts as last scanned, for matching without searches. */
   index?: ScanIndex;
+  /** Claims in the store on an identity while a contact is created for it (absent in a dry run). */
+  claims?: IdentityClaims;
+}
+
+/**
+ * What keeps two creates of one person apart when Redis, and with it the identity locks, is
+ * lost mid-run: a claim in the store, taken before the POST, under which the links holding the
+ * identity (or the record) are read again. Throws a transient error when another holds it.
+ */
+export interface IdentityClaims {
+  withClaim<T>(
+    claim: { crmId: string; phone: string | null; email: string | null; keys: readonly string[] },
+    fn: (found: { links: Link[]; stale: boolean }) => Promise<T>,
+  ): Promise<T>;
 }
 
 export interface ScanIndex {

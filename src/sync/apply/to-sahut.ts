@@ -1,7 +1,7 @@
 import type { Connection } from '../../config/connections.ts';
 import type { Contact, FieldDiff } from '../../domain/index.ts';
 import { SahutOutcomeUnknownError, SahutRequestError } from '../../sahut/errors.ts';
-import type { SahutContact } from '../../sahut/types.ts';
+import type { ContactInput, SahutContact } from '../../sahut/types.ts';
 import type { Link } from '../../store/types.ts';
 import { contactHash } from '../hash.ts';
 import { type Identity, identityKeys, lockKeys } from '../identity.ts';
@@ -120,13 +120,47 @@ async function create(
 ): Promise<RecordOutcome> {
   const plan = planCreate(record.contact);
   if (plan.kind === 'reject') return outcome('rejected', record, null, { error: plan.reason });
+  if (!ports.claims) return post(ports, ctx, record, identity, plan.body);
+  const claim = { crmId: record.crmId, ...identity, keys: lockKeys(ctx.connection.name, record.contact) };
+  return ports.claims.withClaim(claim, async ({ links, stale }) => {
+    // Someone linked the record, or its person, since the lookup (a run going on after Redis was lost).
+    const own = links.find((l) => l.crmId === record.crmId);
+    if (own)
+      return (await updateLinked(ports, ctx, record, own)) ?? post(ports, ctx, record, identity, plan.body);
+    const holder = links.find(
+      (l) => (l.phone && l.phone === identity.phone) || (l.email && l.email === identity.email),
+    );
+    const contact = holder && (await ports.sahut.get(holder.sahutId, { signal: ctx.signal }));
+    if (contact) return linkExisting(ports, ctx, record, contact);
+    // The claim's last holder died holding it: its POST may have landed. Look before creating.
+    if (stale && (identity.phone || identity.email)) {
+      const found = await search(ports, ctx, identity);
+      if (found.kind === 'one') return linkExisting(ports, ctx, record, found.contact);
+      if (found.kind === 'ambiguous')
+        return outcome('ambiguous', record, null, {
+          error: found.reason,
+          detail: ambiguousDetail(record.contact, found, ctx.defaultRegion),
+        });
+    }
+    return post(ports, ctx, record, identity, plan.body);
+  });
+}
+
+/** One POST, and on an unknown outcome a search before any second one. */
+async function post(
+  ports: ApplyPorts,
+  ctx: ToSahutContext,
+  record: Ready,
+  identity: Identity,
+  body: ContactInput,
+): Promise<RecordOutcome> {
   for (let posts = 1; ; posts++) {
     try {
-      const created = await ports.sahut.create(plan.body, { signal: ctx.signal });
+      const created = await ports.sahut.create(body, { signal: ctx.signal });
       const saved = await saveCreated(ports, ctx, record, created);
       // The index knows our own creates at once: a second CRM record of the same person links to it.
       await ports.index?.add(created);
-      return outcome('created', record, created.id, { diff: creationDiff(plan.body), link: saved });
+      return outcome('created', record, created.id, { diff: creationDiff(body), link: saved });
     } catch (err) {
       if (!(err instanceof SahutOutcomeUnknownError)) throw err;
       if (!identity.phone && !identity.email) {
@@ -140,7 +174,7 @@ async function create(
       const again = await decidedMatch(ports, target, () => search(ports, ctx, identity));
       if (again.kind === 'one') {
         const saved = await saveCreated(ports, ctx, record, again.contact);
-        return outcome('created', record, again.contact.id, { diff: creationDiff(plan.body), link: saved });
+        return outcome('created', record, again.contact.id, { diff: creationDiff(body), link: saved });
       }
       if (again.kind === 'ambiguous')
         return outcome('ambiguous', record, null, {
