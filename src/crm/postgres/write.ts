@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { inTransaction } from '../../pg/index.ts';
 import { CrmError } from '../errors.ts';
 import { isImpossibleId, quoteIdent, type TableSql } from './sql.ts';
 
@@ -27,33 +28,6 @@ function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, insert
     );
   }
   return names;
-}
-
-async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  // The server dropping the connection between statements also emits `error` on the client, which
-  // would crash the process unheard: the pending statement rejects with it anyway.
-  const ignore = () => {};
-  client.on('error', ignore);
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    client.off('error', ignore);
-    client.release();
-    return result;
-  } catch (err) {
-    // A failed ROLLBACK means the connection is broken: destroy it instead of pooling it.
-    // A broken connection may still report its end after it is gone: it keeps the listener then.
-    await client.query('ROLLBACK').then(
-      () => {
-        client.off('error', ignore);
-        client.release();
-      },
-      (rollbackErr: Error) => client.release(rollbackErr),
-    );
-    throw err;
-  }
 }
 
 /**
