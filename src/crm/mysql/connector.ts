@@ -4,10 +4,11 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { CrmError } from '../errors.ts';
 import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
+import { type RowContext, readKeysetPages } from '../sql-table.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { selectArrays } from './pool.ts';
-import { type RowContext, rowToItem } from './rows.ts';
+import { keysetItem, plainValue } from './rows.ts';
 import {
   type ColumnKinds,
   columnKindsQuery,
@@ -64,7 +65,13 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
   const sql = tableSql({ ...opts, columns });
   const label = opts.database === undefined ? opts.table : `${opts.database}.${opts.table}`;
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
-  const rowContext: RowContext = { label, idColumn: opts.idColumn, cursorColumn: opts.cursorColumn, columns };
+  const rowContext: RowContext = {
+    label,
+    idColumn: opts.idColumn,
+    cursorColumn: opts.cursorColumn,
+    columns,
+    plain: plainValue,
+  };
 
   let known: ColumnKinds | undefined;
   const kinds = async (): Promise<ColumnKinds> => {
@@ -105,34 +112,22 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
       const limit = checkPageSize(readOpts.pageSize, defaultPageSize);
       const start = cursor === null ? null : decodeCursor(cursor, cursorSchema, `mysql table ${label}`);
       const k = await kinds();
-      let after: KeysetPosition | null = start && { key: start.key, id: start.id };
+      const after: KeysetPosition | null = start && { key: start.key, id: start.id };
       let hw: HighWater | null = start?.hw ?? null;
       let query = pageQuery(sql, k, after, limit, hw);
       if (start && !start.hw && start.key !== null && (readOpts.overlapMs ?? 0) > 0 && k.temporalCursor) {
         hw = { key: start.key, id: start.id };
         query = overlapQuery(sql, k, hw, readOpts.overlapMs ?? 0, limit);
       }
-      for (;;) {
-        readOpts.signal?.throwIfAborted();
-        const rows = await selectArrays(opts.pool, query);
-        // While re-reading, each row ends with "at or before the high-water mark" (1 or 0).
-        const behind = hw !== null && Number(rows.at(-1)?.at(-1)) === 1;
-        const read = rows.map((row) => rowToItem(hw === null ? row : row.slice(0, -1), rowContext));
-        const last = read.at(-1);
-        if (last === undefined) return;
-        after = last.position;
-        const done = rows.length < limit;
-        const items = read.map((r) => r.item);
-        if (hw !== null && behind) {
-          // Still inside the overlap: keep the mark, or, at the end of the table, resume from it.
-          yield { items, cursor: done ? encode(hw) : encode(after, hw) };
-        } else {
-          hw = null;
-          yield { items, cursor: encode(after) };
-        }
-        if (done) return;
-        query = pageQuery(sql, k, after, limit, hw);
-      }
+      const pager = {
+        fetch: (q: typeof query) => selectArrays(opts.pool, q),
+        next: (from: KeysetPosition, mark: HighWater | null) => pageQuery(sql, k, from, limit, mark),
+        // MySQL has no boolean: the flag comes back as 1 or 0.
+        behind: (flag: unknown) => Number(flag) === 1,
+        toItem: (row: unknown[]) => keysetItem(row, rowContext),
+        encode,
+      };
+      yield* readKeysetPages(pager, query, hw, limit, readOpts.signal);
     },
 
     async get(id: string): Promise<CrmRecord | null> {
@@ -140,7 +135,7 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
       if (impossibleId(k, id)) return null;
       const [row] = await selectArrays(opts.pool, getQuery(sql, k, id));
       if (row === undefined) return null;
-      const { item } = rowToItem(row, rowContext);
+      const { item } = keysetItem(row, rowContext);
       return item.ok ? item.record : null;
     },
 
@@ -151,7 +146,7 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
       const query = findQuery(sql, checkedProbe(probe, columns, label));
       if (!query) return [];
       return (await selectArrays(opts.pool, query)).flatMap((row) => {
-        const { item } = rowToItem(row, rowContext);
+        const { item } = keysetItem(row, rowContext);
         return item.ok ? [item.record] : [];
       });
     },

@@ -1,33 +1,13 @@
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { CrmError } from '../errors.ts';
+import { checkColumns, type WritableColumns } from '../sql-table.ts';
 import { selectArrays, toParam } from './pool.ts';
 import { type ColumnKinds, idParam, impossibleId, quoteIdent, type TableSql } from './sql.ts';
 
-export interface WriteContext {
+export interface WriteContext extends WritableColumns {
   pool: Pool;
   sql: TableSql;
-  label: string;
-  idColumn: string;
-  /** The mapped columns except the id and cursor columns: all that write-back may touch. */
-  writable: ReadonlySet<string>;
-  /** Further columns `create` may set (the defaults of new records). */
-  insertOnly: ReadonlySet<string>;
   kinds(): Promise<ColumnKinds>;
-}
-
-function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, insert: boolean): string[] {
-  const names = Object.keys(fields);
-  const allowed = (name: string) =>
-    ctx.writable.has(name) || (insert && (name === ctx.idColumn || ctx.insertOnly.has(name)));
-  const refused = names.find((name) => !allowed(name));
-  if (refused !== undefined) {
-    const allowed = [...ctx.writable].join(', ') || 'none';
-    throw new CrmError(
-      'COLUMN_NOT_WRITABLE',
-      `Column "${refused}" of ${ctx.label} is not writable: write-back may only touch mapped columns (${allowed})`,
-    );
-  }
-  return names;
 }
 
 async function inTransaction<T>(pool: Pool, work: (conn: PoolConnection) => Promise<T>): Promise<T> {

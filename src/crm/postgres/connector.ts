@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
+import { type RowContext, readKeysetPages } from '../sql-table.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
-import { type RowContext, readTypes, rowToItem } from './rows.ts';
+import { keysetItem, plainValue, readTypes } from './rows.ts';
 import {
   cursorTypeQuery,
   getQuery,
@@ -68,7 +69,13 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
   const sql = tableSql({ ...opts, columns });
   const label = opts.schema === undefined ? opts.table : `${opts.schema}.${opts.table}`;
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
-  const rowContext: RowContext = { label, idColumn: opts.idColumn, cursorColumn: opts.cursorColumn, columns };
+  const rowContext: RowContext = {
+    label,
+    idColumn: opts.idColumn,
+    cursorColumn: opts.cursorColumn,
+    columns,
+    plain: plainValue,
+  };
   const writeContext: WriteContext = {
     pool: opts.pool,
     sql,
@@ -97,7 +104,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
     async *read(cursor: string | null, readOpts: ReadOptions = {}) {
       const limit = checkPageSize(readOpts.pageSize, defaultPageSize);
       const start = cursor === null ? null : decodeCursor(cursor, cursorSchema, `postgres table ${label}`);
-      let after: KeysetPosition | null = start && { key: start.key, id: start.id };
+      const after: KeysetPosition | null = start && { key: start.key, id: start.id };
       let hw: HighWater | null = start?.hw ?? null;
       let query = pageQuery(sql, after, limit, hw);
       const overlapMs = readOpts.overlapMs ?? 0;
@@ -108,29 +115,15 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
           query = overlapQuery(sql, hw, cast, overlapMs, limit);
         }
       }
-      for (;;) {
-        readOpts.signal?.throwIfAborted();
-        const { rows } = await opts.pool.query({ ...query, rowMode: 'array', types: readTypes });
-        // While re-reading, each row ends with "at or before the high-water mark".
-        const behind = hw !== null && (rows.at(-1) as unknown[] | undefined)?.at(-1) === true;
-        const read = rows.map((row) =>
-          rowToItem(hw === null ? row : (row as unknown[]).slice(0, -1), rowContext),
-        );
-        const last = read.at(-1);
-        if (last === undefined) return;
-        after = last.position;
-        const done = rows.length < limit;
-        const items = read.map((r) => r.item);
-        if (hw !== null && behind) {
-          // Still inside the overlap: keep the mark, or, at the end of the table, resume from it.
-          yield { items, cursor: done ? encode(hw) : encode(after, hw) };
-        } else {
-          hw = null;
-          yield { items, cursor: encode(after) };
-        }
-        if (done) return;
-        query = pageQuery(sql, after, limit, hw);
-      }
+      const pager = {
+        fetch: async (q: typeof query) =>
+          (await opts.pool.query({ ...q, rowMode: 'array', types: readTypes })).rows as unknown[][],
+        next: (from: KeysetPosition, mark: HighWater | null) => pageQuery(sql, from, limit, mark),
+        behind: (flag: unknown) => flag === true,
+        toItem: (row: unknown[]) => keysetItem(row, rowContext),
+        encode,
+      };
+      yield* readKeysetPages(pager, query, hw, limit, readOpts.signal);
     },
 
     async get(id: string): Promise<CrmRecord | null> {
@@ -142,7 +135,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
         throw err;
       }
       if (rows[0] === undefined) return null;
-      const { item } = rowToItem(rows[0], rowContext);
+      const { item } = keysetItem(rows[0], rowContext);
       return item.ok ? item.record : null;
     },
 
@@ -154,7 +147,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
       if (!query) return [];
       const { rows } = await opts.pool.query({ ...query, rowMode: 'array', types: readTypes });
       return rows.flatMap((row) => {
-        const { item } = rowToItem(row, rowContext);
+        const { item } = keysetItem(row, rowContext);
         return item.ok ? [item.record] : [];
       });
     },

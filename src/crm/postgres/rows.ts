@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { z } from 'zod';
+import { type RowContext, rowToItem } from '../sql-table.ts';
 import type { CrmItem } from '../types.ts';
 import type { KeysetPosition } from './sql.ts';
 
@@ -15,42 +15,14 @@ export const readTypes = new pg.TypeOverrides(pg.types);
 readTypes.setTypeParser(DATE_OID, (value: string) => value);
 readTypes.setTypeParser(TIMESTAMP_OID, (value: string) => value.replace(' ', 'T'));
 
-const rowSchema = z.tuple([z.string().nullable(), z.string().nullable()]).rest(z.unknown());
-
-function plain(value: unknown): unknown {
+export function plainValue(value: unknown): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
 
-export interface RowContext {
-  /** Names for messages, e.g. `public.contacts`. */
-  label: string;
-  idColumn: string;
-  cursorColumn: string;
-  columns: readonly string[];
-}
-
-/** A row read in array mode → an item plus the keyset position just after it. */
-export function rowToItem(raw: unknown, ctx: RowContext): { item: CrmItem; position: KeysetPosition } {
-  const [key, id, ...values] = rowSchema.parse(raw);
-  const position = { key, id: id ?? '' };
-  if (id === null || id === '') {
-    const at = key === null ? 'NULL' : key;
-    return {
-      item: {
-        ok: false,
-        rejected: {
-          ref: `${ctx.label} row at ${ctx.cursorColumn}=${at}`,
-          reason: `id column "${ctx.idColumn}" is ${id === null ? 'NULL' : 'empty'}`,
-        },
-      },
-      position,
-    };
-  }
-  const data: Record<string, unknown> = {};
-  ctx.columns.forEach((column, i) => {
-    data[column] = plain(values[i]);
-  });
-  return { item: { ok: true, record: { id, data } }, position };
+/** A row read in array mode → an item plus the keyset position just after it (a NULL id as ''). */
+export function keysetItem(raw: unknown, ctx: RowContext): { item: CrmItem; position: KeysetPosition } {
+  const { item, key, id } = rowToItem(raw, ctx);
+  return { item, position: { key, id: id ?? '' } };
 }

@@ -1,33 +1,13 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../../pg/index.ts';
 import { CrmError } from '../errors.ts';
+import { checkColumns, type WritableColumns } from '../sql-table.ts';
 import { isImpossibleId, quoteIdent, type TableSql } from './sql.ts';
 
-export interface WriteContext {
+export interface WriteContext extends WritableColumns {
   pool: Pool;
   sql: TableSql;
-  label: string;
-  idColumn: string;
   cursorColumn: string;
-  /** The mapped columns except the id and cursor columns: all that write-back may touch. */
-  writable: ReadonlySet<string>;
-  /** Further columns `create` may set (the defaults of new records). */
-  insertOnly: ReadonlySet<string>;
-}
-
-function checkColumns(ctx: WriteContext, fields: Record<string, unknown>, insert: boolean): string[] {
-  const names = Object.keys(fields);
-  const allowed = (name: string) =>
-    ctx.writable.has(name) || (insert && (name === ctx.idColumn || ctx.insertOnly.has(name)));
-  const refused = names.find((name) => !allowed(name));
-  if (refused !== undefined) {
-    const allowed = [...ctx.writable].join(', ') || 'none';
-    throw new CrmError(
-      'COLUMN_NOT_WRITABLE',
-      `Column "${refused}" of ${ctx.label} is not writable: write-back may only touch mapped columns (${allowed})`,
-    );
-  }
-  return names;
 }
 
 /**
