@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type Contact, mergeContact, mergeTags, type Owners } from '../src/sync/index.ts';
+import type { Contact } from '../src/domain/index.ts';
+import { mergeContact, mergeTags, type Owners } from '../src/sync/index.ts';
 
 const base: Contact = {
   name: 'Budi',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Contact } from '../src/sync/index.ts';
+import type { Contact } from '../src/domain/index.ts';
 import { normaliseContact, normaliseEmail, normalisePhone } from '../src/sync/index.ts';
 
 const reject = { defaultRegion: 'ID', invalidPhone: 'reject' } as const;

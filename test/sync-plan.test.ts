@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Contact } from '../src/domain/index.ts';
 import type { SahutContact } from '../src/sahut/types.ts';
-import { type Contact, planCreate, planUpdate, projectSahut } from '../src/sync/index.ts';
+import { planCreate, planUpdate, projectSahut } from '../src/sync/index.ts';
 
 function ct(over: Partial<SahutContact> = {}): SahutContact {
   return {

@@ -1,14 +1,3 @@
-export {
-  type AttrValue,
-  attrValueSchema,
-  CONTACT_FIELDS,
-  type Contact,
-  type ContactField,
-  contactSchema,
-  DIRECTIONS,
-  type Direction,
-  type FieldDiff,
-} from '../domain/index.ts';
 export { type Prepared, prepareRecord } from './apply/prepare.ts';
 export { sameTags, sameValue } from './compare.ts';
 export { canonicalJson, contactHash } from './hash.ts';

@@ -1,6 +1,7 @@
 import type { Config } from '../../src/config/index.ts';
 import { type Connection, syncOptionsSchema } from '../../src/config/index.ts';
 import type { CrmConnector } from '../../src/crm/index.ts';
+import type { Direction } from '../../src/domain/index.ts';
 import { createLogger } from '../../src/log/index.ts';
 import { parseMapping } from '../../src/mapping/index.ts';
 import { createMetrics } from '../../src/metrics/index.ts';
@@ -14,7 +15,6 @@ import {
 } from '../../src/queue/index.ts';
 import { buildSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import type { Direction } from '../../src/sync/index.ts';
 import { API_KEY, deletePrefix, privateStore, type StoreKind, testConfig, uniqueName } from './env.ts';
 
 export const MAPPING_YAML = `
