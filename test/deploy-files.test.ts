@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildCli } from '../src/cli/program.ts';
-import { ENV_KEYS } from '../src/config/index.ts';
+import { ENV_KEYS, envSchema } from '../src/config/index.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
@@ -47,7 +47,16 @@ describe('Dockerfile', () => {
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml'), { merge: true }) as {
-    services: Record<string, { image?: string; command?: string[]; environment?: Record<string, string> }>;
+    services: Record<
+      string,
+      {
+        image?: string;
+        command?: string[];
+        environment?: Record<string, string>;
+        init?: boolean;
+        stop_grace_period?: string;
+      }
+    >;
   };
   const apps = Object.entries(compose.services).filter(([, s]) => s.image === 'sahut-sync:local');
 
@@ -62,6 +71,15 @@ describe('docker-compose.yml', () => {
         (k) => !ENV_KEYS.includes(k as (typeof ENV_KEYS)[number]),
       );
       expect(unknown, name).toEqual([]);
+    }
+  });
+
+  it("puts no second init in front of the image's tini and waits out the drain on stop", () => {
+    const graceMs = envSchema.parse({}).SHUTDOWN_GRACE_MS;
+    for (const [name, service] of apps) {
+      expect(service.init, name).toBeUndefined();
+      const stopSeconds = Number(/^(\d+)s$/.exec(service.stop_grace_period ?? '')?.[1] ?? 10);
+      expect(stopSeconds * 1000, name).toBeGreaterThan(graceMs);
     }
   });
 
