@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Direction } from '../domain/index.ts';
 import {
   ATTENTION_KINDS,
-  type AttentionAction,
+  type AttentionEntry,
   type AttentionKind,
   decidedDetailSchema,
   type NewAttention,
@@ -15,28 +14,19 @@ export interface AuditedEntry extends AuditEntry {
   at: Date;
 }
 
-/** One row of the `attention` table, as both backends read and write it. */
-export interface AttentionState {
-  connection: string;
+/**
+ * One row of the `attention` table, as both backends read and write it: what
+ * a person sees of it (`toEntry`) under its listing key, with the
+ * acknowledgement kept as the fingerprint it was given for.
+ */
+export interface AttentionState extends Omit<AttentionEntry, 'id' | 'since' | 'acknowledged'> {
   key: string;
-  kind: AttentionKind;
-  direction: Direction;
-  crmId: string | null;
-  sahutId: string | null;
-  runId: string;
-  auditId: string;
-  error: string | null;
-  attempt: number;
-  detail: unknown;
   /** What a person would acknowledge: kind, direction, reason and detail. */
   fingerprint: string;
   firstAt: Date;
-  at: Date;
-  times: number;
   ackedFingerprint: string | null;
   ackedBy: string | null;
   ackedAt: Date | null;
-  pending: { action: AttentionAction; by: string; at: Date; candidate?: string } | null;
 }
 
 const KINDS = new Set<string>(ATTENTION_KINDS);

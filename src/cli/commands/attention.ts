@@ -1,21 +1,14 @@
 import type { Command } from 'commander';
 import { summaryOf } from '../../attention/index.ts';
-import { DIRECTIONS, type Direction } from '../../domain/index.ts';
-import { ATTENTION_KINDS, type AttentionEntry, type AttentionKind } from '../../store/types.ts';
+import { DIRECTIONS } from '../../domain/index.ts';
+import { ATTENTION_KINDS, type AttentionEntry, type AttentionQuery } from '../../store/types.ts';
 import { loadContext, openMigratedStore } from '../context.ts';
 import { intOption } from '../options.ts';
 import { table } from '../summary.ts';
 import { registerAttentionActions } from './attention-act.ts';
 
-interface ListOptions {
-  connection?: string;
-  kind?: AttentionKind;
-  direction?: Direction;
-  acknowledged?: boolean;
-  limit: number;
-  cursor?: string;
-  json?: boolean;
-}
+/** The query's filters, as commander parses them, plus the output format. */
+type ListOptions = AttentionQuery & { json?: boolean };
 
 /**
  * `attention` lists the records that need a person (the default subcommand,
