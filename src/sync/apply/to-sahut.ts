@@ -10,6 +10,7 @@ import { planCreate } from '../plan.ts';
 import { projectSahut } from '../project.ts';
 import { ambiguousDetail, decidedMatch } from './decisions.ts';
 import type { ApplyPorts, RecordOutcome } from './ports.ts';
+import { provisionalLink } from './provisional-link.ts';
 import { knownSahut, type Ready, reconcile } from './reconcile.ts';
 
 export interface ToSahutContext {
@@ -93,18 +94,7 @@ async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Rea
  */
 async function linkExisting(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, existing: SahutContact) {
   const base = projectSahut(existing, record.contact, ctx.defaultRegion);
-  const identity = identityKeys(base);
-  const provisional: Link = {
-    connection: ctx.connection.name,
-    crmId: record.crmId,
-    sahutId: existing.id,
-    phone: identity.phone,
-    email: identity.email,
-    base,
-    crmHash: '',
-    sahutHash: '',
-    syncedAt: new Date(),
-  };
+  const provisional = provisionalLink(ctx.connection.name, record.crmId, existing.id, base);
   const rctx = { ...ctx, direction: 'crm-to-sahut' as const };
   const done = await reconcile(ports, rctx, { link: provisional, crm: record, sahut: existing });
   return done.action === 'updated' || done.action === 'unchanged'

@@ -3,8 +3,8 @@ import type { CrmConnector } from '../../crm/index.ts';
 import type { Contact } from '../../domain/index.ts';
 import { crmToContact } from '../../mapping/index.ts';
 import type { SahutApi, SahutContact } from '../../sahut/types.ts';
-import type { Link, Store } from '../../store/types.ts';
-import { type Identity, identityKeys } from '../identity.ts';
+import type { Store } from '../../store/types.ts';
+import type { Identity } from '../identity.ts';
 import { normaliseEmail } from '../normalise.ts';
 import { normalisePhone } from '../phone.ts';
 import type { CrmWriter, IdentityLocks } from './ports.ts';
@@ -73,25 +73,3 @@ export async function findInCrm(ports: WalkInPorts, ctx: WalkInContext, walkIn: 
   ];
   return matchCrm(identity, candidates, { sahutId: contact.id, truncated: rows.length >= LOOKUP_LIMIT });
 }
-
-/**
- * A link whose hashes match neither side. A new record's is saved before its
- * reconcile, so an attempt that dies after the insert leaves it linked (the
- * next attempt, or either direction's next run, completes it).
- */
-export function provisionalLink(ctx: WalkInContext, crmId: string, walkIn: WalkIn, base: Contact): Link {
-  const identity = identityKeys(base);
-  return {
-    connection: ctx.connection.name,
-    crmId,
-    sahutId: walkIn.contact.id,
-    phone: identity.phone,
-    email: identity.email,
-    base,
-    crmHash: '',
-    sahutHash: '',
-    syncedAt: new Date(),
-  };
-}
-
-export const isProvisional = (link: Link) => link.crmHash === '' && link.sahutHash === '';

@@ -5,16 +5,10 @@ import { normaliseContact } from '../normalise.ts';
 import { projectSahut } from '../project.ts';
 import type { RecordOutcome } from './ports.ts';
 import { prepareRecord } from './prepare.ts';
+import { isProvisional, provisionalLink } from './provisional-link.ts';
 import { reconcile } from './reconcile.ts';
 import { UnsafeRetryError } from './to-sahut.ts';
-import {
-  findInCrm,
-  isProvisional,
-  provisionalLink,
-  type WalkIn,
-  type WalkInContext,
-  type WalkInPorts,
-} from './walk-in-crm.ts';
+import { findInCrm, type WalkIn, type WalkInContext, type WalkInPorts } from './walk-in-crm.ts';
 import { type CrmMatch, creationRow, managedShape, selectsWalkIn, walkInLockKeys } from './walk-in-rules.ts';
 
 export type { CrmCreator, WalkInContext, WalkInPorts } from './walk-in-crm.ts';
@@ -98,7 +92,7 @@ async function create(ports: WalkInPorts, ctx: WalkInContext, walkIn: WalkIn): P
     crmId = again.crmId;
   }
   // Linked at once: whatever fails next, no later attempt or scan creates the record again.
-  await ports.store.upsertLink(provisionalLink(ctx, crmId, walkIn, walkIn.fields));
+  await ports.store.upsertLink(provisionalLink(ctx.connection.name, crmId, walkIn.contact.id, walkIn.fields));
   return firstSync(ports, ctx, walkIn, crmId, 'created', diff);
 }
 
@@ -129,7 +123,11 @@ async function firstSync(
   const done = await reconcile(
     ports,
     { ...ctx, direction: 'sahut-to-crm' },
-    { link: provisionalLink(ctx, crmId, walkIn, base), crm: prepared, sahut: walkIn.contact },
+    {
+      link: provisionalLink(ctx.connection.name, crmId, walkIn.contact.id, base),
+      crm: prepared,
+      sahut: walkIn.contact,
+    },
   );
   const diff = { ...created, ...(done.diff ?? {}) };
   return {
