@@ -48,8 +48,47 @@ export async function firstPage(
   return undefined;
 }
 
+/**
+ * One page per read, each resuming from the previous page's cursor, at most `reads` times
+ * (bounded: a cursor that lost precision, or a reader that went back again on every resume,
+ * would serve the same rows for ever). Returns what was read and the last cursor.
+ */
+export async function readPageByPage(
+  connector: CrmConnector,
+  from: string | null,
+  pageSize: number,
+  reads: number,
+  overlapMs?: number,
+): Promise<{ items: CrmItem[]; cursor: string | null }> {
+  const items: CrmItem[] = [];
+  let cursor = from;
+  for (let read = 0; read < reads; read++) {
+    const page = await firstPage(connector, cursor, pageSize, overlapMs);
+    if (!page) break;
+    items.push(...page.items);
+    cursor = page.cursor;
+  }
+  return { items, cursor };
+}
+
+/** Reads to the end, lets `change` happen, then reads on from the last cursor: what the change made visible. */
+export async function itemsAfterChange(
+  connector: CrmConnector,
+  pageSize: number,
+  change: () => Promise<unknown>,
+  overlapMs?: number,
+): Promise<CrmItem[]> {
+  const last = (await readAll(connector, null, pageSize)).at(-1)!.cursor;
+  await change();
+  return (await readAll(connector, last, pageSize, overlapMs)).flatMap((p) => p.items);
+}
+
 export const idsOf = (items: readonly CrmItem[]) =>
   items.map((item) => (item.ok ? item.record.id : `!${item.rejected.ref}`));
+
+/** The ids of the records read, rejected rows left out. */
+export const okIds = (items: readonly CrmItem[]) =>
+  items.filter((i) => i.ok).map((i) => (i.ok ? i.record.id : ''));
 
 export async function catchError(work: () => Promise<unknown>): Promise<unknown> {
   try {
@@ -198,16 +237,9 @@ export function registerConnectorTests(
         const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
         await fixture.insertLate!({ id: 'late', name: 'Late', email: 'late@example.com' }, 1500);
         const whole = idsOf((await readAll(connector, last, 50, 3000)).flatMap((p) => p.items));
-        // One page at a time, each read resuming from the previous page's cursor with the same overlap
-        // (bounded: a reader that went back again on every resume would never end).
-        const ids: string[] = [];
-        let cursor: string | null = last;
-        for (let reads = 0; reads < 3 * seed.length; reads++) {
-          const page = await firstPage(connector, cursor, 2, 3000);
-          if (!page) break;
-          ids.push(...idsOf(page.items));
-          cursor = page.cursor;
-        }
+        // One page at a time, each read resuming from the previous page's cursor with the same overlap.
+        const { items, cursor } = await readPageByPage(connector, last, 2, 3 * seed.length, 3000);
+        const ids = idsOf(items);
         expect(ids).toEqual(whole);
         expect(await readAll(connector, cursor, 10)).toEqual([]);
         await connector.update?.('c002', { name: 'Renamed' });

@@ -2,13 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type CrmItem,
   createMysqlConnector,
   createMysqlPool,
   isCrmError,
   type MysqlConnectorOptions,
 } from '../src/crm/index.ts';
-import { catchError, firstPage, idsOf, readAll, registerConnectorTests } from './crm-connector-suite.ts';
+import {
+  catchError,
+  idsOf,
+  itemsAfterChange,
+  okIds,
+  readAll,
+  readPageByPage,
+  registerConnectorTests,
+} from './crm-connector-suite.ts';
 import { MYSQL_URL } from './helpers/env.ts';
 
 const database = `crm_my_${randomUUID().replaceAll('-', '')}`;
@@ -48,8 +55,6 @@ const connectorFor = (table: string, extra: Partial<MysqlConnectorOptions> = {})
     columns: ['name', 'email'],
     ...extra,
   });
-
-const okIds = (items: CrmItem[]) => items.filter((i) => i.ok).map((i) => (i.ok ? i.record.id : ''));
 
 registerConnectorTests(
   'mariadb',
@@ -179,10 +184,12 @@ describe('mysql connector (against MariaDB)', () => {
     async (type, key, lateKey, seen) => {
       const table = await createTable(`id VARCHAR(10), name TEXT, email TEXT, updated_at ${type} NULL`);
       await pool.query(`INSERT INTO ${q(table)} VALUES ('a', 'n', 'e', ${key})`);
-      const connector = connectorFor(table);
-      const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
-      await pool.query(`INSERT INTO ${q(table)} VALUES ('late', 'n', 'e', ${lateKey})`);
-      const items = (await readAll(connector, last, 10, 60_000)).flatMap((p) => p.items);
+      const items = await itemsAfterChange(
+        connectorFor(table),
+        10,
+        () => pool.query(`INSERT INTO ${q(table)} VALUES ('late', 'n', 'e', ${lateKey})`),
+        60_000,
+      );
       expect(idsOf(items).includes('late')).toBe(seen);
     },
   );
@@ -193,15 +200,7 @@ describe('mysql connector (against MariaDB)', () => {
       `INSERT INTO ${q(table)} VALUES ('a', 'n', 'e', '2024-05-01 12:00:00.123456'), ('b', 'n', 'e', '2024-05-01 12:00:00.123457'),
        ('c', 'n', 'e', '2024-05-01 12:00:00.123457'), ('d', 'n', 'e', '2024-05-01 12:00:00.1235')`,
     );
-    const connector = connectorFor(table);
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    for (let reads = 0; reads < 8; reads++) {
-      const page = await firstPage(connector, cursor, 1);
-      if (!page) break;
-      ids.push(...okIds(page.items));
-      cursor = page.cursor;
-    }
+    const ids = okIds((await readPageByPage(connectorFor(table), null, 1, 8)).items);
     expect(ids).toEqual(['a', 'b', 'c', 'd']);
   });
 

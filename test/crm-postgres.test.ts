@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresConnector, isCrmError, type PostgresConnectorOptions } from '../src/crm/index.ts';
 import {
-  type CrmItem,
-  createPostgresConnector,
-  isCrmError,
-  type PostgresConnectorOptions,
-} from '../src/crm/index.ts';
-import { catchError, firstPage, idsOf, readAll, registerConnectorTests } from './crm-connector-suite.ts';
+  catchError,
+  idsOf,
+  itemsAfterChange,
+  okIds,
+  readAll,
+  readPageByPage,
+  registerConnectorTests,
+} from './crm-connector-suite.ts';
 
 const pool = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', max: 4 });
 const schema = `crm_pg_${randomUUID().replaceAll('-', '')}`;
@@ -39,7 +42,6 @@ const connectorFor = (table: string, extra: Partial<PostgresConnectorOptions> = 
   });
 
 const q = (table: string) => `"${schema}"."${table}"`;
-const okIds = (items: CrmItem[]) => items.filter((i) => i.ok).map((i) => (i.ok ? i.record.id : ''));
 
 registerConnectorTests(
   'postgres',
@@ -119,10 +121,9 @@ describe('postgres connector', () => {
     await pool.query(
       `INSERT INTO ${q(table)} SELECT i, 'n' || i, 'e', '2024-03-03 10:00:00+00' FROM generate_series(1, 30) AS i`,
     );
-    const connector = connectorFor(table);
-    const last = (await readAll(connector, null, 8)).at(-1)!.cursor;
-    await pool.query(`UPDATE ${q(table)} SET name = 'changed', updated_at = now() WHERE id = 17`);
-    const items = (await readAll(connector, last, 8)).flatMap((p) => p.items);
+    const items = await itemsAfterChange(connectorFor(table), 8, () =>
+      pool.query(`UPDATE ${q(table)} SET name = 'changed', updated_at = now() WHERE id = 17`),
+    );
     expect(items).toEqual([{ ok: true, record: { id: '17', data: { name: 'changed', email: 'e' } } }]);
   });
 
@@ -134,17 +135,8 @@ describe('postgres connector', () => {
         `INSERT INTO ${q(table)} VALUES ('a', 'n', 'e', '2024-05-01 12:00:00.123456'), ('b', 'n', 'e', '2024-05-01 12:00:00.123457'),
        ('c', 'n', 'e', '2024-05-01 12:00:00.123457'), ('d', 'n', 'e', '2024-05-01 12:00:00.1235')`,
       );
-      const connector = connectorFor(table);
-      const ids: string[] = [];
-      let cursor: string | null = null;
-      // One row per read, each resuming from the cursor just after the previous row (bounded: a
-      // cursor that lost microseconds would serve the same row forever).
-      for (let reads = 0; reads < 8; reads++) {
-        const page = await firstPage(connector, cursor, 1);
-        if (!page) break;
-        ids.push(...okIds(page.items));
-        cursor = page.cursor;
-      }
+      // One row per read, each resuming from the cursor just after the previous row.
+      const ids = okIds((await readPageByPage(connectorFor(table), null, 1, 8)).items);
       expect(ids).toEqual(['a', 'b', 'c', 'd']);
     },
   );
@@ -181,10 +173,12 @@ describe('postgres connector', () => {
     async (type, key, lateKey, seen) => {
       const table = await createTable(`id text, name text, email text, updated_at ${type}`);
       await pool.query(`INSERT INTO ${q(table)} VALUES ('a', 'n', 'e', ${key})`);
-      const connector = connectorFor(table);
-      const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
-      await pool.query(`INSERT INTO ${q(table)} VALUES ('late', 'n', 'e', ${lateKey})`);
-      const items = (await readAll(connector, last, 10, 60_000)).flatMap((p) => p.items);
+      const items = await itemsAfterChange(
+        connectorFor(table),
+        10,
+        () => pool.query(`INSERT INTO ${q(table)} VALUES ('late', 'n', 'e', ${lateKey})`),
+        60_000,
+      );
       expect(idsOf(items).includes('late')).toBe(seen);
     },
   );
