@@ -1,16 +1,13 @@
-import { mkdir } from 'node:fs/promises';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryConnector } from '../src/crm/index.ts';
 import { syncSchedules } from '../src/queue/index.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import { ARTIFACTS, hasChromium, launchChromium, withPage } from './helpers/browser.ts';
 import { type Node, runOnce, startNode, testConnection } from './helpers/engine.ts';
 import { API_KEY, testConfig, until } from './helpers/env.ts';
-import { hasPeer } from './helpers/peers.ts';
 import { createHarness, type Harness, PASSWORD } from './server-fixtures.ts';
 
-const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 const CONNECTION = 'browser-attention';
 
 let harness: Harness;
@@ -47,8 +44,7 @@ beforeAll(async () => {
   await syncSchedules(node.rt.queues.runs, connections);
   const run = await runOnce(node, CONNECTION);
   expect(run.counts).toMatchObject({ ambiguous: 1 });
-  await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -58,14 +54,13 @@ afterAll(async () => {
   await harness?.close();
 });
 
-describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('the attention page in a browser', () => {
+describe.skipIf(!hasChromium())('the attention page in a browser', () => {
   it('resolves an ambiguous record by choosing a candidate; the next run links it and the listing empties', async () => {
-    const context = await browser.newContext({
+    const options = {
       httpCredentials: { username: 'admin', password: PASSWORD },
       viewport: { width: 1280, height: 900 },
-    });
-    try {
-      const page = await context.newPage();
+    };
+    await withPage(browser, options, async (page) => {
       const health = page.locator(
         `#health tr[data-connection="${CONNECTION}"][data-direction="crm-to-sahut"] td`,
       );
@@ -108,8 +103,6 @@ describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('the attention page i
       await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
       const after = await health.allTextContents();
       expect(after.slice(4)).toEqual(['1', 'none', expect.stringMatching(/ 20:00:00Z$/), 'no']);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });

@@ -1,25 +1,12 @@
-import { mkdir } from 'node:fs/promises';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryConnector } from '../src/crm/index.ts';
 import { enqueueRun, QUEUES, waitForRun } from '../src/queue/index.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
+import { ARTIFACTS, hasChromium, launchChromium, withPage } from './helpers/browser.ts';
 import { type Node, runOnce, startNode, testConnection } from './helpers/engine.ts';
 import { API_KEY, testConfig } from './helpers/env.ts';
-import { hasPeer } from './helpers/peers.ts';
 import { createHarness, type Harness, PASSWORD } from './server-fixtures.ts';
-
-const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let harness: Harness;
 let url: string;
@@ -52,8 +39,7 @@ beforeAll(async () => {
   await connector.update('crm-42', { company: 'PT Baru' });
   await runOnce(node, 'browser-demo');
 
-  await mkdir(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -63,14 +49,13 @@ afterAll(async () => {
   await harness?.close();
 });
 
-describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('dashboard in a browser', () => {
+describe.skipIf(!hasChromium())('dashboard in a browser', () => {
   it('logs into the board, sees the queues and the completed job', async () => {
-    const context = await browser.newContext({
+    const options = {
       httpCredentials: { username: 'admin', password: PASSWORD },
       viewport: { width: 1280, height: 800 },
-    });
-    try {
-      const page = await context.newPage();
+    };
+    await withPage(browser, options, async (page) => {
       const response = await page.goto(`${url}/admin/queues`, { waitUntil: 'domcontentloaded' });
       expect(response?.status()).toBe(200);
       for (const name of Object.values(QUEUES)) {
@@ -84,15 +69,11 @@ describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('dashboard in a brows
       });
       await page.getByText(completedJobId, { exact: false }).first().waitFor({ timeout: 15_000 });
       await page.screenshot({ path: `${ARTIFACTS}board.png`, fullPage: true });
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it("opens a record's history by CRM id", async () => {
-    const context = await browser.newContext({ httpCredentials: { username: 'admin', password: PASSWORD } });
-    try {
-      const page = await context.newPage();
+    await withPage(browser, { httpCredentials: { username: 'admin', password: PASSWORD } }, async (page) => {
       await page.goto(`${url}/audit?q=crm-42`, { waitUntil: 'domcontentloaded' });
       const rows = page.getByTestId('history-table').locator('tbody tr');
       await rows.first().waitFor();
@@ -101,22 +82,15 @@ describe.skipIf(!hasPeer('/usr/bin/chromium', 'chromium'))('dashboard in a brows
       expect(await rows.last().textContent()).toContain('Sahut unavailable');
       await page.getByRole('link', { name: 'Queues' }).waitFor();
       await page.screenshot({ path: `${ARTIFACTS}audit.png`, fullPage: true });
-    } finally {
-      await context.close();
-    }
+    });
   });
 
   it('cannot open the board with wrong credentials', async () => {
-    const context = await browser.newContext({
-      httpCredentials: { username: 'admin', password: 'wrong-password' },
-    });
-    try {
-      const page = await context.newPage();
+    const options = { httpCredentials: { username: 'admin', password: 'wrong-password' } };
+    await withPage(browser, options, async (page) => {
       const response = await page.goto(`${url}/admin/queues`);
       expect(response?.status()).toBe(401);
       expect(await page.content()).not.toContain('<base href="/admin/queues/"');
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
