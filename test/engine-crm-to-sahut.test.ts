@@ -2,11 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CrmRecord, createMemoryConnector, type MemoryConnector } from '../src/crm/index.ts';
 import type { Sandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
+import { WRITTEN_EARLIER } from '../src/sync/apply/written-earlier.ts';
 import {
   type EngineDeployment,
   engineDeployment,
   fullScan,
   runOnce,
+  startNode,
   testConnection,
 } from './helpers/engine.ts';
 import type { StoreKind } from './helpers/env.ts';
@@ -133,6 +135,35 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     const run = await runOnce(worker);
     expect(run).toMatchObject({ status: 'succeeded', total: 2, counts: { created: 1, updated: 1 } });
     expect(sandbox.contacts().find((c) => c.name === 'Customer 1')?.company).toBe('Edited during the run');
+  });
+
+  it('reports what an attempt did when it died between its writes and its audit rows', async () => {
+    const connector = createMemoryConnector(Array.from({ length: 6 }, (_, i) => crmRecord(i)));
+    // The record job's audit rows are lost once, as when its worker is killed right before writing them.
+    let lost = false;
+    const dying: Store = new Proxy(store, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key !== 'appendAudit') return typeof value === 'function' ? value.bind(target) : value;
+        return async (entries: Parameters<Store['appendAudit']>[0]) => {
+          if (!lost && entries.some((e) => e.jobId?.startsWith('rec-'))) {
+            lost = true;
+            throw new Error('killed before the audit rows');
+          }
+          return target.appendAudit(entries);
+        };
+      },
+    });
+    const worker = startNode(deployment.config, dying, [testConnection()], () => connector);
+    try {
+      const run = await runOnce(worker);
+      expect(run.counts).toEqual({ created: 6 });
+      const rows = (await store.queryAudit({ runId: run.id, limit: 50 })).rows;
+      expect(rows.filter((r) => r.error === WRITTEN_EARLIER)).toHaveLength(6);
+      expect(sandbox.contacts()).toHaveLength(6);
+    } finally {
+      await worker.close();
+    }
   });
 
   it('two workers given two records with the same phone create one contact', async () => {

@@ -26,7 +26,7 @@ class WriteBackUnsupportedError extends Error {
  */
 export async function prepareToSahut(
   rt: Runtime,
-  job: { connection: string; match?: 'search' | 'index' },
+  job: { connection: string; runId: string; match?: 'search' | 'index' },
   crmIds: readonly string[],
   signal?: AbortSignal,
 ): Promise<(record: CrmRecord) => Promise<RecordOutcome>> {
@@ -39,6 +39,7 @@ export async function prepareToSahut(
     connection,
     defaultRegion: rt.config.defaultRegion,
     match: job.match ?? 'search',
+    runId: job.runId,
     ...(signal ? { signal } : {}),
   };
   // Two-way: a CRM change is merged with the contact as Sahut holds it now (and the CRM gets
@@ -68,13 +69,18 @@ export async function prepareToSahut(
 
 export async function applyToCrm(
   rt: Runtime,
-  name: string,
+  job: { connection: string; runId: string },
   target: ToCrmTarget & { walkIn?: true | undefined },
   signal?: AbortSignal,
 ): Promise<RecordOutcome> {
-  if (target.walkIn) return applyWalkIn(rt, name, target, signal);
-  const connection = rt.connection(name);
-  const ctx = { connection, defaultRegion: rt.config.defaultRegion, ...(signal ? { signal } : {}) };
+  if (target.walkIn) return applyWalkIn(rt, job.connection, target, signal);
+  const connection = rt.connection(job.connection);
+  const ctx = {
+    connection,
+    defaultRegion: rt.config.defaultRegion,
+    runId: job.runId,
+    ...(signal ? { signal } : {}),
+  };
   const ports = { sahut: rt.sahut, store: rt.store, crm: crmWriter(rt, connection.name) };
   return syncToCrm(ports, ctx, { sahutId: target.sahutId, crmId: target.crmId });
 }

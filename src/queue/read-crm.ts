@@ -1,7 +1,9 @@
 import type { Job } from 'bullmq';
 import type { CrmRecord } from '../crm/types.ts';
 import { sourceColumns } from '../mapping/index.ts';
+import type { Link } from '../store/types.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
+import { WRITTEN_EARLIER, writtenEarlier } from '../sync/apply/written-earlier.ts';
 import { identityKeys } from '../sync/identity.ts';
 import { createFanOut } from './fan-out.ts';
 import type { RunJob } from './jobs.ts';
@@ -112,8 +114,7 @@ function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string, opts: 
       for (const { record, ready } of mine) {
         const link = links.get(record.id);
         if (ready.kind === 'rejected') out.audit(record.id, 'rejected', { error: ready.reason });
-        else if (link && link.crmHash === ready.hash)
-          out.audit(record.id, 'unchanged', { sahutId: link.sahutId });
+        else if (link && link.crmHash === ready.hash) settledEarlier(out, record.id, link, runId);
         else if (link) out.child({ id: record.id, data: mappedOnly(record.data) });
         else if (opts.live) out.child({ id: record.id, data: mappedOnly(record.data) }, 'search');
         else {
@@ -125,4 +126,18 @@ function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string, opts: 
       await out.flush();
     },
   };
+}
+
+/** Settled by its hash: unchanged, or what an attempt of this run did before it died unrecorded. */
+export function settledEarlier(
+  out: Pick<ReturnType<typeof createFanOut>, 'audit'>,
+  crmId: string,
+  link: Link,
+  runId: string,
+) {
+  const earlier = writtenEarlier(link, runId);
+  out.audit(crmId, earlier ?? 'unchanged', {
+    sahutId: link.sahutId,
+    ...(earlier ? { error: WRITTEN_EARLIER } : {}),
+  });
 }

@@ -137,8 +137,7 @@ async function applier(
   signal?: AbortSignal,
 ): Promise<(item: RecordItem) => Promise<RecordOutcome>> {
   if (data.direction === 'sahut-to-crm')
-    return (item) =>
-      applyToCrm(rt, data.connection, item as Extract<RecordItem, { sahutId: string }>, signal);
+    return (item) => applyToCrm(rt, data, item as Extract<RecordItem, { sahutId: string }>, signal);
   try {
     const toSahut = await prepareToSahut(rt, data, todo.map(keyOf), signal);
     return (item) => toSahut(item as CrmRecord);

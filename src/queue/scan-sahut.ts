@@ -3,6 +3,7 @@ import { contactHash } from '../sync/hash.ts';
 import { projectSahut } from '../sync/project.ts';
 import { createFanOut } from './fan-out.ts';
 import type { RunJob } from './jobs.ts';
+import { settledEarlier } from './read-crm.ts';
 import type { Runtime } from './runtime.ts';
 import { createIndexer } from './sahut-index.ts';
 import { walkInScan } from './walk-ins.ts';
@@ -43,7 +44,7 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
       const contact = fresh.get(link.sahutId);
       if (!contact || !mine.has(link.crmId)) continue;
       if (contactHash(projectSahut(contact, link.base, region)) === link.sahutHash) {
-        out.audit(link.crmId, 'unchanged', { sahutId: link.sahutId });
+        settledEarlier(out, link.crmId, link, runId);
         continue;
       }
       const sharers = linksOf.get(link.sahutId) ?? [];

@@ -41,6 +41,8 @@ export const linkRowSchema = z
     crm_hash: z.string(),
     sahut_hash: z.string(),
     synced_at: timestamp,
+    written_run: z.string().nullable(),
+    written_action: z.enum(AUDIT_ACTIONS).nullable(),
   })
   .transform(
     (r): Link => ({
@@ -53,6 +55,9 @@ export const linkRowSchema = z
       crmHash: r.crm_hash,
       sahutHash: r.sahut_hash,
       syncedAt: r.synced_at,
+      ...(r.written_run && r.written_action
+        ? { writtenBy: { runId: r.written_run, action: r.written_action } }
+        : {}),
     }),
   );
 

@@ -52,6 +52,12 @@ export interface Link {
   /** Hash of the Sahut contact's mapped fields at last sync (echo suppression). */
   sahutHash: string;
   syncedAt: Date;
+  /**
+   * The run and outcome of the write that saved it: an attempt that finds the record
+   * already written by its own run (the attempt before it died before its audit row)
+   * reports that outcome, not `unchanged`.
+   */
+  writtenBy?: { runId: string; action: AuditAction } | null;
 }
 
 export interface AuditEntry {

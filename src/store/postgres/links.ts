@@ -77,7 +77,7 @@ export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
   await query(
     ctx,
     `insert into ${ctx.schema}.links (${LINK_COLUMNS})
-     values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
+     values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11)
      ${LINK_UPSERT}`,
     [
       link.connection,
@@ -89,6 +89,8 @@ export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
       link.crmHash,
       link.sahutHash,
       link.syncedAt,
+      link.writtenBy?.runId ?? null,
+      link.writtenBy?.action ?? null,
     ],
   );
 }

@@ -126,6 +126,8 @@ export const MIGRATIONS: readonly Migration[] = [
 
       -- How each run matched its new records, and the Sahut calls that saved.
       alter table ${s}.runs add column match text, add column calls_saved integer;
+      -- The run and outcome of the write that saved a link (see Link.writtenBy).
+      alter table ${s}.links add column written_run text, add column written_action text;
 
       -- Sahut's contacts as the last scan (and our own creates since) saw them: matching without searches.
       create table ${s}.sahut_index (

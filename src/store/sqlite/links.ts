@@ -81,7 +81,8 @@ export function listLinks(
 export function upsertLink(db: SqliteDatabase, link: Link): void {
   db.statement(
     `insert into links (${LINK_COLUMNS})
-     values (:connection, :crmId, :sahutId, :phone, :email, :base, :crmHash, :sahutHash, :syncedAt)
+     values (:connection, :crmId, :sahutId, :phone, :email, :base, :crmHash, :sahutHash, :syncedAt,
+             :writtenRun, :writtenAction)
      ${LINK_UPSERT}`,
   ).run({
     connection: link.connection,
@@ -93,6 +94,8 @@ export function upsertLink(db: SqliteDatabase, link: Link): void {
     crmHash: link.crmHash,
     sahutHash: link.sahutHash,
     syncedAt: toSqlTime(link.syncedAt),
+    writtenRun: link.writtenBy?.runId ?? null,
+    writtenAction: link.writtenBy?.action ?? null,
   });
 }
 

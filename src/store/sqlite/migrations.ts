@@ -142,6 +142,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- How each run matched its new records, and the Sahut calls that saved.
       alter table runs add column match text;
       alter table runs add column calls_saved integer;
+      -- The run and outcome of the write that saved a link (see Link.writtenBy).
+      alter table links add column written_run text;
+      alter table links add column written_action text;
 
       -- Sahut's contacts as the last scan (and our own creates since) saw them: matching without searches.
       create table sahut_index (

@@ -20,6 +20,8 @@ export interface ReconcileContext {
   defaultRegion: string;
   /** Which run asks: its target side's writes are the audit row's plain diff keys. */
   direction: Direction;
+  /** The run writing, noted on the link with the outcome (see `Link.writtenBy`). */
+  runId?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -59,6 +61,8 @@ export async function reconcile(
   ports: ReconcilePorts,
   ctx: ReconcileContext,
   sides: Sides,
+  /** `firstLink`: the record is being linked to a contact that existed (a `linked` outcome). */
+  opts: { firstLink?: boolean } = {},
 ): Promise<ReconcileOutcome> {
   const { connection, defaultRegion, signal } = ctx;
   const { link, crm, sahut } = sides;
@@ -88,6 +92,13 @@ export async function reconcile(
   if (sent) await ports.sahut.update(link.sahutId, plan.patch, { signal });
   const held = sent ? applyPatch(sahut, plan.patch) : sahut;
 
+  const diff = sideDiff(ctx.direction, merge.toCrm, plan.diff);
+  const wrote = Object.keys(diff).length > 0;
+  // Tags merged set-wise lose nothing; a value kept over another, or an identity held back, is for a person to see.
+  const needsLook = merge.conflicts.some((c) => c.resolution !== 'merged') || heldBack.length > 0;
+  const natural = needsLook ? 'conflict' : wrote ? 'updated' : 'unchanged';
+  const action = opts.firstLink && natural !== 'conflict' ? 'linked' : natural;
+
   const identity = identityKeys(merge.merged);
   const saved: Link = {
     ...link,
@@ -97,14 +108,10 @@ export async function reconcile(
     crmHash,
     sahutHash: contactHash(projectSahut(held, crm.contact, defaultRegion)),
     syncedAt: new Date(),
+    writtenBy: ctx.runId ? { runId: ctx.runId, action } : null,
   };
   await ports.store.upsertLink(saved);
 
-  const diff = sideDiff(ctx.direction, merge.toCrm, plan.diff);
-  const wrote = Object.keys(diff).length > 0;
-  // Tags merged set-wise lose nothing; a value kept over another, or an identity held back, is for a person to see.
-  const needsLook = merge.conflicts.some((c) => c.resolution !== 'merged') || heldBack.length > 0;
-  const action = needsLook ? 'conflict' : wrote ? 'updated' : 'unchanged';
   return result(action, sides, {
     diff: wrote ? diff : null,
     notes,

@@ -15,6 +15,8 @@ export interface ToCrmPorts {
 export interface ToCrmContext {
   connection: Connection;
   defaultRegion: string;
+  /** The run writing: noted on the links it saves (see `Link.writtenBy`). */
+  runId?: string | undefined;
   signal?: AbortSignal;
 }
 

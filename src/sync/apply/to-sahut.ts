@@ -12,6 +12,7 @@ import { ambiguousDetail, decidedMatch } from './decisions.ts';
 import type { ApplyPorts, RecordOutcome } from './ports.ts';
 import { provisionalLink } from './provisional-link.ts';
 import { knownSahut, type Ready, reconcile } from './reconcile.ts';
+import { WRITTEN_EARLIER, writtenEarlier } from './written-earlier.ts';
 
 export interface ToSahutContext {
   connection: Connection;
@@ -19,6 +20,8 @@ export interface ToSahutContext {
   signal?: AbortSignal;
   /** `index`: unlinked records are matched against the scan index (`ports.index`), not searched. */
   match?: 'search' | 'index';
+  /** The run writing: noted on every link it saves (see `Link.writtenBy`). */
+  runId?: string | undefined;
 }
 
 /** Thrown when a write's outcome stays unknown and retrying could duplicate the contact. */
@@ -43,7 +46,7 @@ export async function syncToSahut(
   record: Ready,
   link: Link | undefined,
 ): Promise<RecordOutcome> {
-  if (link && link.crmHash === record.hash) return outcome('unchanged', record, link.sahutId);
+  if (link && link.crmHash === record.hash) return settled(link, ctx, record);
   if (link) {
     const updated = await updateLinked(ports, ctx, record, link);
     if (updated) return updated;
@@ -68,7 +71,7 @@ async function updateLinked(ports: ApplyPorts, ctx: ToSahutContext, record: Read
 async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Ready): Promise<RecordOutcome> {
   // Another worker may have linked this record while we waited for the lock.
   const link = (await ports.store.getLinks(ctx.connection.name, [record.crmId])).get(record.crmId);
-  if (link && link.crmHash === record.hash) return outcome('unchanged', record, link.sahutId);
+  if (link && link.crmHash === record.hash) return settled(link, ctx, record);
 
   const identity = identityKeys(record.contact);
   if (!identity.phone && !identity.email && !ctx.connection.options.createWithoutIdentity) {
@@ -96,10 +99,7 @@ async function linkExisting(ports: ApplyPorts, ctx: ToSahutContext, record: Read
   const base = projectSahut(existing, record.contact, ctx.defaultRegion);
   const provisional = provisionalLink(ctx.connection.name, record.crmId, existing.id, base);
   const rctx = { ...ctx, direction: 'crm-to-sahut' as const };
-  const done = await reconcile(ports, rctx, { link: provisional, crm: record, sahut: existing });
-  return done.action === 'updated' || done.action === 'unchanged'
-    ? { ...done, action: 'linked' as const }
-    : done;
+  return reconcile(ports, rctx, { link: provisional, crm: record, sahut: existing }, { firstLink: true });
 }
 
 async function create(
@@ -212,9 +212,17 @@ async function saveCreated(
     crmHash: record.hash,
     sahutHash: contactHash(projectSahut(created, record.contact, ctx.defaultRegion)),
     syncedAt: new Date(),
+    writtenBy: ctx.runId ? { runId: ctx.runId, action: 'created' } : null,
   };
   await ports.store.upsertLink(link);
   return link;
+}
+
+/** A record whose link already holds its content: unchanged, or what an earlier attempt of this run did. */
+function settled(link: Link, ctx: ToSahutContext, record: Ready): RecordOutcome {
+  const earlier = writtenEarlier(link, ctx.runId);
+  if (!earlier) return outcome('unchanged', record, link.sahutId);
+  return outcome(earlier, record, link.sahutId, { error: WRITTEN_EARLIER });
 }
 
 function creationDiff(body: Contact): FieldDiff {
