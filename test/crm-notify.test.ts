@@ -12,6 +12,7 @@ import { claimConnection, releaseConnection } from '../src/queue/run-guard.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { type CsvCrm, csvCrm, runCli, spawnCli } from './helpers/cli.ts';
+import { loadDemoCrm } from './helpers/crm-tables.ts';
 import { type Node, runOnce, startNode } from './helpers/engine.ts';
 import {
   API_KEY,
@@ -45,10 +46,7 @@ async function postgresCrm(): Promise<Crm> {
   const schema = uniqueName('crmn').replace(/-/g, '_');
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
-  const seed = await readFile(join(ROOT, 'config/compose/initdb/01-demo-crm.sql'), 'utf8');
-  await client.query(
-    seed.replaceAll('crm.', `${schema}.`).replace('SCHEMA IF NOT EXISTS crm', `SCHEMA ${schema}`),
-  );
+  await loadDemoCrm(client, schema);
   return {
     source: `{ type: postgres, url: "${PG_URL}", schema: ${schema}, table: contacts, notify: true }`,
     async transaction(statements) {

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { loadConnections } from '../src/config/index.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { type CsvCrm, csvCrm } from './helpers/cli.ts';
+import { loadDemoCrm } from './helpers/crm-tables.ts';
 import { type Node, runOnce, startNode } from './helpers/engine.ts';
 import {
   API_KEY,
@@ -36,10 +37,7 @@ describe('end to end: PostgreSQL CRM table → Sahut, with config/mapping.exampl
   beforeAll(async () => {
     crm = new pg.Client({ connectionString: PG_URL });
     await crm.connect();
-    const seed = await readFile(join(ROOT, 'config/compose/initdb/01-demo-crm.sql'), 'utf8');
-    await crm.query(
-      seed.replaceAll('crm.', `${schema}.`).replace('SCHEMA IF NOT EXISTS crm', `SCHEMA ${schema}`),
-    );
+    await loadDemoCrm(crm, schema);
 
     files = await csvCrm();
     await writeFile(

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConnections } from '../src/config/index.ts';
 import { type CsvCrm, csvCrm } from './helpers/cli.ts';
+import { loadDemoCrm } from './helpers/crm-tables.ts';
 import { type EngineDeployment, engineDeployment, type Node, runOnce, startNode } from './helpers/engine.ts';
 import { dropSchema, PG_URL, uniqueName } from './helpers/env.ts';
 
@@ -29,10 +30,7 @@ describe('README: walk-in contacts → CRM, on the compose demo table', () => {
   beforeAll(async () => {
     crm = new pg.Client({ connectionString: PG_URL });
     await crm.connect();
-    const seed = await readFile(join(ROOT, 'config/compose/initdb/01-demo-crm.sql'), 'utf8');
-    await crm.query(
-      seed.replaceAll('crm.', `${schema}.`).replace('SCHEMA IF NOT EXISTS crm', `SCHEMA ${schema}`),
-    );
+    await loadDemoCrm(crm, schema);
     const yaml = (await readmeYaml('### Walk-in contacts → CRM'))
       .replace('schema: crm,', `schema: ${schema}, url: "${PG_URL}",`)
       .replace('../mapping.example.yaml', join(ROOT, 'config/mapping.example.yaml'));

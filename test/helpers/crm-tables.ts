@@ -1,10 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 import { createMysqlPool, type SourceInput } from '../../src/crm/index.ts';
 import { MYSQL_URL, PG_URL } from './env.ts';
 
 export type CrmKind = 'postgres' | 'mariadb';
+
+/**
+ * Loads the demo CRM that `docker compose up` starts with (schema `crm`, table
+ * `contacts`, 300 rows in real CRMs' phone formats) into `schema` instead.
+ */
+export async function loadDemoCrm(client: pg.Client, schema: string): Promise<void> {
+  const seed = await readFile(
+    new URL('../../config/compose/initdb/01-demo-crm.sql', import.meta.url),
+    'utf8',
+  );
+  await client.query(
+    seed.replaceAll('crm.', `${schema}.`).replace('SCHEMA IF NOT EXISTS crm', `SCHEMA ${schema}`),
+  );
+}
 
 /** A CRM row as the tests read it back; `id` as text. */
 export interface CrmRow {
