@@ -1,15 +1,14 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AlertEvent, createNotifier, type Notifier } from '../src/alerts/index.ts';
 import { createMemoryConnector } from '../src/crm/memory/index.ts';
-import { createLogger } from '../src/log/index.ts';
 import { enqueueRun } from '../src/queue/index.ts';
 import { startSandbox } from '../src/sandbox/index.ts';
 import { startNode, testConnection } from './helpers/engine.ts';
 import { API_KEY, deletePrefix, privateStore, testConfig, uniqueName } from './helpers/env.ts';
+import { capturingLogger } from './helpers/log-capture.ts';
 
 interface Received {
   body: Record<string, unknown>;
@@ -52,17 +51,7 @@ async function receiver(script: number[] = []) {
 
 type Receiver = Awaited<ReturnType<typeof receiver>>;
 
-const lines: string[] = [];
-const log = createLogger({
-  level: 'debug',
-  format: 'json',
-  destination: new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  }),
-});
+const { log, lines } = capturingLogger('debug');
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 2_000 };
 const runFailed: AlertEvent = {

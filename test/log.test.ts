@@ -1,24 +1,13 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log/index.ts';
+import { lineSink } from './helpers/log-capture.ts';
 
 const KEY = 'sk_live_9f8e7d6c5b4a';
 const DB_PASSWORD = 'pg-p@ss"word';
 
-function capture() {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { lines, destination };
-}
-
 describe('logger', () => {
   it('never writes a secret, whatever carries it', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = lineSink();
     const log = createLogger({ secrets: [KEY, DB_PASSWORD], destination, level: 'trace' });
     log.info({ headers: { authorization: `Bearer ${KEY}` } }, 'request');
     log.info({ deep: { user: { config: { password: DB_PASSWORD } } } }, 'nested');
@@ -50,7 +39,7 @@ describe('logger', () => {
   });
 
   it('keeps ordinary fields', () => {
-    const { lines, destination } = capture();
+    const { lines, destination } = lineSink();
     createLogger({ destination }).info({ runId: 'r1', crmId: 'c9' }, 'synced');
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ runId: 'r1', crmId: 'c9', msg: 'synced' });
   });

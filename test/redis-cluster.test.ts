@@ -1,13 +1,12 @@
-import { Writable } from 'node:stream';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
-import { createLogger } from '../src/log/index.ts';
 import { createRedisLocks, createRedisRateLimiter } from '../src/queue/index.ts';
 import { checkRedis, createRedis, type RedisClient } from '../src/redis/index.ts';
 import { openStore } from '../src/store/index.ts';
 import { cliDeployment, csvRow, runCli } from './helpers/cli.ts';
 import { uniqueName } from './helpers/env.ts';
+import { capturingLogger } from './helpers/log-capture.ts';
 import { hasPeer } from './helpers/peers.ts';
 import { type ClusterTopology, REDIS_SERVER, sparePort, startCluster } from './helpers/redis-topology.ts';
 
@@ -116,16 +115,7 @@ describe.runIf(peers)('Redis Cluster of three primaries', () => {
   });
 
   it('logs a failing command by name and keys, without its script or arguments', async () => {
-    const lines: string[] = [];
-    const log = createLogger({
-      format: 'json',
-      destination: new Writable({
-        write(chunk, _enc, done) {
-          lines.push(String(chunk));
-          done();
-        },
-      }),
-    });
+    const { log, lines } = capturingLogger();
     const redis = createRedis(loadConfig(env).redis.connection);
     clients.push(redis);
     const name = uniqueName('untagged');

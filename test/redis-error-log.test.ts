@@ -1,33 +1,18 @@
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/log/index.ts';
 import { REDIS_URL, uniqueName } from './helpers/env.ts';
+import { capturingLogger } from './helpers/log-capture.ts';
 
 // A script as long as BullMQ's: what used to be logged whole with every failure.
 const LUA = `${'-- padding line of a long script\n'.repeat(400)}return redis.error_reply('ERR boom')`;
 const PHONE = '+628121234567';
-
-function capture() {
-  const lines: string[] = [];
-  const log = createLogger({
-    format: 'json',
-    destination: new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  });
-  return { log, lines };
-}
 
 describe('a failing Redis command in the logs', () => {
   const redis = new Redis(REDIS_URL);
   afterAll(() => redis.disconnect());
 
   it('shows the command name and its keys, never the script or the arguments (EVAL, then EVALSHA)', async () => {
-    const { log, lines } = capture();
+    const { log, lines } = capturingLogger();
     const key = `${uniqueName('errlog')}:records:wait`;
     redis.defineCommand('failing', { numberOfKeys: 2, lua: LUA });
     const call = () =>
@@ -49,7 +34,7 @@ describe('a failing Redis command in the logs', () => {
   });
 
   it('keeps the key of an ordinary command', async () => {
-    const { log, lines } = capture();
+    const { log, lines } = capturingLogger();
     const key = uniqueName('errlog');
     await redis.set(key, 'not a list', 'PX', 10_000);
     const err = await redis.lpush(key, PHONE).catch((e: unknown) => e);

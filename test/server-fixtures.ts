@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/index.ts';
-import { createLogger } from '../src/log/index.ts';
 import { createMetrics } from '../src/metrics/index.ts';
 import type { HttpServer, ServerDeps } from '../src/server/index.ts';
 import { startHttp } from '../src/server/index.ts';
 import { openStore, type Store } from '../src/store/index.ts';
 import { deletePrefix, REDIS_URL } from './helpers/env.ts';
+import { capturingLogger } from './helpers/log-capture.ts';
 
 export const PASSWORD = 'board-pass-Zq81x';
 export const TOKEN = 'board-token-0123456789abcdef';
@@ -44,14 +43,7 @@ export async function createHarness(env: Record<string, string> = {}, dashboard 
     SQLITE_PATH: join(dir, 'store.sqlite'),
     ...env,
   });
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  const log = createLogger({ level: 'debug', format: 'json', destination });
+  const { log, lines: logs } = capturingLogger('debug');
   const store = await openStore({ kind: 'sqlite', path: join(dir, 'store.sqlite') });
   await store.migrate();
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
