@@ -128,29 +128,31 @@ export interface ConnectorDeps {
   insertColumns?: readonly string[];
 }
 
+/** What the PostgreSQL and MySQL connectors take alike: the table, its keys, the columns and paging. */
+function tableOptions(source: Extract<SourceConfig, { type: 'postgres' | 'mysql' }>, deps: ConnectorDeps) {
+  return {
+    table: source.table,
+    idColumn: source.idColumn,
+    cursorColumn: source.cursorColumn,
+    columns: deps.columns,
+    pageSize: source.pageSize,
+    ...(deps.insertColumns ? { insertColumns: deps.insertColumns } : {}),
+  };
+}
+
 export function createConnector(source: SourceConfig, deps: ConnectorDeps): CrmConnector {
   switch (source.type) {
     case 'postgres':
       return createPostgresConnector({
         pool: deps.pgPoolFor(source.url),
         schema: source.schema,
-        table: source.table,
-        idColumn: source.idColumn,
-        cursorColumn: source.cursorColumn,
-        columns: deps.columns,
-        pageSize: source.pageSize,
-        ...(deps.insertColumns ? { insertColumns: deps.insertColumns } : {}),
+        ...tableOptions(source, deps),
       });
     case 'mysql':
       return createMysqlConnector({
         pool: deps.mysqlPoolFor(source),
         database: source.database,
-        table: source.table,
-        idColumn: source.idColumn,
-        cursorColumn: source.cursorColumn,
-        columns: deps.columns,
-        pageSize: source.pageSize,
-        ...(deps.insertColumns ? { insertColumns: deps.insertColumns } : {}),
+        ...tableOptions(source, deps),
       });
     case 'file':
       return createFileConnector({
