@@ -24,6 +24,15 @@ interface Db {
   close(): Promise<void>;
 }
 
+/** The same table on both databases: an id, the two identity columns, and `updated_at`. */
+const tableOptions = (table: string, insertColumns?: string[]) => ({
+  table,
+  idColumn: 'id',
+  cursorColumn: 'updated_at',
+  columns: ['mobile', 'email'],
+  ...(insertColumns ? { insertColumns } : {}),
+});
+
 const pgPool = new pg.Pool({ connectionString: PG_URL, max: 2 });
 const schema = `crm_find_${randomUUID().slice(0, 8)}`;
 const postgres: Db = {
@@ -48,15 +57,7 @@ const postgres: Db = {
     return ids;
   },
   connector: (table, insertColumns) =>
-    createPostgresConnector({
-      pool: pgPool,
-      schema,
-      table,
-      idColumn: 'id',
-      cursorColumn: 'updated_at',
-      columns: ['mobile', 'email'],
-      ...(insertColumns ? { insertColumns } : {}),
-    }),
+    createPostgresConnector({ pool: pgPool, schema, ...tableOptions(table, insertColumns) }),
   async close() {
     await pgPool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pgPool.end();
@@ -87,14 +88,7 @@ const mariadb: Db = {
     return ids;
   },
   connector: (table, insertColumns) =>
-    createMysqlConnector({
-      pool: myPool,
-      table,
-      idColumn: 'id',
-      cursorColumn: 'updated_at',
-      columns: ['mobile', 'email'],
-      ...(insertColumns ? { insertColumns } : {}),
-    }),
+    createMysqlConnector({ pool: myPool, ...tableOptions(table, insertColumns) }),
   async close() {
     for (const t of myTables) await myPool.query(`DROP TABLE IF EXISTS \`${t}\``);
     await myPool.end();
