@@ -96,6 +96,35 @@ export interface WritableColumns {
   insertOnly: ReadonlySet<string>;
 }
 
+/**
+ * A connector's columns from its options: the mapped ones once each, how its
+ * rows read, and what write-back may touch (never the id or cursor column:
+ * the cursor column is stamped by every write, the id names the row).
+ */
+export function tableColumns(
+  opts: {
+    idColumn: string;
+    cursorColumn: string;
+    columns: readonly string[];
+    insertColumns?: readonly string[] | undefined;
+  },
+  label: string,
+  plain: RowContext['plain'],
+): { columns: string[]; rows: RowContext; write: WritableColumns } {
+  const { idColumn, cursorColumn } = opts;
+  const columns = [...new Set(opts.columns)];
+  return {
+    columns,
+    rows: { label, idColumn, cursorColumn, columns, plain },
+    write: {
+      label,
+      idColumn,
+      writable: new Set(columns.filter((c) => c !== idColumn && c !== cursorColumn)),
+      insertOnly: new Set(opts.insertColumns ?? []),
+    },
+  };
+}
+
 /** The names of `fields`, or a COLUMN_NOT_WRITABLE error naming the first one write-back may not touch. */
 export function checkColumns(
   ctx: WritableColumns,

@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { CrmError } from '../errors.ts';
 import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
-import { type RowContext, readKeysetPages } from '../sql-table.ts';
+import { readKeysetPages, tableColumns } from '../sql-table.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { selectArrays } from './pool.ts';
@@ -61,17 +61,10 @@ const TEMPORAL_TYPES = new Set(['datetime', 'timestamp', 'date']);
  * are read from information_schema once).
  */
 export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector {
-  const columns = [...new Set(opts.columns)];
-  const sql = tableSql({ ...opts, columns });
   const label = opts.database === undefined ? opts.table : `${opts.database}.${opts.table}`;
+  const { columns, rows: rowContext, write } = tableColumns(opts, label, plainValue);
+  const sql = tableSql({ ...opts, columns });
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
-  const rowContext: RowContext = {
-    label,
-    idColumn: opts.idColumn,
-    cursorColumn: opts.cursorColumn,
-    columns,
-    plain: plainValue,
-  };
 
   let known: ColumnKinds | undefined;
   const kinds = async (): Promise<ColumnKinds> => {
@@ -95,15 +88,7 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
     return known;
   };
 
-  const writeContext: WriteContext = {
-    pool: opts.pool,
-    sql,
-    label,
-    idColumn: opts.idColumn,
-    writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
-    insertOnly: new Set(opts.insertColumns ?? []),
-    kinds,
-  };
+  const writeContext: WriteContext = { ...write, pool: opts.pool, sql, kinds };
 
   return {
     capabilities: { incremental: true, update: true, create: true },

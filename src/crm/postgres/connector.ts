@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
-import { type RowContext, readKeysetPages } from '../sql-table.ts';
+import { readKeysetPages, tableColumns } from '../sql-table.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { keysetItem, plainValue, readTypes } from './rows.ts';
@@ -65,26 +65,11 @@ const encode = (position: KeysetPosition, hw?: HighWater) =>
  * past the mark the cursor is a plain one: it never moves backwards.
  */
 export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConnector {
-  const columns = [...new Set(opts.columns)];
-  const sql = tableSql({ ...opts, columns });
   const label = opts.schema === undefined ? opts.table : `${opts.schema}.${opts.table}`;
+  const { columns, rows: rowContext, write } = tableColumns(opts, label, plainValue);
+  const sql = tableSql({ ...opts, columns });
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
-  const rowContext: RowContext = {
-    label,
-    idColumn: opts.idColumn,
-    cursorColumn: opts.cursorColumn,
-    columns,
-    plain: plainValue,
-  };
-  const writeContext: WriteContext = {
-    pool: opts.pool,
-    sql,
-    label,
-    idColumn: opts.idColumn,
-    cursorColumn: opts.cursorColumn,
-    writable: new Set(columns.filter((c) => c !== opts.idColumn && c !== opts.cursorColumn)),
-    insertOnly: new Set(opts.insertColumns ?? []),
-  };
+  const writeContext: WriteContext = { ...write, pool: opts.pool, sql, cursorColumn: opts.cursorColumn };
 
   let cursorCast: string | null | undefined;
   /** The cast an overlap needs, or null when the cursor column is not a timestamp or date. */
