@@ -55,7 +55,7 @@ export async function prepareToSahut(
       getDecision: async (_name, crmId) => decisions.get(crmId) ?? null,
     },
     locks: rt.locks,
-    claims: createClaims(rt, connection.name),
+    claims: createClaims(rt.store, { connection: connection.name, lockMs: rt.config.worker.lockMs }),
     index: scanIndex(rt, connection.name),
     ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
   };

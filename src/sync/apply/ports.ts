@@ -20,12 +20,14 @@ export interface ApplyPorts {
 /**
  * What keeps two creates of one person apart when Redis, and with it the identity locks, is
  * lost mid-run: a claim in the store, taken before the POST, under which the links holding the
- * identity (or the record) are read again. Throws a transient error when another holds it.
+ * identity (or the record) are read again. Waits while another holds it, long enough for a
+ * dead holder's claim to lapse; throws a transient error when a live one holds it longer.
  */
 export interface IdentityClaims {
   withClaim<T>(
     claim: { crmId: string; phone: string | null; email: string | null; keys: readonly string[] },
     fn: (found: { links: Link[]; stale: boolean }) => Promise<T>,
+    signal?: AbortSignal,
   ): Promise<T>;
 }
 

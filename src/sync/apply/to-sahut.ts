@@ -112,28 +112,32 @@ async function create(
   if (plan.kind === 'reject') return outcome('rejected', record, null, { error: plan.reason });
   if (!ports.claims) return post(ports, ctx, record, identity, plan.body);
   const claim = { crmId: record.crmId, ...identity, keys: lockKeys(ctx.connection.name, record.contact) };
-  return ports.claims.withClaim(claim, async ({ links, stale }) => {
-    // Someone linked the record, or its person, since the lookup (a run going on after Redis was lost).
-    const own = links.find((l) => l.crmId === record.crmId);
-    if (own)
-      return (await updateLinked(ports, ctx, record, own)) ?? post(ports, ctx, record, identity, plan.body);
-    const holder = links.find(
-      (l) => (l.phone && l.phone === identity.phone) || (l.email && l.email === identity.email),
-    );
-    const contact = holder && (await ports.sahut.get(holder.sahutId, { signal: ctx.signal }));
-    if (contact) return linkExisting(ports, ctx, record, contact);
-    // The claim's last holder died holding it: its POST may have landed. Look before creating.
-    if (stale && (identity.phone || identity.email)) {
-      const found = await search(ports, ctx, identity);
-      if (found.kind === 'one') return linkExisting(ports, ctx, record, found.contact);
-      if (found.kind === 'ambiguous')
-        return outcome('ambiguous', record, null, {
-          error: found.reason,
-          detail: ambiguousDetail(record.contact, found, ctx.defaultRegion),
-        });
-    }
-    return post(ports, ctx, record, identity, plan.body);
-  });
+  return ports.claims.withClaim(
+    claim,
+    async ({ links, stale }) => {
+      // Someone linked the record, or its person, since the lookup (a run going on after Redis was lost).
+      const own = links.find((l) => l.crmId === record.crmId);
+      if (own)
+        return (await updateLinked(ports, ctx, record, own)) ?? post(ports, ctx, record, identity, plan.body);
+      const holder = links.find(
+        (l) => (l.phone && l.phone === identity.phone) || (l.email && l.email === identity.email),
+      );
+      const contact = holder && (await ports.sahut.get(holder.sahutId, { signal: ctx.signal }));
+      if (contact) return linkExisting(ports, ctx, record, contact);
+      // The claim's last holder died holding it: its POST may have landed. Look before creating.
+      if (stale && (identity.phone || identity.email)) {
+        const found = await search(ports, ctx, identity);
+        if (found.kind === 'one') return linkExisting(ports, ctx, record, found.contact);
+        if (found.kind === 'ambiguous')
+          return outcome('ambiguous', record, null, {
+            error: found.reason,
+            detail: ambiguousDetail(record.contact, found, ctx.defaultRegion),
+          });
+      }
+      return post(ports, ctx, record, identity, plan.body);
+    },
+    ctx.signal,
+  );
 }
 
 /** One POST, and on an unknown outcome a search before any second one. */
