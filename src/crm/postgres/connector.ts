@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { guardPool } from '../../pg/index.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { checkedProbe } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
@@ -69,6 +70,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
   const { columns, rows: rowContext, write } = tableColumns(opts, label, plainValue);
   const sql = tableSql({ ...opts, columns });
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
+  guardPool(opts.pool);
   const writeContext: WriteContext = { ...write, pool: opts.pool, sql, cursorColumn: opts.cursorColumn };
 
   let cursorCast: string | null | undefined;

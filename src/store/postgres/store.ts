@@ -1,4 +1,5 @@
 import { escapeIdentifier, Pool } from 'pg';
+import { guardPool } from '../../pg/index.ts';
 import { checkAttentionQuery } from '../attention-rows.ts';
 import { StoreArgumentError } from '../errors.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
@@ -30,8 +31,9 @@ export function createPostgresStore(options: PostgresOptions): Store {
     throw new StoreArgumentError('PostgreSQL schema name must be 1 to 63 bytes long');
   }
   const ownsPool = !('pool' in options);
-  const pool =
-    'pool' in options ? options.pool : createPool(options.url, options.poolSize ?? DEFAULT_POOL_SIZE);
+  const pool = guardPool(
+    'pool' in options ? options.pool : createPool(options.url, options.poolSize ?? DEFAULT_POOL_SIZE),
+  );
   const ctx: PgContext = { pool, schema: escapeIdentifier(schema), schemaName: schema };
   let closed = false;
 
@@ -116,15 +118,10 @@ function createPool(url: string, poolSize: number): Pool {
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new StoreArgumentError('PostgreSQL pool size must be a positive integer');
   }
-  const pool = new Pool({
+  return new Pool({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     application_name: 'sahut-sync',
   });
-  // An idle connection that dies (server restart) is dropped from the pool and
-  // emitted here; unhandled, that event would crash the process. The next query
-  // opens a fresh connection, or fails and reports the problem to its caller.
-  pool.on('error', () => {});
-  return pool;
 }
