@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { type CliProcess, type CsvCrm, csvCrm, csvRow, runCli, spawnCli } from './helpers/cli.ts';
-import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName, until } from './helpers/env.ts';
+import { type CliProcess, type CsvCrm, cliEnv, csvCrm, csvRow, runCli, spawnCli } from './helpers/cli.ts';
+import { API_KEY, deletePrefix, privateStore, until } from './helpers/env.ts';
 
 /**
  * A run's books: every record it reads ends with exactly one outcome, whatever
@@ -29,13 +29,7 @@ describe('the books of a run (real processes, PostgreSQL store)', () => {
     const s = await privateStore('postgres');
     ({ store, dispose: disposeStore } = s);
     env = {
-      ...s.env,
-      SAHUT_BASE_URL: baseUrl,
-      SAHUT_API_KEY: API_KEY,
-      SAHUT_RATE_LIMIT: '1000',
-      REDIS_URL,
-      QUEUE_PREFIX: uniqueName('books'),
-      SYNC_CONFIG: crm.configPath,
+      ...cliEnv({ storeEnv: s.env, baseUrl, label: 'books', configPath: crm.configPath }),
       JOB_LOCK_MS: '1000',
       JOB_BACKOFF_MS: '50',
       SHUTDOWN_GRACE_MS: '2000',

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSandbox, type Sandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { type CliProcess, runCli, spawnCli } from './helpers/cli.ts';
+import { type CliProcess, cliEnv, runCli, spawnCli } from './helpers/cli.ts';
 import { type CrmKind, type CrmTable, crmTable } from './helpers/crm-tables.ts';
 import { MAPPING_YAML } from './helpers/engine.ts';
-import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from './helpers/env.ts';
+import { API_KEY, deletePrefix, privateStore } from './helpers/env.ts';
 
 const WALK_INS = 40;
 
@@ -67,13 +67,7 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('walk-ins with two worker proces
       ].join('\n');
     await writeFile(join(dir, 'sahut-sync.yaml'), `connections:\n${conn('a')}\n${conn('b')}\n`);
     env = {
-      ...s.env,
-      SAHUT_BASE_URL: baseUrl,
-      SAHUT_API_KEY: API_KEY,
-      SAHUT_RATE_LIMIT: '1000',
-      REDIS_URL,
-      QUEUE_PREFIX: uniqueName('walkins'),
-      SYNC_CONFIG: join(dir, 'sahut-sync.yaml'),
+      ...cliEnv({ storeEnv: s.env, baseUrl, label: 'walkins', configPath: join(dir, 'sahut-sync.yaml') }),
       WORKER_CONCURRENCY: '4',
       LOG_LEVEL: 'warn',
     };

@@ -98,6 +98,27 @@ export interface CliDeployment {
 }
 
 /**
+ * The environment of a `sahut-sync` process against the sandbox at `baseUrl`, on the local
+ * Redis under a private queue prefix (named after `label`), with the given store and config.
+ */
+export function cliEnv(opts: {
+  storeEnv: Record<string, string>;
+  baseUrl: string;
+  label: string;
+  configPath: string;
+}): Record<string, string> & { QUEUE_PREFIX: string } {
+  return {
+    ...opts.storeEnv,
+    SAHUT_BASE_URL: opts.baseUrl,
+    SAHUT_API_KEY: API_KEY,
+    SAHUT_RATE_LIMIT: '1000',
+    REDIS_URL,
+    QUEUE_PREFIX: uniqueName(opts.label),
+    SYNC_CONFIG: opts.configPath,
+  };
+}
+
+/**
  * What an operator has before running the CLI: Sahut (the sandbox), a CSV
  * connection, a SQLite store file and a private queue prefix on the local Redis.
  */
@@ -107,13 +128,7 @@ export async function cliDeployment(extraEnv: Record<string, string> = {}): Prom
   const store = await privateStore('sqlite');
   await store.store.close();
   const env = {
-    ...store.env,
-    SAHUT_BASE_URL: baseUrl,
-    SAHUT_API_KEY: API_KEY,
-    SAHUT_RATE_LIMIT: '1000',
-    REDIS_URL,
-    QUEUE_PREFIX: uniqueName('cli'),
-    SYNC_CONFIG: crm.configPath,
+    ...cliEnv({ storeEnv: store.env, baseUrl, label: 'cli', configPath: crm.configPath }),
     ...extraEnv,
   };
   return {
