@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CrmRecord, createMemoryConnector } from '../src/crm/index.ts';
 import type { SeedContact } from '../src/sandbox/contact-store.ts';
@@ -74,6 +75,93 @@ describe('matching new records against a scan of Sahut', () => {
     expect(sandbox.counts()['POST /contacts'] ?? 0).toBe(0);
     for (const i of [0, 1, 250, 998, 999])
       expect(await store.findIndexed({ phone: phone(i), email: null })).toHaveLength(1);
+  });
+
+  /**
+   * Holds the first request for page 2 until page 3 has been answered: a scan
+   * reading pages one after the other would wait here in vain (5 s), so
+   * `outOfOrder` says whether they were read side by side. `meanwhile` runs
+   * between the two, as a write by someone else would.
+   */
+  const page2AfterPage3 = (meanwhile: (s: Sandbox) => void = () => {}) => {
+    const gate = { outOfOrder: false };
+    const prepare = (s: Sandbox) => {
+      let page3Answered = false;
+      let held = false;
+      let wake: () => void = () => {};
+      const pageOf = (url: string) => new URL(url, 'http://x').searchParams.get('page');
+      s.app.addHook('onResponse', async (request) => {
+        if (pageOf(request.url) !== '3') return;
+        page3Answered = true;
+        wake();
+      });
+      s.app.addHook('onRequest', async (request) => {
+        if (pageOf(request.url) !== '2' || held) return;
+        held = true;
+        if (!page3Answered) await Promise.race([new Promise<void>((r) => (wake = r)), sleep(5_000)]);
+        gate.outOfOrder = page3Answered;
+        meanwhile(s);
+      });
+    };
+    return { gate, prepare };
+  };
+
+  it('reads the pages side by side, and exactly once when nobody writes meanwhile', async () => {
+    const { gate, prepare } = page2AfterPage3();
+    await setUp({}, prepare);
+    sandbox.seed(seedContacts(1_000));
+    const { node: n } = node([crmRecord(999)], 'scan');
+    sandbox.resetCounts();
+    const run = await runOnce(n);
+    expect(gate.outOfOrder).toBe(true);
+    expect(run.counts).toEqual({ linked: 1 });
+    expect(sandbox.counts()).toEqual({ 'GET /contacts': 10, 'PUT /contacts/:id': 1 });
+  });
+
+  it('reads Sahut again in order when its total moved while pages were read out of order', async () => {
+    // Newest first: 7 contacts inserted before page 2 is answered push the last 7 of page 2 onto
+    // page 3, which was already read; only a second, in-order pass finds them.
+    const { gate, prepare } = page2AfterPage3((s) => s.seed(seedContacts(7, 50_000)));
+    await setUp({ newestFirst: true }, prepare);
+    sandbox.seed(seedContacts(1_000));
+    const { node: n } = node([crmRecord(800)], 'scan');
+    sandbox.resetCounts();
+    const run = await runOnce(n);
+    expect(gate.outOfOrder).toBe(true);
+    // Contacts 800…806 were last on page 2 (newest first) before the insert.
+    expect(run.counts).toEqual({ linked: 1 });
+    expect(sandbox.counts()['POST /contacts'] ?? 0).toBe(0);
+    for (let i = 0; i < 1_000; i++)
+      expect(await store.findIndexed({ phone: phone(i), email: null })).toHaveLength(1);
+    expect(sandbox.counts()['GET /contacts']).toBeGreaterThan(10);
+  });
+
+  it('a page Sahut keeps failing fails the scan: nothing is created from a partial index', async () => {
+    let healthy = false;
+    await setUp({}, (s) =>
+      s.app.addHook('onRequest', async (request, reply) => {
+        const page = new URL(request.url, 'http://x').searchParams.get('page');
+        if (page !== '3' || healthy) return;
+        return reply.code(503).send({ message: 'down' });
+      }),
+    );
+    sandbox.seed(seedContacts(1_000));
+    // Contact 999 is on the last page, which may be read before or after page 3 fails.
+    const connector = createMemoryConnector([crmRecord(999), crmRecord(30_000)]);
+    const config = { ...deployment.config, sahut: { ...deployment.config.sahut, maxRetries: 0 } };
+    const n = startNode(config, store, [testConnection('crm', { match: 'scan' })], () => connector);
+    try {
+      const first = await runOnce(n);
+      expect(first.status).toBe('failed');
+      expect(sandbox.counts()['POST /contacts'] ?? 0).toBe(0);
+
+      healthy = true;
+      const again = await runOnce(n);
+      expect(again.counts).toEqual({ linked: 1, created: 1 });
+      expect(sandbox.contacts()).toHaveLength(1_001);
+    } finally {
+      await n.close();
+    }
   });
 
   it('leaves a record whose phone two contacts share ambiguous, and reports the pair once', async () => {
@@ -167,9 +255,10 @@ describe('matching new records against a scan of Sahut', () => {
       sandbox.resetCounts();
       const run = await runOnce(n);
       expect(run.counts).toEqual({ created: 50 });
-      // Up to the threshold (2 × 10 pages) nothing is handed out; then one scan of 10 pages.
-      expect(sandbox.counts()).toEqual({ 'GET /contacts': 1 + 10, 'POST /contacts': 50 });
-      expect(run).toMatchObject({ match: 'scan', callsSaved: 50 - 11 });
+      // Up to the threshold (2 × 10 pages) nothing is handed out; then one scan of 10 pages,
+      // whose page 1 is the list call that learned Sahut's size.
+      expect(sandbox.counts()).toEqual({ 'GET /contacts': 10, 'POST /contacts': 50 });
+      expect(run).toMatchObject({ match: 'scan', callsSaved: 50 - 10 });
     });
   });
 });

@@ -1,4 +1,5 @@
 import type { Connection } from '../config/index.ts';
+import type { ListPage } from '../sahut/types.ts';
 import type { Matching } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
 import { type AuditNote, ensureFreshIndex } from './sahut-index.ts';
@@ -26,6 +27,8 @@ export function createMatcher<T>(
 ) {
   const { match, scanMaxAge } = connection.options;
   let pending: Unlinked<T>[] = [];
+  // The list call that learned Sahut's size is the scan's page 1 when the scan follows at once.
+  let probe: ListPage | undefined;
   const give = (list: readonly Unlinked<T>[], mode: 'search' | 'index') => {
     if (mode === 'index') state.saved += list.reduce((n, u) => n + u.keys, 0);
     else state.searched += list.length;
@@ -43,8 +46,8 @@ export function createMatcher<T>(
       const last = await rt.store.lastScan();
       if (last) state.sahutPages = last.pages;
       else {
-        const { meta } = await rt.sahut.list({ page: 1, perPage: 100 });
-        state.sahutPages = meta.total_pages;
+        probe = await rt.sahut.list({ page: 1, perPage: 100 });
+        state.sahutPages = probe.meta.total_pages;
         state.scanCalls += 1;
       }
     }
@@ -56,8 +59,15 @@ export function createMatcher<T>(
       if (state.mode === 'index') return give(unlinked, 'index');
       pending.push(...unlinked);
       const waiting = state.searched + pending.length;
-      if (pending.length === 0 || waiting <= (await threshold(waiting))) return;
-      state.scanCalls += await ensureFreshIndex(rt, connection.name, scanMaxAge, audit.note, audit.flush);
+      const below = pending.length === 0 || waiting <= (await threshold(waiting));
+      const first = probe;
+      probe = undefined;
+      if (below) return;
+      state.scanCalls += await ensureFreshIndex(rt, connection.name, {
+        maxAgeMs: scanMaxAge,
+        ...audit,
+        first,
+      });
       state.mode = 'index';
       give(pending, 'index');
       pending = [];
