@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { NODE_FLAGS } from '../src/cli/node-flags.ts';
 import { buildCli } from '../src/cli/program.ts';
 import { ENV_KEYS, envSchema } from '../src/config/index.ts';
 
@@ -27,7 +29,8 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
     expect(cmd[0]).toBe('worker');
     expect(unknownArgs(cmd)).toEqual([]);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["tini", "--", "node", "dist\/cli\/main\.js"\]$/m);
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? '[]') as string[];
+    expect(entrypoint).toEqual(['tini', '--', 'node', ...NODE_FLAGS, 'dist/cli/main.js']);
   });
 
   it('sets only variables the config schema knows', () => {
@@ -42,6 +45,21 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
+});
+
+describe("a deployment's V8 flags (src/cli/node-flags.ts)", () => {
+  it('start the sahut-sync bin and the bench', () => {
+    const shebang = read('src/cli/main.ts').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.bench).toBe(`node ${NODE_FLAGS.join(' ')} bench/run.ts`);
+  });
+
+  it('are accepted by this Node on its command line', () => {
+    const run = spawnSync(process.execPath, [...NODE_FLAGS, '-e', 'process.exit(0)'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 });
 

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import type { BenchOptions } from './types.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,10 +27,15 @@ export function describeMachine(opts: Omit<BenchOptions, 'redis'>) {
   const code = commit();
   const load = loads();
   const concurrency = opts.concurrency ?? 'default';
+  // In-process scenarios measure this process, so its heap should be sized as a deployment's is.
+  const flagged = NODE_FLAGS.every((flag) => process.execArgv.includes(flag));
   return {
     line:
       `sahut-sync bench · ${date} · commit ${code} · node ${process.version} · ${cores} cores (${model}), ${memGb} GB · ` +
-      `load ${load.join(' ')} · R=${opts.rate} req/s · WORKER_CONCURRENCY=${concurrency}`,
+      `load ${load.join(' ')} · R=${opts.rate} req/s · WORKER_CONCURRENCY=${concurrency} · ` +
+      (flagged
+        ? NODE_FLAGS.join(' ')
+        : `in-process engine WITHOUT ${NODE_FLAGS.join(' ')} (use npm run bench)`),
     json: {
       date,
       commit: code,
@@ -38,6 +44,7 @@ export function describeMachine(opts: Omit<BenchOptions, 'redis'>) {
       cpuModel: model,
       memGb,
       startLoad: load,
+      nodeFlags: flagged ? [...NODE_FLAGS] : [],
       options: opts,
     },
     load: loads,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 const USAGE = fileURLToPath(new URL('./usage.ts', import.meta.url));
 /** The CLI of this checkout (the bench measures the code next to it). */
@@ -22,7 +23,7 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `script` with this Node and the usage preload, with only the given environment. */
+/** Runs `script` with this Node, a deployment's V8 flags and the usage preload, with only the given environment. */
 export function spawnNode(
   script: string,
   args: readonly string[],
@@ -31,7 +32,7 @@ export function spawnNode(
   name: string,
 ): NodeProcess {
   const usageFile = join(usageDir, `${name.replace(/\W+/g, '-')}.usage.json`);
-  const child = spawn(process.execPath, ['--import', USAGE, script, ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', USAGE, script, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
