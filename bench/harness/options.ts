@@ -82,7 +82,7 @@ export function parseCli(all: readonly Scenario[], argv = process.argv.slice(2))
 
 export function usage(all: readonly Scenario[]): string {
   return [
-    'usage: node bench/run.ts [--scenario name]… [options]',
+    'usage: npm run bench -- [--scenario name]… [options]',
     ...Object.entries(OPTIONS).map(([k, [what, def]]) => `  --${k.padEnd(16)} ${what} (default ${def})`),
     '  --scenario         one of the below, repeatable or comma-separated (default all)',
     ...all.map((s) => `    ${s.name.padEnd(14)} ${s.summary}`),
