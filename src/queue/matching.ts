@@ -2,7 +2,7 @@ import type { Connection } from '../config/index.ts';
 import type { ListPage } from '../sahut/types.ts';
 import type { Matching } from './jobs.ts';
 import type { Runtime } from './runtime.ts';
-import { type AuditNote, ensureFreshIndex } from './sahut-index.ts';
+import { type AuditNote, ensureFreshIndex, SCAN_PER_PAGE } from './sahut-index.ts';
 
 export interface Unlinked<T> {
   item: T;
@@ -46,7 +46,7 @@ export function createMatcher<T>(
       const last = await rt.store.lastScan();
       if (last) state.sahutPages = last.pages;
       else {
-        probe = await rt.sahut.list({ page: 1, perPage: 100 });
+        probe = await rt.sahut.list({ page: 1, perPage: SCAN_PER_PAGE });
         state.sahutPages = probe.meta.total_pages;
         state.scanCalls += 1;
       }

@@ -5,7 +5,7 @@ import type { AuditEntry } from '../store/types.ts';
 import { normaliseEmail, normalisePhone } from '../sync/index.ts';
 import type { Runtime } from './runtime.ts';
 
-const PER_PAGE = 100;
+export const SCAN_PER_PAGE = 100;
 // A scan in progress elsewhere is waited for, not repeated; its lock outlives a stuck scanner by this.
 const SCAN_LOCK_MS = 120_000;
 
@@ -96,7 +96,7 @@ export async function ensureFreshIndex(
     try {
       const scan: Scan = {
         indexer: createIndexer(rt, connection, note),
-        list: (page) => rt.sahut.list({ page, perPage: PER_PAGE }),
+        list: (page) => rt.sahut.list({ page, perPage: SCAN_PER_PAGE }),
         indexed: async () => {
           await flush();
           await rt.redis.pexpire(key, SCAN_LOCK_MS);

@@ -5,10 +5,8 @@ import { createFanOut } from './fan-out.ts';
 import type { RunJob } from './jobs.ts';
 import { settledEarlier } from './read-crm.ts';
 import type { Runtime } from './runtime.ts';
-import { createIndexer } from './sahut-index.ts';
+import { createIndexer, SCAN_PER_PAGE } from './sahut-index.ts';
 import { walkInScan } from './walk-ins.ts';
-
-const PER_PAGE = 100;
 
 /**
  * Sahut→CRM: Sahut has no `updated_at` to read changes from, so the run lists
@@ -33,7 +31,7 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
   // Offset pages shift under concurrent writes: a contact listed twice is handled once, since the
   // run's books (out.read) take each record once; memory stays flat in Sahut's size.
   for (let page = 1; ; page++) {
-    const { data: contacts, meta } = await rt.sahut.list({ page, perPage: PER_PAGE });
+    const { data: contacts, meta } = await rt.sahut.list({ page, perPage: SCAN_PER_PAGE });
     const fresh = new Map(contacts.map((c) => [c.id, c]));
     await indexer.page(contacts);
     const found = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
