@@ -56,6 +56,16 @@ describe("a deployment's V8 flags (src/cli/node-flags.ts)", () => {
     expect(pkg.scripts.bench).toBe(`node ${NODE_FLAGS.join(' ')} bench/run.ts`);
   });
 
+  it("are on every command of the README's code blocks that starts node on the built CLI", () => {
+    const blocks = read('README.md').match(/^```[\s\S]*?^```$/gm) ?? [];
+    const commands = blocks
+      .flatMap((b) => b.split('\n'))
+      .filter((l) => /\bnode .*dist\/cli\/main\.js/.test(l));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands)
+      expect(command).toContain(`node ${NODE_FLAGS.join(' ')} dist/cli/main.js`);
+  });
+
   it('are accepted by this Node on its command line', () => {
     const run = spawnSync(process.execPath, [...NODE_FLAGS, '-e', 'process.exit(0)'], { encoding: 'utf8' });
     expect(run.stderr).toBe('');

@@ -1,6 +1,6 @@
 import type { Compose } from './lib/compose.ts';
 import { countsOf, type Dashboard, listRuns, probe, waitForRun } from './lib/dashboard.ts';
-import { logsOf, pid1 } from './lib/docker.ts';
+import { APP_INIT, logsOf, pid1 } from './lib/docker.ts';
 import { check, step } from './lib/report.ts';
 import { duplicates, sandboxContacts } from './lib/sandbox.ts';
 import { waitFor } from './lib/wait.ts';
@@ -27,7 +27,7 @@ export async function checkOneInit(c: Compose): Promise<void> {
   const apps = await c.appContainers();
   const inits = await Promise.all(apps.map(pid1));
   check(
-    inits.every((cmd) => cmd.startsWith('tini -- node dist/cli/main.js')),
+    inits.every((cmd) => cmd.startsWith(APP_INIT)),
     `tini is PID 1 in each of the ${apps.length} app containers (no second init)`,
     inits,
   );

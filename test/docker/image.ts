@@ -1,6 +1,16 @@
 import { envSchema } from '../../src/config/index.ts';
 import { postsOf } from './lib/dashboard.ts';
-import { APP_IMAGE, addressOf, docker, inspect, logsOf, pid1, printLogsOf, removeAll } from './lib/docker.ts';
+import {
+  APP_IMAGE,
+  APP_INIT,
+  addressOf,
+  docker,
+  inspect,
+  logsOf,
+  pid1,
+  printLogsOf,
+  removeAll,
+} from './lib/docker.ts';
 import { check, step } from './lib/report.ts';
 import { duplicates, SANDBOX_KEY, sandboxContacts } from './lib/sandbox.ts';
 import { run } from './lib/sh.ts';
@@ -65,7 +75,7 @@ async function startWorker({ names, network, app }: Standalone): Promise<void> {
   const uid = (await docker('exec', names.worker, 'id', '-u')).trim();
   check(uid !== '0', `the worker runs as uid ${uid}, not root`);
   const init = await pid1(names.worker);
-  check(init.startsWith('tini -- node dist/cli/main.js'), 'tini is PID 1 of the worker', init);
+  check(init.startsWith(APP_INIT), 'tini is PID 1 of the worker, node runs with the V8 flags', init);
   const healthy = async () => (await inspect(names.worker)).State.Health?.Status === 'healthy';
   await waitFor('the worker HEALTHCHECK', async () => ((await healthy()) ? true : undefined), {
     timeoutMs: 120_000,

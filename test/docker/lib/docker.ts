@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { NODE_FLAGS } from '../../../src/cli/node-flags.ts';
 import { run, sh } from './sh.ts';
 
 export const APP_IMAGE = 'sahut-sync:local';
+/** How PID 1 of every app container starts: tini, then node with a deployment's V8 flags. */
+export const APP_INIT = `tini -- node ${NODE_FLAGS.join(' ')} dist/cli/main.js`;
 
 const containerSchema = z.object({
   Id: z.string(),
@@ -33,7 +36,7 @@ export async function addressOf(container: string): Promise<string> {
   return ip;
 }
 
-/** What PID 1 of a running container is, e.g. `tini -- node dist/cli/main.js worker`. */
+/** What PID 1 of a running container is, e.g. `${APP_INIT} worker`. */
 export async function pid1(container: string): Promise<string> {
   const raw = await docker('exec', container, 'cat', '/proc/1/cmdline');
   return raw.split('\0').join(' ').trim();
