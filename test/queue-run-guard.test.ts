@@ -103,12 +103,9 @@ describe('one run per connection at a time', () => {
   });
 });
 
+/** The job's return value once it completed: read after its state, or a job completing in between reads as null. */
 async function returnValue(rt: Runtime, job: Job): Promise<unknown> {
-  let value: unknown;
-  await until(async () => {
-    const current = await rt.queues.runs.getJob(job.id as string);
-    value = current?.returnvalue;
-    return (await current?.getState()) === 'completed';
-  });
-  return value;
+  const id = job.id as string;
+  await until(async () => (await rt.queues.runs.getJobState(id)) === 'completed');
+  return (await rt.queues.runs.getJob(id))?.returnvalue;
 }
