@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
 import { type CrmConnector, sourceSchema } from '../src/crm/index.ts';
@@ -193,16 +194,28 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('walk-in contacts → CRM (%s ta
     const both = [connection(crm, 'a'), connection(crm, 'b')];
     const [one, two] = [node(both), node(both)];
     // Both nodes live in this process: count how often two of them wanted one identity at once.
+    // The first walk-in identity wanted waits (up to 10 s) until it is wanted a second time, so
+    // the scans contend whatever the machine's pace; then the real locks decide.
     const active = new Map<string, number>();
     let contended = 0;
+    let first: { keys: string[]; go(): void } | null = null;
     for (const n of [one, two]) {
       const locks = n.rt.locks;
       const watched: IdentityLocks = {
         async withLocks(keys, fn, signal) {
           const shared = keys.filter((k) => k.startsWith('@walk-in:'));
-          if (shared.some((k) => (active.get(k) ?? 0) > 0)) contended += 1;
+          if (shared.some((k) => (active.get(k) ?? 0) > 0)) {
+            contended += 1;
+            if (first?.keys.some((k) => shared.includes(k))) first.go();
+          }
           for (const k of shared) active.set(k, (active.get(k) ?? 0) + 1);
           try {
+            if (!first && shared.length > 0) {
+              const wanted = new Promise<void>((resolve) => {
+                first = { keys: shared, go: resolve };
+              });
+              await Promise.race([wanted, sleep(10_000)]);
+            }
             return await locks.withLocks(keys, fn, signal);
           } finally {
             for (const k of shared) active.set(k, (active.get(k) ?? 1) - 1);
