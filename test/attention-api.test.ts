@@ -315,7 +315,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('the attention listing over HTT
   it('keeps the value a person takes in a conflict, on both sides', async () => {
     await runOnce(node, 'two');
     const sahutId = (await store.getLinks('two', ['k'])).get('k')?.sahutId as string;
-    await two.update('k', { company: 'CRM Co' });
+    await two.edit('k', { company: 'CRM Co' });
     await node.rt.sahut.update(sahutId, { company: 'Sahut Co' });
     expect((await runOnce(node, 'two')).counts).toEqual({ conflict: 1 });
     const [entry] = await listing('connection=two&kind=conflict');

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const first = await enqueueRun(node.rt, 'browser-demo', 'crm-to-sahut');
   await waitForRun(node.rt, first.job, first.runId);
   completedJobId = first.job.id as string;
-  await connector.update('crm-42', { company: 'PT Baru' });
+  await connector.edit('crm-42', { company: 'PT Baru' });
   await runOnce(node, 'browser-demo');
 
   browser = await launchChromium();

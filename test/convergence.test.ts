@@ -67,9 +67,9 @@ describe('both directions converge to the merge rules (property test, in-process
     let crmWrites = 0;
     const crm: CrmConnector = {
       ...memory,
-      async update(id, fields) {
+      async update(id, fields, expected) {
         crmWrites++;
-        await memory.update(id, fields);
+        return memory.update(id, fields, expected);
       },
     };
     const node = startNode(deployment.config, store, [connection], () => crm, 4);
@@ -103,7 +103,7 @@ describe('both directions converge to the merge rules (property test, in-process
               ? { ...s, value: freshValue(id, s.field, s.rec, at) }
               : { ...s, side: 'sahut' as const, value: initial(id, s.holder)[s.field] };
         model.edit(edit.side, edit.rec, edit.field, edit.value);
-        if (edit.side === 'crm') await memory.update(`crm-${edit.rec}`, crmColumns(edit.field, edit.value));
+        if (edit.side === 'crm') await memory.edit(`crm-${edit.rec}`, crmColumns(edit.field, edit.value));
         else await node.rt.sahut.update(sahutIds[edit.rec] as string, sahutPatch(edit.field, edit.value));
       }
 

@@ -5,6 +5,7 @@ import {
   type CrmItem,
   type CrmPage,
   isCrmError,
+  type StaleRecordError,
 } from '../src/crm/index.ts';
 
 export interface SeedRecord {
@@ -25,6 +26,12 @@ export interface ConnectorFixture {
 
 /** Builds a connector holding exactly `records` (fields `name`, `email`), in any order. */
 export type ConnectorFactory = (records: readonly SeedRecord[]) => Promise<ConnectorFixture>;
+
+/** A write-back as the engine makes it: against the record as it is now. */
+export async function writeBack(connector: CrmConnector, id: string, fields: Record<string, unknown>) {
+  const current = (await connector.get(id)) ?? { id, data: {} };
+  return connector.update!(id, fields, current);
+}
 
 export async function readAll(
   connector: CrmConnector,
@@ -181,14 +188,44 @@ export function registerConnectorTests(
       }
     });
 
-    it.runIf(capabilities.update)('writes a field back, visible to get', async () => {
-      await connector.update!('c004', { email: 'new4@example.com' });
-      const record = await connector.get('c004');
-      expect(record?.data).toMatchObject({ name: 'Person 4', email: 'new4@example.com' });
-    });
+    it.runIf(capabilities.update)(
+      'writes a field back, visible to get, and returns the record as written',
+      async () => {
+        const written = await writeBack(connector, 'c004', { email: 'new4@example.com' });
+        expect(written.data).toMatchObject({ name: 'Person 4', email: 'new4@example.com' });
+        expect((await connector.get('c004'))?.data).toEqual(written.data);
+      },
+    );
+
+    it.runIf(capabilities.update)(
+      'writes back only while the record holds what was read: else STALE with the record as it is, nothing written',
+      async () => {
+        const read = (await connector.get('c005'))!;
+        await writeBack(connector, 'c005', { name: 'Edited meanwhile' });
+        const err = await catchError(() => connector.update!('c005', { email: 'merged@example.com' }, read));
+        expect(isCrmError(err, 'STALE'), String(err)).toBe(true);
+        expect((err as StaleRecordError).current.data).toMatchObject({
+          name: 'Edited meanwhile',
+          email: 'p5@example.com',
+        });
+        expect((await connector.get('c005'))?.data).toMatchObject({
+          name: 'Edited meanwhile',
+          email: 'p5@example.com',
+        });
+        // Merged again from the record as it is now, the write applies.
+        const again = await connector.update!(
+          'c005',
+          { email: 'merged@example.com' },
+          (err as StaleRecordError).current,
+        );
+        expect(again.data).toMatchObject({ name: 'Edited meanwhile', email: 'merged@example.com' });
+      },
+    );
 
     it.runIf(capabilities.update)('refuses to update an unknown id with RECORD_NOT_FOUND', async () => {
-      const err = await catchError(() => connector.update!('nope', { email: 'x@example.com' }));
+      const err = await catchError(() =>
+        connector.update!('nope', { email: 'x@example.com' }, { id: 'nope', data: {} }),
+      );
       expect(isCrmError(err, 'RECORD_NOT_FOUND'), String(err)).toBe(true);
     });
 
@@ -196,7 +233,7 @@ export function registerConnectorTests(
       'after the last cursor, yields only the record changed since',
       async () => {
         const last = (await readAll(connector, null, 10)).at(-1)!.cursor;
-        await connector.update!('c011', { name: 'Renamed' });
+        await writeBack(connector, 'c011', { name: 'Renamed' });
         const items = (await readAll(connector, last, 10)).flatMap((p) => p.items);
         expect(idsOf(items)).toEqual(['c011']);
         expect(items[0]?.ok && items[0].record.data).toMatchObject({ name: 'Renamed' });
@@ -242,9 +279,10 @@ export function registerConnectorTests(
         const ids = idsOf(items);
         expect(ids).toEqual(whole);
         expect(await readAll(connector, cursor, 10)).toEqual([]);
-        await connector.update?.('c002', { name: 'Renamed' });
-        if (connector.update)
+        if (connector.update) {
+          await writeBack(connector, 'c002', { name: 'Renamed' });
           expect(idsOf((await readAll(connector, cursor, 10)).flatMap((p) => p.items))).toEqual(['c002']);
+        }
       },
     );
   });

@@ -27,7 +27,7 @@ describe('memory connector', () => {
       { id: 'a', data: { name: 'A', email: 'a@x' } },
       { id: 'b', data: { name: 'B' } },
     ]);
-    await connector.update('a', { email: 'a2@x' });
+    await connector.edit('a', { email: 'a2@x' });
     expect(idsOf((await readAll(connector, null, 10)).flatMap((p) => p.items))).toEqual(['b', 'a']);
     expect((await connector.get('a'))?.data).toEqual({ name: 'A', email: 'a2@x' });
   });

@@ -6,6 +6,7 @@ import {
   createMysqlPool,
   isCrmError,
   type MysqlConnectorOptions,
+  type StaleRecordError,
 } from '../src/crm/index.ts';
 import {
   catchError,
@@ -15,8 +16,9 @@ import {
   readAll,
   readPageByPage,
   registerConnectorTests,
+  writeBack,
 } from './crm-connector-suite.ts';
-import { MYSQL_URL } from './helpers/env.ts';
+import { MYSQL_URL, until } from './helpers/env.ts';
 
 const database = `crm_my_${randomUUID().replaceAll('-', '')}`;
 const admin = createMysqlPool({ url: MYSQL_URL }, '/');
@@ -147,7 +149,7 @@ describe('mysql connector (against MariaDB)', () => {
     expect((await connector.get('18446744073709551615'))?.data.name).toBe('max');
     // MySQL would compare 'nope' = 0 as numbers and match row 0.
     expect(await connector.get('nope')).toBeNull();
-    const err = await catchError(() => connector.update!('nope', { name: 'x' }));
+    const err = await catchError(() => writeBack(connector, 'nope', { name: 'x' }));
     expect(isCrmError(err, 'RECORD_NOT_FOUND'), String(err)).toBe(true);
     const ids = okIds((await readAll(connector, null, 1)).flatMap((p) => p.items));
     expect(ids.sort()).toEqual(['0', '18446744073709551615', '9007199254740993']);
@@ -164,7 +166,7 @@ describe('mysql connector (against MariaDB)', () => {
     const connector = connectorFor(table);
     const [read] = (await readAll(connector, null, 10)).flatMap((p) => p.items);
     expect(read).toMatchObject({ ok: true, record: { data: { name: arabic } } });
-    await connector.update!('1', { name: hebrew });
+    await writeBack(connector, '1', { name: hebrew });
     expect((await connector.get('1'))?.data.name).toBe(hebrew);
     const id = await connector.create!({ name: family, email: 'f@x' });
     expect((await connector.get(id))?.data.name).toBe(family);
@@ -234,7 +236,7 @@ describe('mysql connector (against MariaDB)', () => {
       columns: ['First `Name`'],
     });
     expect(idsOf((await readAll(connector, null, 5)).flatMap((p) => p.items))).toEqual(['1']);
-    await connector.update!('1', { 'First `Name`': 'Bea' });
+    await writeBack(connector, '1', { 'First `Name`': 'Bea' });
     expect((await connector.get('1'))?.data).toEqual({ 'First `Name`': 'Bea' });
 
     const hostile = connectorFor(`x\`; DROP DATABASE \`${database}\`; --`);
@@ -263,7 +265,7 @@ describe('mysql connector (against MariaDB)', () => {
 
     it('changes only the mapped columns it is given and stamps the cursor column', async () => {
       const table = await tableWithNote();
-      await connectorFor(table).update!('1', { email: 'b@x' });
+      await writeBack(connectorFor(table), '1', { email: 'b@x' });
       const after = await row(table, 1);
       expect(after).toMatchObject({ name: 'Ann', email: 'b@x', note: 'keep me' });
       expect(String(after?.updated_at) > '2024-01-01').toBe(true);
@@ -274,20 +276,48 @@ describe('mysql connector (against MariaDB)', () => {
       async (column) => {
         const table = await tableWithNote();
         const connector = connectorFor(table, { columns: ['name', 'email', 'updated_at', 'id'] });
-        const err = await catchError(() => connector.update!('1', { email: 'c@x', [column]: 'x' }));
+        const err = await catchError(() => writeBack(connector, '1', { email: 'c@x', [column]: 'x' }));
         expect(isCrmError(err, 'COLUMN_NOT_WRITABLE'), String(err)).toBe(true);
         expect((err as Error).message).toContain(`Column "${column}"`);
         expect(await row(table, 1)).toMatchObject({ email: 'a@x', note: 'keep me' });
       },
     );
 
+    it('waits out a CRM transaction editing the row, then refuses with STALE instead of writing over its edit', async () => {
+      const table = await tableWithNote();
+      const connector = connectorFor(table);
+      const read = (await connector.get('1'))!;
+      const person = await pool.getConnection();
+      try {
+        await person.beginTransaction();
+        await person.query(`UPDATE ${q(table)} SET email = 'person@x', updated_at = NOW(6) WHERE id = 1`);
+        const writing = catchError(() => connector.update!('1', { name: 'Merged' }, read));
+        // The write-back is blocked on the person's row lock, as in the lost update it guards against.
+        const blocked = async () =>
+          ((
+            await select<{ n: number }>(
+              `SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%LIMIT 2 FOR UPDATE' AND DB = ?`,
+              [database],
+            )
+          )[0]?.n ?? 0) > 0;
+        await until(blocked, 20_000, 'the write-back to wait on the row lock');
+        await person.commit();
+        const err = await writing;
+        expect(isCrmError(err, 'STALE'), String(err)).toBe(true);
+        expect((err as StaleRecordError).current.data).toEqual({ name: 'Ann', email: 'person@x' });
+      } finally {
+        person.release();
+      }
+      expect(await row(table, 1)).toMatchObject({ name: 'Ann', email: 'person@x' });
+    });
+
     it('rolls back an update that would touch several rows', async () => {
       const table = await createTable(`id INT, name TEXT, email TEXT, updated_at DATETIME`);
       await pool.query(
         `INSERT INTO ${q(table)} VALUES (5, 'a', 'a@x', '2024-01-01'), (5, 'b', 'b@x', '2024-01-01')`,
       );
-      const err = await catchError(() => connectorFor(table).update!('5', { email: 'same@x' }));
-      expect((err as Error).message).toMatch(/2 rows with id = 5/);
+      const err = await catchError(() => writeBack(connectorFor(table), '5', { email: 'same@x' }));
+      expect((err as Error).message).toMatch(/several rows with id = 5/);
       const rows = await select<{ email: string }>(`SELECT email FROM ${q(table)} ORDER BY name`);
       expect(rows.map((r) => r.email)).toEqual(['a@x', 'b@x']);
     });

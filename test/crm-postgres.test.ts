@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresConnector, isCrmError, type PostgresConnectorOptions } from '../src/crm/index.ts';
+import {
+  createPostgresConnector,
+  isCrmError,
+  type PostgresConnectorOptions,
+  type StaleRecordError,
+} from '../src/crm/index.ts';
 import {
   catchError,
   idsOf,
@@ -10,7 +15,9 @@ import {
   readAll,
   readPageByPage,
   registerConnectorTests,
+  writeBack,
 } from './crm-connector-suite.ts';
+import { until } from './helpers/env.ts';
 
 const pool = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', max: 4 });
 const schema = `crm_pg_${randomUUID().replaceAll('-', '')}`;
@@ -221,7 +228,7 @@ describe('postgres connector', () => {
       columns: ['First "Name"'],
     });
     expect(idsOf((await readAll(connector, null, 5)).flatMap((p) => p.items))).toEqual(['1']);
-    await connector.update!('1', { 'First "Name"': 'Bea' });
+    await writeBack(connector, '1', { 'First "Name"': 'Bea' });
     expect((await connector.get('1'))?.data).toEqual({ 'First "Name"': 'Bea' });
 
     const hostile = connectorFor(`x"; DROP SCHEMA "${schema}" CASCADE; --`);
@@ -244,7 +251,7 @@ describe('postgres connector', () => {
 
     it('changes only the mapped columns it is given and stamps the cursor column', async () => {
       const table = await tableWithNote();
-      await connectorFor(table).update!('1', { email: 'b@x' });
+      await writeBack(connectorFor(table), '1', { email: 'b@x' });
       const after = await row(table, 1);
       expect(after).toMatchObject({ name: 'Ann', email: 'b@x', note: 'keep me' });
       expect(after.updated_at.getTime()).toBeGreaterThan(Date.parse('2024-01-01'));
@@ -255,7 +262,7 @@ describe('postgres connector', () => {
       async (column) => {
         const table = await tableWithNote();
         const connector = connectorFor(table, { columns: ['name', 'email', 'updated_at', 'id'] });
-        const err = await catchError(() => connector.update!('1', { email: 'c@x', [column]: 'x' }));
+        const err = await catchError(() => writeBack(connector, '1', { email: 'c@x', [column]: 'x' }));
         expect(isCrmError(err, 'COLUMN_NOT_WRITABLE'), String(err)).toBe(true);
         expect((err as Error).message).toContain(`Column "${column}"`);
         expect(await row(table, 1)).toMatchObject({ email: 'a@x', note: 'keep me' });
@@ -265,9 +272,36 @@ describe('postgres connector', () => {
     it('reports an id that cannot exist in the column as not found', async () => {
       const table = await tableWithNote();
       const connector = connectorFor(table);
-      const err = await catchError(() => connector.update!('not-a-number', { email: 'c@x' }));
+      const err = await catchError(() => writeBack(connector, 'not-a-number', { email: 'c@x' }));
       expect(isCrmError(err, 'RECORD_NOT_FOUND'), String(err)).toBe(true);
       expect(await connector.get('not-a-number')).toBeNull();
+    });
+
+    it('waits out a CRM transaction editing the row, then refuses with STALE instead of writing over its edit', async () => {
+      const table = await tableWithNote();
+      const connector = connectorFor(table);
+      const read = (await connector.get('1'))!;
+      const person = await pool.connect();
+      try {
+        await person.query('BEGIN');
+        await person.query(`UPDATE ${q(table)} SET email = 'person@x', updated_at = now() WHERE id = 1`);
+        const writing = catchError(() => connector.update!('1', { name: 'Merged' }, read));
+        // The write-back is blocked on the person's row lock, as in the lost update it guards against.
+        const blocked = async () =>
+          (
+            await pool.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`,
+            )
+          ).rows[0].n > 0;
+        await until(blocked, 20_000, 'the write-back to wait on the row lock');
+        await person.query('COMMIT');
+        const err = await writing;
+        expect(isCrmError(err, 'STALE'), String(err)).toBe(true);
+        expect((err as StaleRecordError).current.data).toEqual({ name: 'Ann', email: 'person@x' });
+      } finally {
+        person.release();
+      }
+      expect(await row(table, 1)).toMatchObject({ name: 'Ann', email: 'person@x' });
     });
 
     it('rolls back an update that would touch several rows', async () => {
@@ -275,8 +309,8 @@ describe('postgres connector', () => {
       await pool.query(
         `INSERT INTO ${q(table)} VALUES (5, 'a', 'a@x', '2024-01-01'), (5, 'b', 'b@x', '2024-01-01')`,
       );
-      const err = await catchError(() => connectorFor(table).update!('5', { email: 'same@x' }));
-      expect((err as Error).message).toMatch(/2 rows with id = 5/);
+      const err = await catchError(() => writeBack(connectorFor(table), '5', { email: 'same@x' }));
+      expect((err as Error).message).toMatch(/several rows with id = 5/);
       const { rows } = await pool.query(`SELECT email FROM ${q(table)} ORDER BY name`);
       expect(rows.map((r) => r.email)).toEqual(['a@x', 'b@x']);
     });

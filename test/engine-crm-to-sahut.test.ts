@@ -109,7 +109,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
     expect(sandbox.counts()).toEqual({});
     expect(again.counts).toEqual({ unchanged: 200 });
 
-    for (let i = 0; i < 10; i++) await connector.update(`crm-${i}`, { company: 'Moved Inc' });
+    for (let i = 0; i < 10; i++) await connector.edit(`crm-${i}`, { company: 'Moved Inc' });
     sandbox.resetCounts();
     const third = await runOnce(n);
     expect(sandbox.counts()).toEqual({ 'PUT /contacts/:id': 10 });
@@ -127,7 +127,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('CRM → Sahut sync (%s store)'
       ...memory,
       read: (cursor: string | null, opts?: Parameters<MemoryConnector['read']>[1]) => {
         // crm-1's window is settled; before the next window is read, crm-1 is edited in the CRM.
-        if (++reads === 2) void memory.update('crm-1', { company: 'Edited during the run' });
+        if (++reads === 2) void memory.edit('crm-1', { company: 'Edited during the run' });
         return memory.read(cursor, opts);
       },
     };

@@ -47,9 +47,9 @@ function observed(connector: MemoryConnector) {
   const crm: CrmConnector = {
     ...connector,
     get: async (id) => (gone.has(id) ? null : connector.get(id)),
-    async update(id, fields) {
+    async update(id, fields, expected) {
       writes.push({ id, fields });
-      await connector.update(id, fields);
+      return connector.update(id, fields, expected);
     },
   };
   return { crm, writes, gone };
@@ -150,10 +150,10 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
 
   it('records a conflict on a field both sides changed and keeps the CRM value by default', async () => {
     const { node, connector, agent, contact } = await synced(3);
-    await connector.update('crm-0', { company: 'CRM Co' });
+    await connector.edit('crm-0', { company: 'CRM Co' });
     await agent(0, { company: 'Sahut Co' });
     // Different fields on each side: both changes survive.
-    await connector.update('crm-1', { company: 'Moved Inc' });
+    await connector.edit('crm-1', { company: 'Moved Inc' });
     await agent(1, { name: 'Budi Santoso' });
 
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
@@ -192,7 +192,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
       1,
       connection({ options: { onConflict: 'sahut' } }),
     );
-    await connector.update('crm-0', { company: 'CRM Co' });
+    await connector.edit('crm-0', { company: 'CRM Co' });
     await agent(0, { company: 'Sahut Co' });
 
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
@@ -209,7 +209,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
   it('set-merges tags owned by both sides', async () => {
     const { node, connector, agent, contact } = await synced(2);
     await agent(0, { tags: ['crm', 'customer', 'vip'] });
-    await connector.update('crm-0', { tags: 'crm' });
+    await connector.edit('crm-0', { tags: 'crm' });
 
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
     expect(run.counts).toEqual({ updated: 1, unchanged: 1 });
@@ -302,15 +302,16 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
   it('a CRM change pushed on a two-way connection merges with an agent edit instead of overwriting it', async () => {
     const { node, connector, writes, agent, contact } = await synced(2);
     await agent(0, { company: 'Agent Co' });
-    await connector.update('crm-0', { tier: 'gold' });
+    await connector.edit('crm-0', { tier: 'gold' });
     await agent(1, { company: 'Agent Inc' });
-    await connector.update('crm-1', { company: 'CRM Inc' });
+    await connector.edit('crm-1', { company: 'CRM Inc' });
 
     sandbox.resetCounts();
     const run = await runOnce(node, 'crm', 'crm-to-sahut');
     expect(run.counts).toEqual({ updated: 1, conflict: 1 });
-    // One GET per changed record, the merge's writes, nothing fetched twice.
-    expect(sandbox.counts()['GET /contacts/:id']).toBe(2);
+    // One GET per changed record, and one more before a PUT that follows a CRM write (crm-0:
+    // the CRM takes the agent's company, Sahut the tier), so the PUT leaves right after a read.
+    expect(sandbox.counts()['GET /contacts/:id']).toBe(3);
     // Different fields: each side gets the other's change, nothing is lost.
     expect(contact(0)).toMatchObject({ company: 'Agent Co', custom_attributes: { tier: 'gold' } });
     expect(crmData(connector, 'crm-0')).toMatchObject({ company: 'Agent Co', tier: 'gold' });
@@ -337,7 +338,7 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     );
     expect(mapping).not.toBe(MAPPING_YAML);
     const { node, connector, contact } = await synced(2, connection({ mapping }));
-    await connector.update('crm-0', { tier: 'bronze' });
+    await connector.edit('crm-0', { tier: 'bronze' });
 
     // The scan first: Sahut did not change, so nothing to do there…
     expect((await runOnce(node, 'crm', 'sahut-to-crm')).counts).toEqual({ unchanged: 2 });

@@ -13,7 +13,7 @@ export const changed10pct: Scenario = {
     const { engine } = fixture;
     let changed = 0;
     for (let i = 0; i < opts.records; i += 10) {
-      await engine.crm.update(`crm-${i}`, { company: `${companyOf(i)} Baru` });
+      await engine.crm.edit(`crm-${i}`, { company: `${companyOf(i)} Baru` });
       changed++;
     }
     const label = 'changed-10pct';

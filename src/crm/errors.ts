@@ -1,3 +1,5 @@
+import type { CrmRecord } from './types.ts';
+
 export const CRM_ERROR_CODES = [
   /** A cursor that this connector did not produce, or that is corrupt. */
   'CURSOR_INVALID',
@@ -9,6 +11,8 @@ export const CRM_ERROR_CODES = [
   'SOURCE_INVALID',
   /** The database refused a write for good (a constraint, a required column without a value, a bad value). */
   'WRITE_REFUSED',
+  /** A compare-and-set write-back found the record changed since it was read: nothing was written. */
+  'STALE',
 ] as const;
 export type CrmErrorCode = (typeof CRM_ERROR_CODES)[number];
 
@@ -28,3 +32,16 @@ export class CrmError extends Error {
 
 export const isCrmError = (err: unknown, code?: CrmErrorCode): err is CrmError =>
   err instanceof CrmError && (code === undefined || err.code === code);
+
+/**
+ * A write-back that found the record no longer holding what the merge read (someone edited it
+ * in between): nothing was written. `current` is the record now, to merge again from.
+ */
+export class StaleRecordError extends CrmError {
+  readonly current: CrmRecord;
+  constructor(label: string, current: CrmRecord) {
+    super('STALE', `Update of ${label}: record ${current.id} changed since it was read; nothing written`);
+    this.name = 'StaleRecordError';
+    this.current = current;
+  }
+}

@@ -33,6 +33,8 @@
  * Rows that cannot be read as records are items too (`{ ok: false, rejected:
  * { ref, reason } }`), never exceptions, so one bad row cannot stop a run.
  */
+
+export { sameRecordData } from './compare.ts';
 export {
   type ConnectorDeps,
   createConnector,
@@ -41,7 +43,7 @@ export {
   type SourceInput,
   sourceSchema,
 } from './config.ts';
-export { CRM_ERROR_CODES, CrmError, type CrmErrorCode, isCrmError } from './errors.ts';
+export { CRM_ERROR_CODES, CrmError, type CrmErrorCode, isCrmError, StaleRecordError } from './errors.ts';
 export { createFileConnector, DEFAULT_MAX_RECORD_BYTES, type FileConnectorOptions } from './file/index.ts';
 export { createMemoryConnector, type MemoryConnector } from './memory/index.ts';
 export {

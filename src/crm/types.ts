@@ -64,8 +64,15 @@ export interface CrmConnector {
   readonly capabilities: CrmCapabilities;
   read(cursor: string | null, opts?: ReadOptions): AsyncIterable<CrmPage>;
   get(id: string): Promise<CrmRecord | null>;
-  /** Updates only the given raw fields; required when `capabilities.update`. */
-  update?(id: string, fields: Record<string, unknown>): Promise<void>;
+  /**
+   * Compare-and-set write-back; required when `capabilities.update`. Writes only the given raw
+   * fields, and only while the record still holds `expected.data` (the record the caller merged
+   * from, as `read` or `get` returned it), checked atomically with the write: otherwise nothing is
+   * written and a `StaleRecordError` carries the record as it is now, to merge again. Returns the
+   * record as it stands right after the write, read with it (so a later edit by someone else is
+   * never taken for ours). Throws `CrmError` `RECORD_NOT_FOUND` when the id names no record.
+   */
+  update?(id: string, fields: Record<string, unknown>, expected: CrmRecord): Promise<CrmRecord>;
   /** Creates a record and returns its id; required when `capabilities.create`. */
   create?(fields: Record<string, unknown>): Promise<string>;
   /**

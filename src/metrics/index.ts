@@ -45,6 +45,12 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+    writeWindow: new Histogram({
+      name: 'sahut_sync_sahut_write_window_seconds',
+      help: 'From the GET a PUT was computed from to the PUT leaving: the time an agent edit of the contact could be overwritten (Sahut has no conditional update)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
     runs: new Counter({
       name: 'sahut_sync_runs_total',
       help: 'Finished runs, by outcome',

@@ -145,11 +145,12 @@ class HttpSahutClient implements SahutClient {
   }
 
   /** One logical call: retried per `classifyFailure`, every outcome mapped to a SahutError. */
-  async #call<T>(call: Call<T>, { signal }: CallOptions): Promise<T> {
+  async #call<T>(call: Call<T>, { signal, onSend }: CallOptions): Promise<T> {
     // True while a POST may have reached Sahut's handler without a usable answer.
     let postInFlight = false;
     const attempt = async (attemptNumber: number): Promise<T> => {
       await this.#opts.rateLimiter?.take(signal);
+      onSend?.();
       postInFlight = call.method === 'POST';
       try {
         return await this.#exchange(call, attemptNumber, signal);

@@ -41,6 +41,8 @@ export interface ListPage {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Called as the request leaves, once it has its rate slot (each attempt): what a caller times a window by. */
+  onSend?: () => void;
 }
 
 /** What the rest of the code may ask of Sahut; callers depend on `Pick<>` slices of it. */

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 import { createMysqlPool, type SourceInput } from '../../src/crm/index.ts';
-import { MYSQL_URL, PG_URL } from './env.ts';
+import { MYSQL_URL, PG_URL, until } from './env.ts';
 
 export type CrmKind = 'postgres' | 'mariadb';
 
@@ -40,7 +40,17 @@ export interface CrmTable {
   /** Inserts rows as a CRM user would (status `open`); returns their ids. */
   insert(rows: readonly Partial<Omit<CrmRow, 'id'>>[]): Promise<string[]>;
   rows(): Promise<CrmRow[]>;
+  /**
+   * A person's edit of row `id` in a transaction that locks the row (`SELECT … FOR UPDATE`), left
+   * open: `blocked()` resolves once a write-back waits on that lock, `commit()` ends it.
+   */
+  editInTransaction(id: string, fields: Partial<Omit<CrmRow, 'id'>>): Promise<OpenEdit>;
   drop(): Promise<void>;
+}
+
+export interface OpenEdit {
+  blocked(): Promise<void>;
+  commit(): Promise<void>;
 }
 
 const COLUMNS = ['name', 'phone', 'email', 'company', 'tags', 'tier', 'status'] as const;
@@ -55,7 +65,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
   const suffix = randomUUID().slice(0, 8);
   if (kind === 'postgres') {
     const schema = `crm_walkin_${suffix}`;
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 3 });
     await pool.query(`CREATE SCHEMA "${schema}"`);
     await pool.query(
       `CREATE TABLE "${schema}".contacts (id serial PRIMARY KEY, name text, phone text, email text,
@@ -81,6 +91,32 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
           `SELECT id::text, ${COLUMNS.join(', ')} FROM "${schema}".contacts ORDER BY id`,
         );
         return rows as CrmRow[];
+      },
+      async editInTransaction(id, fields) {
+        const person = await pool.connect();
+        const names = Object.keys(fields) as (keyof typeof fields)[];
+        const sets = names.map((c, i) => `${c} = $${i + 2}`);
+        await person.query('BEGIN');
+        await person.query(`SELECT id FROM "${schema}".contacts WHERE id = $1 FOR UPDATE`, [id]);
+        await person.query(
+          `UPDATE "${schema}".contacts SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1`,
+          [id, ...names.map((c) => fields[c])],
+        );
+        const waiting = async () =>
+          (
+            await pool.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%' AND query LIKE $1`,
+              [`%"${schema}"%`],
+            )
+          ).rows[0].n > 0;
+        return {
+          blocked: () => until(waiting, 30_000, 'a write-back to wait on the row lock'),
+          async commit() {
+            await person.query('COMMIT');
+            person.release();
+          },
+        };
       },
       async drop() {
         await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
@@ -115,6 +151,30 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
         `SELECT CAST(id AS CHAR) AS id, ${COLUMNS.join(', ')} FROM \`${table}\` ORDER BY id`,
       );
       return rows.map((r) => ({ ...r }) as CrmRow);
+    },
+    async editInTransaction(id, fields) {
+      const person = await pool.getConnection();
+      const names = Object.keys(fields) as (keyof typeof fields)[];
+      await person.beginTransaction();
+      await person.query(`SELECT id FROM \`${table}\` WHERE id = ? FOR UPDATE`, [id]);
+      await person.query(
+        `UPDATE \`${table}\` SET ${[...names.map((c) => `${c} = ?`), 'updated_at = NOW(6)'].join(', ')} WHERE id = ?`,
+        [...names.map((c) => fields[c] ?? null), id],
+      );
+      const waiting = async () => {
+        const [rows] = await pool.query<RowDataPacket[]>(
+          `SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO LIKE ? AND INFO LIKE '%FOR UPDATE'`,
+          [`%\`${table}\`%`],
+        );
+        return Number(rows[0]?.n ?? 0) > 0;
+      };
+      return {
+        blocked: () => until(waiting, 30_000, 'a write-back to wait on the row lock'),
+        async commit() {
+          await person.commit();
+          person.release();
+        },
+      };
     },
     async drop() {
       await pool.query(`DROP TABLE IF EXISTS \`${table}\``);

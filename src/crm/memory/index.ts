@@ -1,14 +1,17 @@
 import { z } from 'zod';
+import { sameRecordData } from '../compare.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { CrmError } from '../errors.ts';
+import { CrmError, StaleRecordError } from '../errors.ts';
 import { checkedProbe, digitsOf } from '../find-probe.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE, paginate } from '../paging.ts';
 import type { CrmConnector, CrmRecord, IdentityProbe, ReadOptions } from '../types.ts';
 
 /** A connector whose write methods always exist, handy in tests. */
 export interface MemoryConnector extends CrmConnector {
-  update(id: string, fields: Record<string, unknown>): Promise<void>;
+  update(id: string, fields: Record<string, unknown>, expected: CrmRecord): Promise<CrmRecord>;
   create(fields: Record<string, unknown>): Promise<string>;
+  /** A person's edit in the CRM: written whatever the record holds, stamped like any change. */
+  edit(id: string, fields: Record<string, unknown>): Promise<void>;
   findByIdentity(probe: IdentityProbe): Promise<CrmRecord[]>;
   /** Every record, in id-insertion order (a copy). */
   records(): CrmRecord[];
@@ -64,7 +67,17 @@ export function createMemoryConnector(initial: Iterable<CrmRecord> = []): Memory
       return found ? { id, data: structuredClone(found.data) } : null;
     },
 
-    async update(id, fields) {
+    async update(id, fields, expected) {
+      const found = byId.get(id);
+      if (!found) throw new CrmError('RECORD_NOT_FOUND', `memory connector: no record with id ${id}`);
+      // Nothing is awaited between the compare and the write: they are one step.
+      if (!sameRecordData(expected.data, found.data))
+        throw new StaleRecordError('memory connector', { id, data: structuredClone(found.data) });
+      write(id, { ...found.data, ...fields });
+      return { id, data: structuredClone(byId.get(id)?.data ?? {}) };
+    },
+
+    async edit(id, fields) {
       const found = byId.get(id);
       if (!found) throw new CrmError('RECORD_NOT_FOUND', `memory connector: no record with id ${id}`);
       write(id, { ...found.data, ...fields });

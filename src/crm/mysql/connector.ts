@@ -88,7 +88,7 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
     return known;
   };
 
-  const writeContext: WriteContext = { ...write, pool: opts.pool, sql, kinds };
+  const writeContext: WriteContext = { ...write, pool: opts.pool, sql, kinds, rows: rowContext };
 
   return {
     capabilities: { incremental: true, update: true, create: true },
@@ -124,7 +124,7 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
       return item.ok ? item.record : null;
     },
 
-    update: (id, fields) => updateRow(writeContext, id, fields),
+    update: (id, fields, expected) => updateRow(writeContext, id, fields, expected),
     create: (fields) => insertRow(writeContext, fields),
 
     async findByIdentity(probe) {

@@ -173,6 +173,17 @@ export function getQuery(t: TableSql, kinds: ColumnKinds, id: string) {
   return { sql, values };
 }
 
+/** The row to update, locked until the transaction ends; two rows mean the id is not unique. */
+export function lockQuery(t: TableSql, kinds: ColumnKinds, id: string) {
+  const values: unknown[] = [];
+  const param: Param = (value) => {
+    values.push(value);
+    return '?';
+  };
+  const sql = `SELECT ${selectList(t).join(', ')} FROM ${t.table} WHERE ${t.id} = ${idParam(kinds, param, id)} LIMIT 2 FOR UPDATE`;
+  return { sql, values };
+}
+
 /** An id that no integer column can hold: looked up, it would match 0 after MySQL's string-to-number cast. */
 export const impossibleId = (kinds: ColumnKinds, id: string) =>
   kinds.integerId && !/^[+-]?\d{1,65}$/.test(id);

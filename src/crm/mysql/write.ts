@@ -1,13 +1,18 @@
 import type { Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
-import { CrmError } from '../errors.ts';
-import { checkColumns, type WritableColumns } from '../sql-table.ts';
+import { sameRecordData } from '../compare.ts';
+import { CrmError, StaleRecordError } from '../errors.ts';
+import { checkColumns, type RowContext, type WritableColumns } from '../sql-table.ts';
+import type { CrmRecord } from '../types.ts';
 import { selectArrays, toParam } from './pool.ts';
-import { type ColumnKinds, idParam, impossibleId, quoteIdent, type TableSql } from './sql.ts';
+import { keysetItem } from './rows.ts';
+import { type ColumnKinds, idParam, impossibleId, lockQuery, quoteIdent, type TableSql } from './sql.ts';
 
 export interface WriteContext extends WritableColumns {
   pool: Pool;
   sql: TableSql;
   kinds(): Promise<ColumnKinds>;
+  /** How rows read back, as `read` and `get` read them. */
+  rows: RowContext;
 }
 
 async function inTransaction<T>(pool: Pool, work: (conn: PoolConnection) => Promise<T>): Promise<T> {
@@ -29,7 +34,9 @@ async function inTransaction<T>(pool: Pool, work: (conn: PoolConnection) => Prom
 }
 
 /**
- * Writes the given mapped columns of one row and stamps the cursor column with
+ * Compare-and-set write-back of one row (see `CrmConnector.update`): in one
+ * transaction the row is locked and read, compared with what the merge read,
+ * written, and read again as it now stands. The cursor column is stamped with
  * NOW(6) in the server's time zone (what the CRM's own NOW() writes), so
  * incremental readers see the change, our own reader included.
  */
@@ -37,15 +44,15 @@ export async function updateRow(
   ctx: WriteContext,
   id: string,
   fields: Record<string, unknown>,
-): Promise<void> {
+  expected: CrmRecord,
+): Promise<CrmRecord> {
   const names = checkColumns(ctx, fields, false);
-  if (names.length === 0) return;
   const kinds = await ctx.kinds();
   const notFound = (what: string) =>
     new CrmError('RECORD_NOT_FOUND', `Update of ${ctx.label}: ${what} with ${ctx.idColumn} = ${id}`);
   if (impossibleId(kinds, id)) throw notFound('no row');
   const values = names.map((n) => toParam(fields[n]));
-  const sets = names.map((name) => `${quoteIdent(name)} = ?`);
+  const sets = [...names.map((name) => `${quoteIdent(name)} = ?`), `${ctx.sql.key} = NOW(6)`];
   const where = idParam(
     kinds,
     (v) => {
@@ -54,14 +61,22 @@ export async function updateRow(
     },
     id,
   );
-  const sql = `UPDATE ${ctx.sql.table} SET ${sets.join(', ')}, ${ctx.sql.key} = NOW(6) WHERE ${ctx.sql.id} = ${where}`;
-  await inTransaction(ctx.pool, async (conn) => {
-    // affectedRows counts matched rows (mysql2 sets CLIENT_FOUND_ROWS), changed or not.
-    const [result] = await conn.execute<ResultSetHeader>(sql, values);
-    if (result.affectedRows !== 1) {
+  const sql = `UPDATE ${ctx.sql.table} SET ${sets.join(', ')} WHERE ${ctx.sql.id} = ${where}`;
+  return inTransaction(ctx.pool, async (conn) => {
+    // Locking reads see the latest committed row (and, after the UPDATE, our own write).
+    const readLocked = async () => {
+      const rows = await selectArrays(conn, lockQuery(ctx.sql, kinds, id));
       // More than one row means the id is not unique (a view?): roll back rather than guess.
-      throw notFound(result.affectedRows === 0 ? 'no row' : `${result.affectedRows} rows`);
-    }
+      if (rows.length !== 1) throw notFound(rows.length === 0 ? 'no row' : 'several rows');
+      const { item } = keysetItem(rows[0], ctx.rows);
+      if (!item.ok) throw notFound(item.rejected.reason);
+      return item.record;
+    };
+    const current = await readLocked();
+    if (!sameRecordData(expected.data, current.data)) throw new StaleRecordError(ctx.label, current);
+    if (names.length === 0) return current;
+    await conn.execute<ResultSetHeader>(sql, values);
+    return readLocked();
   });
 }
 

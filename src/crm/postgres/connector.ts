@@ -71,7 +71,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
   const sql = tableSql({ ...opts, columns });
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
   guardPool(opts.pool);
-  const writeContext: WriteContext = { ...write, pool: opts.pool, sql, cursorColumn: opts.cursorColumn };
+  const writeContext: WriteContext = { ...write, pool: opts.pool, sql, rows: rowContext };
 
   let cursorCast: string | null | undefined;
   /** The cast an overlap needs, or null when the cursor column is not a timestamp or date. */
@@ -126,7 +126,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
       return item.ok ? item.record : null;
     },
 
-    update: (id, fields) => updateRow(writeContext, id, fields),
+    update: (id, fields, expected) => updateRow(writeContext, id, fields, expected),
     create: (fields) => insertRow(writeContext, fields),
 
     async findByIdentity(probe) {

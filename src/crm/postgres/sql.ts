@@ -134,7 +134,16 @@ export function overlapQuery(t: TableSql, hw: HighWater, cast: string, overlapMs
 
 export function getQuery(t: TableSql, id: string) {
   return {
-    text: `SELECT ${selectList(t)} FROM ${t.table} WHERE ${t.id} = $1 ORDER BY ${t.key} DESC NULLS LAST LIMIT 1`,
+    // Qualified: the cursor column may also be mapped, and so be named twice in the select list.
+    text: `SELECT ${selectList(t)} FROM ${t.table} WHERE ${t.id} = $1 ORDER BY ${t.table}.${t.key} DESC NULLS LAST LIMIT 1`,
+    values: [id],
+  };
+}
+
+/** The row to update, locked until the transaction ends; two rows mean the id is not unique. */
+export function lockQuery(t: TableSql, id: string) {
+  return {
+    text: `SELECT ${selectList(t)} FROM ${t.table} WHERE ${t.id} = $1 LIMIT 2 FOR UPDATE`,
     values: [id],
   };
 }

@@ -1,17 +1,23 @@
 import type { Pool } from 'pg';
 import { inTransaction } from '../../pg/index.ts';
-import { CrmError } from '../errors.ts';
-import { checkColumns, type WritableColumns } from '../sql-table.ts';
-import { isImpossibleId, quoteIdent, type TableSql } from './sql.ts';
+import { sameRecordData } from '../compare.ts';
+import { CrmError, StaleRecordError } from '../errors.ts';
+import { checkColumns, type RowContext, type WritableColumns } from '../sql-table.ts';
+import type { CrmRecord } from '../types.ts';
+import { keysetItem, readTypes } from './rows.ts';
+import { isImpossibleId, lockQuery, quoteIdent, selectList, type TableSql } from './sql.ts';
 
 export interface WriteContext extends WritableColumns {
   pool: Pool;
   sql: TableSql;
-  cursorColumn: string;
+  /** How rows read back, as `read` and `get` read them. */
+  rows: RowContext;
 }
 
 /**
- * Writes the given mapped columns of one row and stamps the cursor column with
+ * Compare-and-set write-back of one row (see `CrmConnector.update`): in one
+ * transaction the row is locked and read, compared with what the merge read,
+ * written, and read again as it now stands. The cursor column is stamped with
  * now(), so incremental readers see the change. That includes our own reader:
  * the Sahut→CRM engine must recognise this echo by comparing hashes.
  */
@@ -19,25 +25,38 @@ export async function updateRow(
   ctx: WriteContext,
   id: string,
   fields: Record<string, unknown>,
-): Promise<void> {
+  expected: CrmRecord,
+): Promise<CrmRecord> {
   const names = checkColumns(ctx, fields, false);
-  if (names.length === 0) return;
+  const notFound = (what: string) =>
+    new CrmError('RECORD_NOT_FOUND', `Update of ${ctx.label}: ${what} with ${ctx.idColumn} = ${id}`);
   const sets = names.map((name, i) => `${quoteIdent(name)} = $${i + 1}`);
-  const text = `UPDATE ${ctx.sql.table} SET ${sets.join(', ')}, ${ctx.sql.key} = now() WHERE ${ctx.sql.id} = $${names.length + 1}`;
-  await inTransaction(ctx.pool, async (client) => {
-    let count: number;
-    try {
-      count = (await client.query(text, [...names.map((n) => fields[n]), id])).rowCount ?? 0;
-    } catch (err) {
-      if (isImpossibleId(err)) count = 0;
-      else throw err;
-    }
-    if (count !== 1) {
-      // More than one row means the id is not unique (a view?): roll back rather than guess.
-      const what = count === 0 ? 'no row' : `${count} rows`;
-      throw new CrmError('RECORD_NOT_FOUND', `Update of ${ctx.label}: ${what} with ${ctx.idColumn} = ${id}`);
-    }
+  const text = `UPDATE ${ctx.sql.table} SET ${[...sets, `${ctx.sql.key} = now()`].join(', ')} WHERE ${ctx.sql.id} = $${names.length + 1} RETURNING ${selectList(ctx.sql)}`;
+  return inTransaction(ctx.pool, async (client) => {
+    const rows = async (query: { text: string; values: unknown[] }) => {
+      try {
+        return (await client.query({ ...query, rowMode: 'array', types: readTypes })).rows as unknown[][];
+      } catch (err) {
+        if (isImpossibleId(err)) return [];
+        throw err;
+      }
+    };
+    const locked = await rows(lockQuery(ctx.sql, id));
+    // More than one row means the id is not unique (a view?): roll back rather than guess.
+    if (locked.length !== 1) throw notFound(locked.length === 0 ? 'no row' : 'several rows');
+    const current = recordOf(ctx, locked[0]);
+    if (!sameRecordData(expected.data, current.data)) throw new StaleRecordError(ctx.label, current);
+    if (names.length === 0) return current;
+    const [written] = await rows({ text, values: [...names.map((n) => fields[n]), id] });
+    return recordOf(ctx, written);
   });
+}
+
+function recordOf(ctx: WriteContext, row: unknown): CrmRecord {
+  const { item } = keysetItem(row, ctx.rows);
+  // The row was found by its id, so it has one.
+  if (!item.ok) throw new CrmError('RECORD_NOT_FOUND', `Update of ${ctx.label}: ${item.rejected.reason}`);
+  return item.record;
 }
 
 /** Inserts a row (cursor column = now()) and returns its id, which the table must generate unless given. */

@@ -59,6 +59,23 @@ export function contactFromDiff(diff: FieldDiff): Contact {
   return out;
 }
 
+/**
+ * The base after the CRM was written with `merged` while Sahut still held `sahut`: a field
+ * both now hold alike is agreed (its base moves to that value), any other keeps its old base.
+ * Merging again from it, a later agent edit reads as Sahut's change, not as a conflict with
+ * the value we just wrote to the CRM.
+ */
+export function agreedBase(base: Contact, merged: Contact, sahut: Contact): Contact {
+  const next = structuredClone(base);
+  for (const key of fieldKeys(merged)) {
+    const [m, s] = [read(merged, key), read(sahut, key)];
+    const agreed =
+      key === 'tags' ? sameTags(m as string[], s as string[]) : sameValue(m as AttrValue, s as AttrValue);
+    if (agreed) write(next, key, m);
+  }
+  return next;
+}
+
 function fieldKeys(contact: Contact): string[] {
   const scalars = (['name', 'phone', 'email', 'company', 'tags'] as const).filter(
     (f) => contact[f] !== undefined,

@@ -54,4 +54,6 @@ export interface RecordOutcome {
   /** Structured facts for the audit row's detail (conflicts, candidates …). */
   detail?: unknown;
   link?: Link;
+  /** From the GET a PUT was computed from to the PUT leaving: how long an agent edit could be overwritten. */
+  sahutWindowMs?: number;
 }

@@ -7,7 +7,7 @@ import { normaliseContact } from '../normalise.ts';
 
 export type Prepared =
   | { kind: 'rejected'; crmId: string; reason: string }
-  | { kind: 'ready'; crmId: string; contact: Contact; hash: string };
+  | { kind: 'ready'; crmId: string; contact: Contact; hash: string; record: CrmRecord };
 
 /** Map and normalise one CRM record; pure, so the run job can triage records without I/O. */
 export function prepareRecord(record: CrmRecord, connection: Connection, defaultRegion: string): Prepared {
@@ -23,5 +23,7 @@ export function prepareRecord(record: CrmRecord, connection: Connection, default
     crmId: record.id,
     contact: normalised.contact,
     hash: contactHash(normalised.contact),
+    // What a write-back compares the CRM with: the record as read, raw.
+    record,
   };
 }

@@ -14,10 +14,6 @@ import {
   reconcile,
 } from './reconcile.ts';
 
-export interface TakePorts extends ReconcilePorts {
-  sahut: Pick<SahutApi, 'get' | 'update'>;
-}
-
 /** A person's answer to a conflict: this side's value of the field, on both sides. */
 export interface TakeValue {
   field: string;
@@ -44,7 +40,7 @@ type Value = AttrValue | string[];
  * something else by now (a person should look again).
  */
 export async function takeValue(
-  ports: TakePorts,
+  ports: ReconcilePorts,
   ctx: ReconcileContext,
   target: { link: Link; record: CrmRecord },
   take: TakeValue,
@@ -85,7 +81,12 @@ export async function takeValue(
   });
   const base = structuredClone(target.link.base);
   writeField(base, field, kept as Value);
-  const done = await reconcile(ports, ctx, { link: { ...target.link, base }, crm: prepared, sahut: after });
+  const done = await reconcile(ports, ctx, {
+    link: { ...target.link, base },
+    crm: prepared,
+    sahut: after,
+    sahutReadAt: performance.now(),
+  });
   // The PUT above is part of what this did: it shows in the diff like the merge's own writes.
   const put: FieldDiff = {
     [ctx.direction === 'crm-to-sahut' ? field : `sahut:${field}`]: { before: kept, after: value },

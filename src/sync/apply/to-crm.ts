@@ -43,8 +43,6 @@ export async function syncToCrm(
 ): Promise<ReconcileOutcome | RecordOutcome> {
   const { connection, defaultRegion, signal } = ctx;
   const { sahutId, crmId } = target;
-  const current = await ports.sahut.get(sahutId, { signal });
-  if (!current) throw new LinkedRecordGoneError(`contact ${sahutId} deleted in Sahut`);
   const link = (await ports.store.getLinks(connection.name, [crmId])).get(crmId);
   if (!link || link.sahutId !== sahutId) {
     const now = link ? `now linked to ${link.sahutId}` : 'no longer linked';
@@ -55,5 +53,13 @@ export async function syncToCrm(
   const prepared = prepareRecord(record, connection, defaultRegion);
   if (prepared.kind === 'rejected')
     return { ...target, action: 'rejected', diff: null, error: prepared.reason };
-  return reconcile(ports, { ...ctx, direction: 'sahut-to-crm' }, { link, crm: prepared, sahut: current });
+  // Sahut last: a PUT computed from this read follows it with nothing else awaited in between.
+  const current = await ports.sahut.get(sahutId, { signal });
+  if (!current) throw new LinkedRecordGoneError(`contact ${sahutId} deleted in Sahut`);
+  const sahutReadAt = performance.now();
+  return reconcile(
+    ports,
+    { ...ctx, direction: 'sahut-to-crm' },
+    { link, crm: prepared, sahut: current, sahutReadAt },
+  );
 }

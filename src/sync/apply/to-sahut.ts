@@ -61,7 +61,8 @@ async function updateLinked(ports: ApplyPorts, ctx: ToSahutContext, record: Read
   try {
     const sahut = ports.crm ? await ports.sahut.get(link.sahutId, { signal: ctx.signal }) : knownSahut(link);
     if (!sahut) return null;
-    return await reconcile(ports, rctx, { link, crm: record, sahut });
+    const sahutReadAt = ports.crm ? performance.now() : undefined;
+    return await reconcile(ports, rctx, { link, crm: record, sahut, sahutReadAt });
   } catch (err) {
     if (err instanceof SahutRequestError && err.status === 404) return null;
     throw err;
