@@ -68,7 +68,8 @@ export function createRecordProcessor(rt: Runtime) {
       let hold: Held | null = null;
       if ('outcome' in s) {
         audited = s.outcome;
-        if (s.outcome.sahutWindowMs !== undefined) rt.metrics?.writeWindow.observe(s.outcome.sahutWindowMs / 1000);
+        if (s.outcome.sahutWindowMs !== undefined)
+          rt.metrics?.writeWindow.observe(s.outcome.sahutWindowMs / 1000);
         if (PERMANENT_ACTIONS.has(s.outcome.action)) {
           hold = { action: s.outcome.action as Held['action'], error: s.outcome.error };
           log.info(
