@@ -1,26 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { NODE_FLAGS } from '../src/cli/node-flags.ts';
-import { buildCli } from '../src/cli/program.ts';
 import { ENV_KEYS, envSchema } from '../src/config/index.ts';
+import { unknownArgs } from './helpers/cli.ts';
+import { codeBlocks, docPages, ROOT } from './helpers/docs.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
-
-/** The command and options an argv would run, checked against the real CLI without running it. */
-function unknownArgs(argv: readonly string[]): string[] {
-  const [name, ...rest] = argv;
-  const command = buildCli().commands.find((c: Command) => c.name() === name);
-  if (!command) return [`unknown command ${name}`];
-  const known = new Set(command.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
-  return rest
-    .filter((arg) => arg.startsWith('-') && !known.has(arg))
-    .map((arg) => `${name}: unknown option ${arg}`);
-}
 
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
@@ -56,14 +44,13 @@ describe("a deployment's V8 flags (src/cli/node-flags.ts)", () => {
     expect(pkg.scripts.bench).toBe(`node ${NODE_FLAGS.join(' ')} bench/run.ts`);
   });
 
-  it("are on every command of the README's code blocks that starts node on the built CLI", () => {
-    const blocks = read('README.md').match(/^```[\s\S]*?^```$/gm) ?? [];
-    const commands = blocks
-      .flatMap((b) => b.split('\n'))
-      .filter((l) => /\bnode .*dist\/cli\/main\.js/.test(l));
+  it("are on every command of the docs' code blocks that starts node on the built CLI", () => {
+    const commands = docPages()
+      .flatMap((page) => codeBlocks(page).flatMap((b) => b.text.split('\n').map((l) => [page.path, l])))
+      .filter(([, l]) => /\bnode .*dist\/cli\/main\.js/.test(l ?? ''));
     expect(commands.length).toBeGreaterThan(0);
-    for (const command of commands)
-      expect(command).toContain(`node ${NODE_FLAGS.join(' ')} dist/cli/main.js`);
+    for (const [page, command] of commands)
+      expect(command, page).toContain(`node ${NODE_FLAGS.join(' ')} dist/cli/main.js`);
   });
 
   it('are accepted by this Node on its command line', () => {
@@ -121,15 +108,5 @@ describe('docker-compose.yml', () => {
     const text = read('docker-compose.yml');
     expect(text).toMatch(/POSTGRES_PASSWORD: \$\{POSTGRES_PASSWORD:\?/);
     expect(text).toMatch(/DASHBOARD_PASSWORD: \$\{DASHBOARD_PASSWORD:\?/);
-  });
-});
-
-describe('README configuration reference', () => {
-  it('documents exactly the variables of the config schema', () => {
-    const readme = read('README.md');
-    const section = readme.slice(readme.indexOf('## Configuration reference'));
-    const table = section.slice(0, section.indexOf('\n## ', 5));
-    const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
-    expect([...documented].sort()).toEqual([...ENV_KEYS].sort());
   });
 });

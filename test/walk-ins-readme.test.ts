@@ -1,26 +1,16 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConnections } from '../src/config/index.ts';
 import { type CsvCrm, csvCrm } from './helpers/cli.ts';
 import { loadDemoCrm } from './helpers/crm-tables.ts';
+import { codeUnder, docPages, ROOT } from './helpers/docs.ts';
 import { type EngineDeployment, engineDeployment, type Node, runOnce, startNode } from './helpers/engine.ts';
 import { dropSchema, PG_URL, uniqueName } from './helpers/env.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-
-/** The first ```yaml block after `heading` in the README. */
-async function readmeYaml(heading: string): Promise<string> {
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  const from = readme.indexOf(heading);
-  const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(from));
-  if (from < 0 || !block?.[1]) throw new Error(`no yaml block under ${heading} in README.md`);
-  return block[1];
-}
-
-/** The README's createInCrm example, as shown, on the compose demo table and mapping. */
-describe('README: walk-in contacts → CRM, on the compose demo table', () => {
+/** The docs' createInCrm example (docs/directions.md), as shown, on the compose demo table and mapping. */
+describe('docs: walk-in contacts → CRM, on the compose demo table', () => {
   const schema = uniqueName('crm').replace(/-/g, '_');
   let deployment: EngineDeployment;
   let files: CsvCrm;
@@ -31,7 +21,7 @@ describe('README: walk-in contacts → CRM, on the compose demo table', () => {
     crm = new pg.Client({ connectionString: PG_URL });
     await crm.connect();
     await loadDemoCrm(crm, schema);
-    const yaml = (await readmeYaml('### Walk-in contacts → CRM'))
+    const yaml = codeUnder(docPages(), 'Walk-in contacts → CRM', 'yaml')
       .replace('schema: crm,', `schema: ${schema}, url: "${PG_URL}",`)
       .replace('../mapping.example.yaml', join(ROOT, 'config/mapping.example.yaml'));
     files = await csvCrm();

@@ -7,7 +7,7 @@ import {
 } from '../store/types.ts';
 import { ambiguityOf, conflictsOf } from './detail.ts';
 
-/** What a person may do about each kind of entry (README: "The attention listing"). */
+/** What a person may do about each kind of entry (docs/dashboard.md: "The attention listing"). */
 export const ACTIONS_BY_KIND: Readonly<Record<AttentionKind, readonly AttentionAction[]>> = {
   // retry: after the contacts were merged or fixed in Sahut, match the record again.
   ambiguous: ['link', 'create', 'retry', 'acknowledge'],

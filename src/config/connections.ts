@@ -87,8 +87,8 @@ const connectionSchema = z
     for (const p of createInCrmProblems(c)) ctx.addIssue({ code: 'custom', ...p });
   });
 
-// Connection names become parts of job ids and Redis keys: no ':' allowed.
-const fileSchema = z
+/** The connections file (`SYNC_CONFIG`). Connection names become parts of job ids and Redis keys: no ':'. */
+export const connectionsFileSchema = z
   .object({ connections: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), connectionSchema) })
   .strict();
 
@@ -110,7 +110,7 @@ export function loadConnections(path: string, env: NodeJS.ProcessEnv = process.e
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new ConfigError(`Cannot read the connections file ${path} (SYNC_CONFIG): ${reason}`);
   }
-  const parsed = fileSchema.safeParse(expandEnv(raw, env, path));
+  const parsed = connectionsFileSchema.safeParse(expandEnv(raw, env, path));
   if (!parsed.success) throw ConfigError.fromIssues(path, parsed.error.issues);
   const baseDir = dirname(resolve(path));
   return Object.entries(parsed.data.connections).map(([name, c]) => {

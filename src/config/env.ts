@@ -11,7 +11,7 @@ const bool = () => z.stringbool();
 
 /**
  * Every environment variable sahut-sync reads. The `describe` text is the
- * fix shown when a value is bad, and the README's configuration table is
+ * fix shown when a value is bad, and the table of docs/configuration.md is
  * checked against these keys by a test.
  */
 export const envSchema = z.object({

@@ -1,5 +1,6 @@
 export {
   type Connection,
+  connectionsFileSchema,
   findConnection,
   loadConnections,
   type SyncOptions,

@@ -80,7 +80,7 @@ export const visible = (s: AttentionState | undefined | null) =>
  * Applies rows (in id order) to the states they touch: `states` holds the
  * current state of every key `keysOf` names (absent = not listed) and is
  * updated in place; returns the keys whose state changed (null = removed) and
- * what entered the listing. The rules, documented in the README:
+ * what entered the listing. The rules, documented in docs/dashboard.md:
  * - ambiguous, rejected, failed, conflict, duplicate-suspected put the record
  *   in the listing (replacing what it held there, an acknowledgement kept);
  * - created, updated, linked take it out;

@@ -3,12 +3,43 @@ import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildCli } from '../../src/cli/program.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { MAPPING_YAML } from './engine.ts';
 import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from './env.ts';
 
 /** The CLI's entry point, run by the same Node as the tests. */
 export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/**
+ * What of an argv (`crm install-trigger --connection crm --print`) the real CLI does not know,
+ * checked without running it: the command, its subcommands, each option (not their values).
+ * A word `link|create` names alternatives, whose options all count; past the last subcommand
+ * named, so do the options of those below it (one of them is the default).
+ */
+export function unknownArgs(argv: readonly string[]): string[] {
+  let commands: Command[] = [buildCli()];
+  let at = 0;
+  for (; at < argv.length; at++) {
+    const names = argv[at]?.split('|') ?? [];
+    const subs = commands.flatMap((c) => c.commands).filter((c) => names.includes(c.name()));
+    if (subs.length === 0) break;
+    commands = subs;
+  }
+  if (at === 0) return [`unknown command ${argv[0]}`];
+  const name = argv.slice(0, at).join(' ');
+  const known = new Set(
+    commands.flatMap((c) => [c, ...c.commands]).flatMap((c) => c.options.flatMap((o) => [o.long, o.short])),
+  );
+  known.add('--help').add('-h');
+  return argv
+    .slice(at)
+    .filter((arg) => arg.startsWith('-'))
+    .map((arg) => arg.split('=')[0] ?? arg)
+    .filter((option) => !known.has(option))
+    .map((option) => `${name}: unknown option ${option}`);
+}
 
 export interface CliProcess {
   child: ChildProcess;

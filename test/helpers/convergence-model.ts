@@ -1,6 +1,6 @@
 /**
  * An independent, deliberately plain model of what a two-way connection must
- * converge to, written from the README and the mapping's documented rules, not
+ * converge to, written from docs/directions.md and the mapping's documented rules, not
  * from the engine's code. Per record it keeps what the CRM and Sahut hold, the
  * base both last agreed on, and what each side held at the last sync (a run
  * only looks at a record whose side changed since: its hash differs).
