@@ -104,6 +104,12 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('write-back under concurrent edi
     const run = await waitForRun(node.rt, job, runId);
 
     expect(run).toMatchObject({ status: 'succeeded', counts: { updated: 1 } });
+    // The one PUT's window, from the GET read again after the CRM write to the PUT leaving.
+    const window = await node.rt.metrics?.registry
+      .getSingleMetric('sahut_sync_sahut_write_window_seconds')
+      ?.get();
+    const count = window?.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
+    expect(count?.value).toBe(1);
     expect(await row()).toMatchObject({ name: 'Ana Person', company: 'Agent Co', tags: 'lead;vip' });
     expect(await contact()).toMatchObject({ name: 'Ana Person', company: 'Agent Co', tags: ['lead', 'vip'] });
     const [audited] = (await deployment.store.queryAudit({ runId: run.id, crmId, limit: 5 })).rows;
