@@ -144,6 +144,56 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('walk-in contacts → CRM (%s ta
     );
   });
 
+  it('one person with two contacts, one by phone and one by email, claiming one CRM record: ambiguous for both, nothing written', async () => {
+    const [crmId] = (await crm.insert([
+      { name: 'Ana CRM', phone: '(0812) 34567890', email: 'ana@crm.example.com', tags: 'lead' },
+    ])) as [string];
+    const n = node([connection(crm)]);
+    const byPhone = await n.rt.sahut.create({
+      name: 'Ana by phone',
+      phone: '+6281234567890',
+      tags: ['lead'],
+    });
+    // Other walk-ins between the two, so they are handled apart (other pages, other jobs).
+    for (let i = 0; i < 25; i++)
+      await n.rt.sahut.create({
+        name: `Other ${i}`,
+        phone: `+628133300${String(i).padStart(4, '0')}`,
+        tags: ['lead'],
+      });
+    const byEmail = await n.rt.sahut.create({
+      name: 'Ana by email',
+      email: 'ana@crm.example.com',
+      tags: ['lead'],
+    });
+    const before = [await n.rt.sahut.get(byPhone.id), await n.rt.sahut.get(byEmail.id)];
+
+    for (const pass of [1, 2]) {
+      const run = await runOnce(n, 'crm', 'sahut-to-crm');
+      expect(run.counts, `pass ${pass}`).toEqual(
+        pass === 1 ? { created: 25, ambiguous: 2 } : { unchanged: 25, ambiguous: 2 },
+      );
+      const ambiguous = (await deployment.store.queryAudit({ runId: run.id, action: 'ambiguous', limit: 10 }))
+        .rows;
+      expect(ambiguous.map((r) => r.crmId).sort()).toEqual(
+        [`sahut:${byEmail.id}`, `sahut:${byPhone.id}`].sort(),
+      );
+      for (const row of ambiguous) {
+        expect(row.detail).toEqual({ candidates: [crmId], contacts: [byEmail.id, byPhone.id].sort() });
+        expect(row.error).toMatch(/one person with two contacts\? Merge them in Sahut/);
+      }
+    }
+    // Neither contact was written, the CRM record is as it was, and nothing links to it.
+    expect([await n.rt.sahut.get(byPhone.id), await n.rt.sahut.get(byEmail.id)]).toEqual(before);
+    expect((await crm.rows()).find((r) => r.id === crmId)).toMatchObject({
+      name: 'Ana CRM',
+      phone: '(0812) 34567890',
+      email: 'ana@crm.example.com',
+    });
+    expect(await crm.rows()).toHaveLength(26);
+    expect((await deployment.store.getLinks('crm', [crmId])).get(crmId)).toBeUndefined();
+  });
+
   it('looks up an insert whose outcome was lost instead of inserting again', async () => {
     const conn = connection(crm);
     const real = createConnectors(deployment.config, [conn], createLogger({ level: 'silent' }));

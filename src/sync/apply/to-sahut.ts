@@ -1,7 +1,7 @@
 import type { Connection } from '../../config/connections.ts';
 import type { Contact, FieldDiff } from '../../domain/index.ts';
 import { SahutOutcomeUnknownError, SahutRequestError } from '../../sahut/errors.ts';
-import type { ContactInput, SahutContact } from '../../sahut/types.ts';
+import type { ContactInput, SahutApi, SahutContact } from '../../sahut/types.ts';
 import type { Link } from '../../store/types.ts';
 import { contactHash } from '../hash.ts';
 import { type Identity, identityKeys, lockKeys } from '../identity.ts';
@@ -189,11 +189,19 @@ async function lookup(ports: ApplyPorts, ctx: ToSahutContext, identity: Identity
 }
 
 /** A search by phone and email, live: also what checks a POST whose answer was lost. */
-async function search(ports: ApplyPorts, ctx: ToSahutContext, identity: Identity) {
+const search = (ports: ApplyPorts, ctx: ToSahutContext, identity: Identity) =>
+  searchSahut(ports.sahut, identity, ctx);
+
+/** The contacts holding this phone or email now (`q` is fuzzy: filtered exactly), as a match. */
+export async function searchSahut(
+  sahut: Pick<SahutApi, 'iterate'>,
+  identity: Identity,
+  ctx: { defaultRegion: string; signal?: AbortSignal | undefined },
+) {
   const candidates = new Map<string, SahutContact>();
   for (const q of [identity.phone, identity.email]) {
     if (!q) continue;
-    for await (const contact of ports.sahut.iterate({ q }, { signal: ctx.signal }))
+    for await (const contact of sahut.iterate({ q }, { signal: ctx.signal }))
       candidates.set(contact.id, contact);
   }
   return matchContact(identity, [...candidates.values()], { defaultRegion: ctx.defaultRegion });

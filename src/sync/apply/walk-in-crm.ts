@@ -14,7 +14,8 @@ export type CrmCreator = CrmWriter & Required<Pick<CrmConnector, 'create' | 'fin
 
 /** The I/O a walk-in needs: Sahut, the links, the identity locks and a CRM that can create and look up. */
 export interface WalkInPorts {
-  sahut: Pick<SahutApi, 'get' | 'update'>;
+  /** `iterate`: who else in Sahut holds a matched CRM record's phone or email. */
+  sahut: Pick<SahutApi, 'get' | 'update' | 'iterate'>;
   store: Pick<Store, 'getLinks' | 'getLinksBySahutIds' | 'upsertLink' | 'findLinks'>;
   locks: IdentityLocks;
   crm: CrmCreator;

@@ -1,4 +1,4 @@
-import { isCrmError } from '../../crm/index.ts';
+import { type CrmRecord, isCrmError } from '../../crm/index.ts';
 import type { Contact, FieldDiff } from '../../domain/index.ts';
 import { identityKeys } from '../identity.ts';
 import { normaliseContact } from '../normalise.ts';
@@ -7,7 +7,7 @@ import type { RecordOutcome } from './ports.ts';
 import { prepareRecord } from './prepare.ts';
 import { isProvisional, provisionalLink } from './provisional-link.ts';
 import { reconcile } from './reconcile.ts';
-import { UnsafeRetryError } from './to-sahut.ts';
+import { searchSahut, UnsafeRetryError } from './to-sahut.ts';
 import { findInCrm, type WalkIn, type WalkInContext, type WalkInPorts } from './walk-in-crm.ts';
 import { type CrmMatch, creationRow, managedShape, selectsWalkIn, walkInLockKeys } from './walk-in-rules.ts';
 
@@ -64,8 +64,38 @@ async function matchAndWrite(ports: WalkInPorts, ctx: WalkInContext, walkIn: Wal
 
   const match = await findInCrm(ports, ctx, walkIn);
   if (match.kind === 'ambiguous') return ambiguous(walkIn, match);
-  if (match.kind === 'one') return firstSync(ports, ctx, walkIn, match.crmId, 'linked');
+  if (match.kind === 'one') return linkFound(ports, ctx, walkIn, match.crmId);
   return create(ports, ctx, walkIn);
+}
+
+/**
+ * A CRM record is one person's only when one contact claims it. The walk-in holds its phone or
+ * its email; should another contact hold the other (one person entered twice in Sahut, once by
+ * phone, once by email), linking either would copy the record onto both and leave two identical
+ * contacts. Both walk-ins then meet the same search and are ambiguous, and nothing is written.
+ */
+async function linkFound(ports: WalkInPorts, ctx: WalkInContext, walkIn: WalkIn, crmId: string) {
+  const record = await readRecord(ports, crmId);
+  const prepared = prepareRecord(record, ctx.connection, ctx.defaultRegion);
+  if (prepared.kind === 'ready') {
+    const claim = await searchSahut(ports.sahut, identityKeys(prepared.contact), ctx);
+    const others = claim.kind === 'none' ? [] : claim.kind === 'one' ? [claim.contact] : claim.contacts;
+    if (others.some((c) => c.id !== walkIn.contact.id)) {
+      const contacts = others.map((c) => c.id).sort();
+      return outcome('ambiguous', walkIn.key, walkIn.contact.id, {
+        error: `CRM record ${crmId} is claimed by Sahut contacts ${contacts.join(' and ')} (${claim.kind === 'ambiguous' ? claim.reason : 'another contact holds its identity'}): one person with two contacts? Merge them in Sahut`,
+        detail: { candidates: [crmId], contacts },
+      });
+    }
+  }
+  return firstSync(ports, ctx, walkIn, crmId, 'linked', {}, record);
+}
+
+async function readRecord(ports: WalkInPorts, crmId: string): Promise<CrmRecord> {
+  const record = await ports.crm.get(crmId);
+  // Thrown, so the job is retried; a new record's link keeps it from being created twice.
+  if (!record) throw new Error(`CRM record ${crmId} cannot be read`);
+  return record;
 }
 
 async function create(ports: WalkInPorts, ctx: WalkInContext, walkIn: WalkIn): Promise<RecordOutcome> {
@@ -110,10 +140,9 @@ async function firstSync(
   crmId: string,
   action: 'created' | 'linked',
   created: FieldDiff = {},
+  read?: CrmRecord,
 ): Promise<RecordOutcome> {
-  const record = await ports.crm.get(crmId);
-  // Thrown, so the job is retried; a new record's link keeps it from being created twice.
-  if (!record) throw new Error(`CRM record ${crmId} cannot be read`);
+  const record = read ?? (await readRecord(ports, crmId));
   const prepared = prepareRecord(record, ctx.connection, ctx.defaultRegion);
   if (prepared.kind === 'rejected') {
     const error = `CRM record ${crmId} holds this phone or email but cannot be synced: ${prepared.reason}`;
