@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openStore } from '../src/store/index.ts';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.ts';
 import { registerStoreTests } from './store-suite.ts';
 
 let dir = '';
@@ -39,6 +40,7 @@ const appliedMigrations = async (name: string) =>
 registerStoreTests('sqlite', {
   open: (name) => openStore({ kind: 'sqlite', path: pathOf(name) }),
   appliedMigrations,
+  migrationIds: MIGRATIONS.map((m) => m.id),
   sql: async (name, statement) => {
     const db = new DatabaseSync(pathOf(name), { timeout: 5_000 });
     try {
@@ -73,7 +75,7 @@ describe('sqlite store file', () => {
       for (const worker of workers) worker.postMessage('migrate');
       const results = await Promise.all(workers.map((worker) => nextMessage(worker)));
       expect(results).toEqual(workers.map(() => 'migrated'));
-      expect(await appliedMigrations('threads')).toEqual([1, 2, 3]);
+      expect(await appliedMigrations('threads')).toEqual(MIGRATIONS.map((m) => m.id));
     } finally {
       await Promise.all(workers.map((worker) => worker.terminate()));
     }

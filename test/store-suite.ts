@@ -19,6 +19,8 @@ export interface StoreHarness {
   open(name: string): Promise<Store>;
   /** Ids in the migrations table of database `name`, ascending. */
   appliedMigrations(name: string): Promise<number[]>;
+  /** Every migration the backend ships, ascending. */
+  migrationIds: readonly number[];
   /** Runs statements on database `name`, its tables unqualified. */
   sql: RawSql;
 }
@@ -46,7 +48,7 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           await a.upsertLink(makeLink('c', 'crm-1'));
           await Promise.all([a.migrate(), b.migrate()]);
 
-          expect(await harness.appliedMigrations('concurrent')).toEqual([1, 2, 3]);
+          expect(await harness.appliedMigrations('concurrent')).toEqual(harness.migrationIds);
           expect((await b.getLinks('c', ['crm-1'])).get('crm-1')?.sahutId).toBe('sahut-crm-1');
           await expect(b.ping()).resolves.toBeUndefined();
         } finally {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AuditedEntry } from '../attention-state.ts';
 import { auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
@@ -14,18 +15,21 @@ import { inTransaction, type PgContext, query as run } from './context.ts';
  */
 export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]): Promise<NewAttention[]> {
   if (entries.length === 0) return [];
+  // Drawn once, outside the retries: a retry of a batch whose COMMIT landed inserts nothing.
+  const keys = entries.map(() => randomUUID());
   return inTransaction(ctx.pool, async (client) => {
     const { rows } = await client.query(
       `insert into ${ctx.schema}.audit
-       (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail)
-     select run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail
+       (run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail, write_key)
+     select run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail, write_key
      from unnest(
        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-       $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::int[], $11::jsonb[]
+       $6::text[], $7::text[], $8::jsonb[], $9::text[], $10::int[], $11::jsonb[], $12::uuid[]
      ) with ordinality
        as entry(run_id, job_id, connection, direction, crm_id, sahut_id, action, diff, error, attempt, detail,
-                position)
+                write_key, position)
      order by position
+     on conflict (write_key) where write_key is not null do nothing
      returning id, at`,
       [
         entries.map((e) => e.runId),
@@ -39,8 +43,12 @@ export async function appendAudit(ctx: PgContext, entries: readonly AuditEntry[]
         entries.map((e) => e.error),
         entries.map((e) => e.attempt),
         entries.map((e) => (e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail))),
+        keys,
       ],
     );
+    // The batch's first COMMIT landed and its reply was lost: every row, and the listing, is there.
+    // (One statement inserts all of its rows or none.) Its alert, never sent, is not sent now.
+    if (rows.length === 0) return [];
     // One statement numbers its rows in the order it inserts them: ascending ids follow `entries`.
     const stamped = rows
       .map((row) => insertedSchema.parse(row))

@@ -217,4 +217,14 @@ export const MIGRATIONS: readonly Migration[] = [
             and u.direction = latest.direction and u.action = 'unchanged' and u.id > latest.id));
     `,
   },
+  {
+    id: 4,
+    name: 'audit write keys',
+    sql: (s) => `
+      -- A key per audit row, drawn before the INSERT is first sent: a retried INSERT whose first
+      -- COMMIT landed (its reply lost) finds its rows there and adds none.
+      alter table ${s}.audit add column write_key uuid;
+      create unique index audit_write_key on ${s}.audit (write_key) where write_key is not null;
+    `,
+  },
 ];
