@@ -1,0 +1,2 @@
+export { CHART_RUNS, durationSeconds, type RunSeries, recentRunsByPair } from './recent-runs.ts';
+export { type ActionCounts, intervalFor, type RunTimeline, runTimeline } from './timeline.ts';
