@@ -18,7 +18,7 @@ const HOSTILE: [string, string][] = [
 /** Every route of the server, each parameter it reads; `{}` marks where a path parameter goes. */
 const QUERY_ROUTES: [string, string[]][] = [
   ['/api/audit', ['crm_id', 'sahut_id', 'run', 'connection', 'action', 'since', 'until', 'limit', 'cursor']],
-  ['/api/runs', ['limit', 'connection']],
+  ['/api/runs', ['limit', 'connection', 'direction']],
   ['/audit', ['q', 'run', 'cursor']],
   ['/runs', ['connection', 'limit']],
   ['/api/attention', ['connection', 'kind', 'direction', 'acknowledged', 'limit', 'cursor']],
@@ -32,6 +32,8 @@ const QUERY_ROUTES: [string, string[]][] = [
 ];
 const PATH_ROUTES: [string, string][] = [
   ['GET', '/api/runs/{}'],
+  ['GET', '/api/runs/{}/timeline'],
+  ['GET', '/assets/{}'],
   ['GET', '/api/attention/actions/{}'],
   ['GET', '/admin/queues/api/queues/{}/1'],
   ['GET', '/admin/queues/api/queues/runs/{}/logs'],
@@ -65,6 +67,8 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('hostile parameters on the %s s
     expect((await send('/api/audit?crm_id=crm-1&connection=main')).status).toBe(200);
     expect((await send('/api/runs?connection=main')).status).toBe(200);
     expect((await send('/api/runs/run-1')).status).toBe(200);
+    expect((await send('/api/runs/run-1/timeline')).status).toBe(200);
+    expect((await send('/api/runs?direction=sahut-to-crm')).status).toBe(200);
     expect((await send('/audit?q=%2B6281234567789')).status).toBe(200);
     expect((await send('/runs?connection=main')).status).toBe(200);
     expect((await send('/api/attention?connection=main&kind=failed')).status).toBe(200);

@@ -107,9 +107,16 @@ async function seeded(redactPii: boolean) {
       await get(`/audit?q=${encodeURIComponent('crm-p')}`),
       await get('/audit?run=run-p'),
       await get('/runs'),
+      await get('/'),
     ].join('\n');
   const api = async () =>
-    [await get('/api/audit?crm_id=crm-p'), await get('/api/runs'), await get('/api/runs/run-p')].join('\n');
+    [
+      await get('/api/audit?crm_id=crm-p'),
+      await get('/api/runs'),
+      await get('/api/runs/run-p'),
+      await get('/api/runs/run-p/timeline'),
+      await get('/api/sync-health'),
+    ].join('\n');
   return { board, pages, api, get };
 }
 

@@ -12,6 +12,7 @@ import {
   StoreArgumentError,
 } from '../src/store/index.ts';
 import { type RawSql, registerAttentionTests } from './store-attention-suite.ts';
+import { registerTimelineTests } from './store-timeline-suite.ts';
 
 /** How one backend's test file gives the shared suite its databases. */
 export interface StoreHarness {
@@ -58,6 +59,7 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
     });
 
     registerAttentionTests(() => store, harness.open, harness.sql);
+    registerTimelineTests(() => store, harness.sql);
 
     describe('links', () => {
       it('upserts, replaces and reads links in one batch', async () => {

@@ -2,6 +2,9 @@ import { StoreArgumentError } from './errors.ts';
 import { checkLimit, MAX_PAGE } from './limits.ts';
 import type { AuditPage, AuditQuery, AuditRow } from './types.ts';
 
+const SECOND = 1000;
+const MAX_BUCKET_MS = 7 * 24 * 3600 * SECOND;
+
 /**
  * One AND-ed condition of an audit query. Columns and operators come from this
  * fixed list only; values are always bound as parameters.
@@ -46,4 +49,19 @@ export function toAuditPage(rows: AuditRow[], limit: number): AuditPage {
   if (rows.length <= limit) return { rows, nextCursor: null };
   const page = rows.slice(0, limit);
   return { rows: page, nextCursor: page[page.length - 1]!.id };
+}
+
+/** A timeline interval is a whole number of seconds, up to a week. */
+export function checkBucket(bucketMs: number): number {
+  if (
+    !Number.isInteger(bucketMs) ||
+    bucketMs < SECOND ||
+    bucketMs > MAX_BUCKET_MS ||
+    bucketMs % SECOND !== 0
+  ) {
+    throw new StoreArgumentError(
+      `Timeline interval must be a whole number of seconds from 1 to ${MAX_BUCKET_MS / SECOND}`,
+    );
+  }
+  return bucketMs;
 }

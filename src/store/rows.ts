@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { contactSchema, DIRECTIONS } from '../domain/index.ts';
-import { AUDIT_ACTIONS, type AuditAction, type AuditRow, type Link, type Run } from './types.ts';
+import {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditBucket,
+  type AuditRow,
+  type Link,
+  type Run,
+} from './types.ts';
 
 // Row schemas shared by both backends. Each column type accepts what either
 // driver hands back: PostgreSQL gives Date, jsonb objects and int8 as strings;
@@ -133,6 +140,11 @@ export const runCountRowSchema = z.object({
   action: z.enum(AUDIT_ACTIONS),
   records: integer,
 });
+
+/** One interval and action of a run's timeline; `start` in milliseconds since the epoch. */
+export const auditBucketRowSchema = z
+  .object({ start: integer, action: z.enum(AUDIT_ACTIONS), rows: integer })
+  .transform((r): AuditBucket => ({ start: new Date(r.start), action: r.action, rows: r.rows }));
 
 export const cursorRowSchema = z.object({ cursor: z.string() });
 export const runProgressRowSchema = z.object({ total: integer, settled: integer });

@@ -99,6 +99,14 @@ export interface AuditPage {
   nextCursor: string | null;
 }
 
+/** How many audit rows of one run have one action in one interval (the run page's throughput). */
+export interface AuditBucket {
+  /** The interval's start: a whole multiple of the interval's length since the Unix epoch. */
+  start: Date;
+  action: AuditAction;
+  rows: number;
+}
+
 export type RunStatus = 'running' | 'succeeded' | 'failed';
 export interface Run {
   id: string;
@@ -177,6 +185,11 @@ export interface Store {
    */
   appendAudit(entries: readonly AuditEntry[]): Promise<NewAttention[]>;
   queryAudit(query: AuditQuery): Promise<AuditPage>;
+  /**
+   * The run's audit rows counted per action and per interval of `bucketMs`
+   * (a whole number of seconds), in time order: only intervals that hold rows.
+   */
+  auditTimeline(runId: string, bucketMs: number): Promise<AuditBucket[]>;
 
   // the attention listing (kept by appendAudit) and the decisions people made
   listAttention(query: AttentionQuery): Promise<AttentionPage>;

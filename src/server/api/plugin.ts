@@ -4,7 +4,7 @@ import type { Store } from '../../store/index.ts';
 import type { AttentionDeps } from '../attention/index.ts';
 import { actionStatusRoute, attentionRoute, postActionRoute, syncHealthRoute } from './attention.ts';
 import { auditRoute } from './audit.ts';
-import { getRunRoute } from './run.ts';
+import { getRunRoute, runTimelineRoute } from './run.ts';
 import { listRunsRoute } from './runs.ts';
 
 /**
@@ -22,6 +22,7 @@ export async function registerAuditApi(
       api.addHook('preSerialization', async (_request, _reply, payload) => maskPii(payload));
     api.route(listRunsRoute(deps.store));
     api.route(getRunRoute(deps.store));
+    api.route(runTimelineRoute(deps.store));
     api.route(auditRoute(deps.store));
     api.route(attentionRoute(deps.attention));
     api.route(postActionRoute(deps.attention));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DIRECTIONS } from '../../domain/index.ts';
 import { AUDIT_ACTIONS } from '../../store/index.ts';
 import { httpError } from '../errors/catalogue.ts';
 
@@ -18,7 +19,11 @@ const instant = z
 /** Cursors are audit ids (positive integers), handed back verbatim. */
 export const cursor = z.string().regex(/^[1-9]\d{0,17}$/, 'expected a cursor returned by a previous page');
 
-export const runsQuerySchema = z.strictObject({ limit: int(1, 500, 50), connection: text.optional() });
+export const runsQuerySchema = z.strictObject({
+  limit: int(1, 500, 50),
+  connection: text.optional(),
+  direction: z.enum(DIRECTIONS).optional(),
+});
 
 export const auditQuerySchema = z.strictObject({
   crm_id: text.optional(),

@@ -1,6 +1,7 @@
 import { DIRECTIONS, type Direction } from '../../domain/index.ts';
 import { findRunInFlight, schedulerId } from '../../queue/index.ts';
-import type { AttentionKind, Run } from '../../store/index.ts';
+import { ATTENTION_KINDS, type AttentionKind, type Run } from '../../store/index.ts';
+import { CHART_RUNS } from '../charts/index.ts';
 import { withTimeout } from '../health/timeout.ts';
 import type { AttentionDeps } from './deps.ts';
 
@@ -17,6 +18,16 @@ export interface SyncHealth {
   /** From the BullMQ job scheduler; null when not scheduled, undefined when Redis did not answer. */
   nextRun: Date | null | undefined;
   inFlight: { runId: string; state: string } | null | undefined;
+  /** The last runs that read the source, oldest first: what each left needing a person. */
+  trend: RunAttention[];
+}
+
+/** One run's records whose outcome needs a person, by kind (the run's outcome counts). */
+export interface RunAttention {
+  runId: string;
+  startedAt: Date;
+  status: Run['status'];
+  attention: Partial<Record<AttentionKind, number>>;
 }
 
 const REDIS_TIMEOUT_MS = 2_000;
@@ -70,9 +81,16 @@ export async function syncHealth(deps: AttentionDeps): Promise<SyncHealth[]> {
         attention,
         nextRun: schedulers === undefined ? undefined : scheduled?.next ? new Date(scheduled.next) : null,
         inFlight: await inFlight(deps, connection, direction),
+        trend: runs.slice(0, CHART_RUNS).reverse().map(runAttention),
       };
     }),
   );
+}
+
+function runAttention(run: Run): RunAttention {
+  const attention: RunAttention['attention'] = {};
+  for (const kind of ATTENTION_KINDS) if (run.counts[kind]) attention[kind] = run.counts[kind];
+  return { runId: run.id, startedAt: run.startedAt, status: run.status, attention };
 }
 
 const pick = (run: Run) => ({ id: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt });

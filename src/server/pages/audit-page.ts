@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { MAX_LINKS, recordHistory } from '../../search/index.ts';
 import type { Store } from '../../store/index.ts';
 import { parseQuery } from '../api/query.ts';
+import { type ChartAssets, runTimeline } from '../charts/index.ts';
+import { kindsFigure, throughputFigure } from './charts.ts';
 import { href, html, type SafeHtml } from './html.ts';
 import { page, sendPage } from './layout.ts';
 import type { PageView } from './plugin.ts';
@@ -22,21 +24,31 @@ const querySchema = z.object({
 /**
  * GET /audit — one search box for a phone, email, name, CRM id or Sahut id
  * (whole or in part), and the whole history of the matching records; `?run=`
- * lists one run's rows instead.
+ * is a run's page instead: its throughput and attempts by kind, then its rows.
  */
-export function auditPageRoute(store: Store, region: string, view: PageView): RouteOptions {
+export function auditPageRoute(
+  store: Store,
+  region: string,
+  view: PageView,
+  charts: ChartAssets['scripts'],
+): RouteOptions {
   return {
     method: 'GET',
     url: '/audit',
     handler: async (request, reply) => {
       const { q, run, cursor } = parseQuery(querySchema, request.query);
       let content: SafeHtml;
+      let drawn = false;
       if (run) {
         const [found, rows] = view(
           await Promise.all([store.getRun(run), store.queryAudit({ runId: run, limit: PAGE_SIZE, cursor })]),
         );
+        // Charts on the run's first page only; older pages are for reading rows.
+        const timeline = found && !cursor ? await runTimeline(store, found) : undefined;
+        drawn = timeline !== undefined && Object.keys(timeline.totals).length > 0;
         content = html`<h1>Run <code>${run}</code></h1>
 <p>${found ? `${found.connection} · ${found.direction} · ${found.status}` : 'Unknown run.'} <a href="/runs">All runs</a></p>
+${timeline && drawn ? html`${throughputFigure(timeline)}${kindsFigure(timeline)}<h2>Audit rows</h2>` : ''}
 ${historyTable(rows.rows)}${olderLink({ run }, rows.nextCursor)}`;
       } else if (q) {
         const history = view(await recordHistory(store, q, { limit: PAGE_SIZE, cursor, region }));
@@ -48,7 +60,7 @@ ${historyTable(rows.rows)}${olderLink({ run }, rows.nextCursor)}`;
       } else {
         content = html`${searchForm('')}<p class="muted">Type a phone, email, name, CRM id or Sahut id, or part of a phone, email or name (<code>0812 3456</code>, <code>+62812</code>, <code>budi@</code>), to see every sync attempt of the records it matches.</p>`;
       }
-      return sendPage(reply, page('Record history', content));
+      return sendPage(reply, page('Record history', content, drawn ? charts : undefined));
     },
   };
 }

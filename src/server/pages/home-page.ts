@@ -1,5 +1,7 @@
 import type { RouteOptions } from 'fastify';
 import { type AttentionDeps, type SyncHealth, syncHealth } from '../attention/index.ts';
+import type { ChartAssets } from '../charts/index.ts';
+import { attentionFigure } from './charts.ts';
 import { formatTime } from './format.ts';
 import { href, html, type SafeHtml } from './html.ts';
 import { page, sendPage } from './layout.ts';
@@ -7,9 +9,9 @@ import { page, sendPage } from './layout.ts';
 /**
  * GET / — sync health: per connection and direction, the last successful
  * run, the links, what needs attention by kind, the next scheduled run and
- * the run in flight.
+ * the run in flight; then, run by run, what the last runs left needing a person.
  */
-export function homePageRoute(deps: AttentionDeps): RouteOptions {
+export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts']): RouteOptions {
   return {
     method: 'GET',
     url: '/',
@@ -21,7 +23,15 @@ export function homePageRoute(deps: AttentionDeps): RouteOptions {
 <th>Last successful run</th><th>Last run</th><th>Linked records</th><th>Needs attention</th><th>Next scheduled run</th><th>In flight</th></tr></thead>
 <tbody>${rows.map(healthRow)}</tbody></table>`
         : html`<p id="health-empty" class="muted">No connection has run yet, and the connections file names none.</p>`;
-      return sendPage(reply, page('Sync health', html`<h1>Sync health</h1>${table}`));
+      const trends = rows.filter((h) => h.trend.length > 0);
+      const trend = trends.length
+        ? html`<h2>Needs attention, run by run</h2>${trends.map(attentionFigure)}`
+        : html``;
+      const drawn = trends.some((h) => h.trend.some((t) => Object.keys(t.attention).length > 0));
+      return sendPage(
+        reply,
+        page('Sync health', html`<h1>Sync health</h1>${table}${trend}`, drawn ? charts : undefined),
+      );
     },
   };
 }

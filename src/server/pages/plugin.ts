@@ -3,6 +3,7 @@ import type { Logger } from '../../log/index.ts';
 import { maskPii } from '../../pii/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { AttentionDeps } from '../attention/index.ts';
+import { loadChartAssets } from '../charts/index.ts';
 import type { ErrorRenderer } from '../errors/handler.ts';
 import { useErrorHandler } from '../errors/handler.ts';
 import { attentionPageRoute, registerActionForm } from './attention-page.ts';
@@ -24,18 +25,21 @@ export type PageView = <T>(data: T) => T;
 
 /**
  * The server-rendered pages: sync health (home), the attention listing and its
- * actions' forms, record history, runs (own plugin, so their errors render as HTML).
+ * actions' forms, record history, runs and a run's page (own plugin, so their
+ * errors render as HTML), and the scripts that draw their charts.
  */
 export async function registerAuditPages(
   scope: FastifyInstance,
   deps: { store: Store; log: Logger; region: string; redactPii: boolean; attention: AttentionDeps },
 ): Promise<void> {
   const view: PageView = deps.redactPii ? maskPii : (data) => data;
+  const charts = await loadChartAssets();
   await scope.register(async (pages) => {
     useErrorHandler(pages, deps.log, renderHtmlError);
-    pages.route(homePageRoute(deps.attention));
-    pages.route(auditPageRoute(deps.store, deps.region, view));
-    pages.route(runsPageRoute(deps.store, view));
+    pages.route(charts.route);
+    pages.route(homePageRoute(deps.attention, charts.scripts));
+    pages.route(auditPageRoute(deps.store, deps.region, view, charts.scripts));
+    pages.route(runsPageRoute(deps.store, view, charts.scripts));
     pages.route(attentionPageRoute(deps.attention, view));
     registerActionForm(pages, deps.attention);
   });

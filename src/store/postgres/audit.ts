@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { AuditedEntry } from '../attention-state.ts';
-import { auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
-import { auditRowSchema, bigintText, timestamp } from '../rows.ts';
-import type { AuditEntry, AuditPage, AuditQuery, NewAttention } from '../types.ts';
+import { auditConditions, auditFetchSize, checkBucket, toAuditPage } from '../audit-query.ts';
+import { auditBucketRowSchema, auditRowSchema, bigintText, timestamp } from '../rows.ts';
+import type { AuditBucket, AuditEntry, AuditPage, AuditQuery, NewAttention } from '../types.ts';
 import { maintainAttention } from './attention.ts';
 import { inTransaction, type PgContext, query as run } from './context.ts';
 
@@ -81,4 +81,21 @@ export async function queryAudit(ctx: PgContext, query: AuditQuery): Promise<Aud
     rows.map((row) => auditRowSchema.parse(row)),
     query.limit,
   );
+}
+
+/**
+ * One pass over the run's rows (the run_id index). `at` has microseconds:
+ * truncated to whole milliseconds, as SQLite stores them, before bucketing.
+ */
+export async function auditTimeline(ctx: PgContext, runId: string, bucketMs: number): Promise<AuditBucket[]> {
+  const { rows } = await run(
+    ctx,
+    `select (floor(extract(epoch from at) * 1000)::bigint / $2) * $2 as start, action, count(*) as rows
+     from ${ctx.schema}.audit
+     where run_id = $1
+     group by start, action
+     order by start, action`,
+    [runId, checkBucket(bucketMs)],
+  );
+  return rows.map((row) => auditBucketRowSchema.parse(row));
 }

@@ -5,7 +5,7 @@ import { StoreArgumentError } from '../errors.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
 import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
-import { appendAudit, queryAudit } from './audit.ts';
+import { appendAudit, auditTimeline, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import { claimIdentities, releaseIdentities, renewIdentities } from './claims.ts';
 import type { PgContext } from './context.ts';
@@ -63,6 +63,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
     // audit
     appendAudit: (entries) => appendAudit(ctx, entries),
     queryAudit: (query) => queryAudit(ctx, query),
+    auditTimeline: (runId, bucketMs) => auditTimeline(ctx, runId, bucketMs),
 
     // the attention listing and decisions
     listAttention: async (query) => listAttention(ctx, checkAttentionQuery(query)),

@@ -1,7 +1,13 @@
 import type { AuditedEntry } from '../attention-state.ts';
-import { type AuditCondition, auditConditions, auditFetchSize, toAuditPage } from '../audit-query.ts';
-import { auditRowSchema } from '../rows.ts';
-import type { AuditEntry, AuditPage, AuditQuery, NewAttention } from '../types.ts';
+import {
+  type AuditCondition,
+  auditConditions,
+  auditFetchSize,
+  checkBucket,
+  toAuditPage,
+} from '../audit-query.ts';
+import { auditBucketRowSchema, auditRowSchema } from '../rows.ts';
+import type { AuditBucket, AuditEntry, AuditPage, AuditQuery, NewAttention } from '../types.ts';
 import { maintainAttention } from './attention.ts';
 import { nowSqlTime, type SqliteDatabase, toSqlTime } from './database.ts';
 
@@ -55,6 +61,25 @@ export function queryAudit(db: SqliteDatabase, query: AuditQuery): AuditPage {
     .all(...values, fetchSize)
     .map((row) => auditRowSchema.parse(row));
   return toAuditPage(rows, query.limit);
+}
+
+/**
+ * One pass over the run's rows (the run_id index): `at` is ISO text with
+ * milliseconds, so its epoch milliseconds are exact once rounded. The interval
+ * is bound as a bigint: a JS number binds as a REAL, whose division would not truncate.
+ */
+export function auditTimeline(db: SqliteDatabase, runId: string, bucketMs: number): AuditBucket[] {
+  return db
+    .statement(
+      `select (cast(round(unixepoch(at, 'subsec') * 1000) as integer) / :bucketMs) * :bucketMs as start,
+              action, count(*) as rows
+       from audit
+       where run_id = :runId
+       group by start, action
+       order by start, action`,
+    )
+    .all({ runId, bucketMs: BigInt(checkBucket(bucketMs)) })
+    .map((row) => auditBucketRowSchema.parse(row));
 }
 
 function bindValue(condition: AuditCondition): string | bigint {

@@ -2,7 +2,7 @@ import { checkAttentionQuery } from '../attention-rows.ts';
 import { checkLimit, DEFAULT_FIND_LIMIT, MAX_PAGE } from '../limits.ts';
 import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
-import { appendAudit, queryAudit } from './audit.ts';
+import { appendAudit, auditTimeline, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
 import { claimIdentities, releaseIdentities, renewIdentities } from './claims.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
@@ -42,6 +42,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
     // audit
     appendAudit: async (entries) => appendAudit(db, entries),
     queryAudit: async (query) => queryAudit(db, query),
+    auditTimeline: async (runId, bucketMs) => auditTimeline(db, runId, bucketMs),
 
     // the attention listing and decisions
     listAttention: async (query) => listAttention(db, checkAttentionQuery(query)),
