@@ -47,8 +47,8 @@ beforeAll(async () => {
   node = startNode(config, harness.store, [connection], () => connector);
   sandbox.setFaults({ rules: [{ route: 'GET /contacts', script: [503] }] });
   firstRun = (await runOnce(node, CONNECTION)).id;
-  await connector.update('crm-1', { company: 'PT Baru' });
-  await connector.update('crm-2', { company: 'PT Lama' });
+  await connector.edit('crm-1', { company: 'PT Baru' });
+  await connector.edit('crm-2', { company: 'PT Lama' });
   await runOnce(node, CONNECTION);
   browser = await launchChromium();
 });
