@@ -3,7 +3,14 @@ import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../src/cli/program.ts';
 import type { Sandbox } from '../src/sandbox/index.ts';
-import { type CliDeployment, type CsvCrm, cliDeployment, csvRow, runCli } from './helpers/cli.ts';
+import {
+  type CliDeployment,
+  type CsvCrm,
+  cliDeployment,
+  csvRow,
+  runCli,
+  runSummaries,
+} from './helpers/cli.ts';
 import { API_KEY, REDIS_URL, until } from './helpers/env.ts';
 
 const COMMANDS = ['worker', 'scheduler', 'run', 'replay', 'audit', 'attention', 'serve', 'sandbox', 'demo'];
@@ -57,17 +64,20 @@ describe('sahut-sync commands', () => {
     await crm.write(Array.from({ length: 10 }, (_, i) => csvRow(i)));
     const first = await runCli(['run', '--once'], env);
     expect(first.code).toBe(1);
-    expect(first.output).toMatch(/2 failed in run-/);
+    const [failures] = runSummaries(first.output)[0]?.attention ?? [];
+    expect(failures).toMatchObject({ action: 'failed', count: 2 });
     expect(sandbox.contacts()).toHaveLength(8);
 
     const replay = await runCli(['replay', '--failed'], env);
     expect(replay.output).toMatch(/Replaying 2 record\(s\) of crm \(crm-to-sahut\) as run replay-/);
-    expect(replay.output).toMatch(/replay-\S+\s+crm\s+crm-to-sahut\s+succeeded\s+2\s/);
+    expect(runSummaries(replay.output)).toEqual([
+      expect.objectContaining({ runId: expect.stringMatching(/^replay-/), status: 'succeeded', records: 2 }),
+    ]);
     expect(replay.code).toBe(0);
     expect(sandbox.contacts()).toHaveLength(10);
     expect((await runCli(['replay', '--failed'], env)).output).toMatch(/No failed records to replay/);
 
-    const failedId = /crm (crm-\d+): Sahut rejected/.exec(first.output)?.[1] as string;
+    const failedId = failures?.records.find((r) => r.reason.startsWith('Sahut rejected'))?.crmId as string;
     const audit = await runCli(['audit', '--crm-id', failedId], env);
     expect(audit.code).toBe(0);
     const lines = audit.output.trim().split('\n');
@@ -112,7 +122,10 @@ describe('sahut-sync commands', () => {
   it('runs the quick-start demo to a summary with contacts created', async () => {
     const { code, output } = await runCli(['demo'], { REDIS_URL });
     expect(code).toBe(0);
-    expect(output).toMatch(/run-\S+\s+demo\s+crm-to-sahut\s+succeeded\s+[1-9]\d*\s/);
+    expect(runSummaries(output)).toEqual([
+      expect.objectContaining({ connection: 'demo', status: 'succeeded', records: 60 }),
+      expect.objectContaining({ connection: 'demo', status: 'succeeded', records: 60 }),
+    ]);
     expect(output).toMatch(/Sahut API calls: 1 \(PUT \/contacts\/:id: 1\)/);
     expect(output).toMatch(/The sandbox now holds [1-9]\d* contacts/);
   });

@@ -7,8 +7,13 @@ const exec = promisify(execFile);
 export const TMUX = '/usr/bin/tmux';
 
 export interface TmuxPane {
-  /** Every row of the pane, scrollback included, as a person sees it (no colours, trailing blanks trimmed). */
-  capture(): Promise<string[]>;
+  /**
+   * Every row of the pane, scrollback included, as a person sees it (no colours, trailing blanks
+   * trimmed); `joined`: a line the terminal wrapped over several rows is one.
+   */
+  capture(opts?: { joined?: boolean }): Promise<string[]>;
+  /** Resizes the terminal, as a person dragging its window's edge. */
+  resize(size: { columns: number; rows: number }): Promise<void>;
   /** undefined while the command runs, then its exit status. */
   exitStatus(): Promise<number | undefined>;
   dispose(): Promise<void>;
@@ -46,9 +51,15 @@ export async function startInTmux(
     `sh ${shellQuote(script)}`,
   );
   return {
-    async capture() {
-      const { stdout } = await tmux('capture-pane', '-p', '-S', '-');
-      return stdout.replace(/\n+$/, '').split('\n');
+    async capture({ joined = false } = {}) {
+      const { stdout } = await tmux('capture-pane', '-p', '-S', '-', ...(joined ? ['-J'] : []));
+      return stdout
+        .replace(/\n+$/, '')
+        .split('\n')
+        .map((row) => row.trimEnd());
+    },
+    async resize({ columns, rows }) {
+      await tmux('resize-window', '-x', String(columns), '-y', String(rows));
     },
     async exitStatus() {
       const status = await readFile(statusFile, 'utf8').catch(() => '');

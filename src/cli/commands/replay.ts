@@ -3,7 +3,8 @@ import { createRuntime, replayFailed, startWorkers, waitForRun } from '../../que
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { EXIT } from '../exit.ts';
 import { createProgress, progressOf } from '../progress.ts';
-import { printRunSummary } from '../summary.ts';
+import { tell } from '../report.ts';
+import { reportRuns } from '../summary.ts';
 
 export function registerReplayCommand(program: Command) {
   program
@@ -15,19 +16,26 @@ export function registerReplayCommand(program: Command) {
     .option('--run <id>', 'only the records that failed in this run')
     .option('--no-wait', 'enqueue and exit; running workers do the work')
     .action(async (opts: { failed: boolean; run?: string; wait: boolean }) => {
-      const { config, log, screen } = loadContext();
+      const { config, log, screen, report } = loadContext();
       const store = await openMigratedStore(config);
       const rt = createRuntime({ config, ...connectionsOf(config), store, log });
       const workers = opts.wait ? startWorkers(rt) : undefined;
       try {
         const replays = await replayFailed(rt, opts.run ? { runId: opts.run } : {});
         if (replays.length === 0) {
-          process.stdout.write('No failed records to replay.\n');
+          tell(report, 'No failed records to replay.');
           return;
         }
         for (const r of replays)
-          process.stdout.write(
-            `Replaying ${r.records} record(s) of ${r.connection} (${r.direction}) as run ${r.runId}\n`,
+          tell(
+            report,
+            `Replaying ${r.records} record(s) of ${r.connection} (${r.direction}) as run ${r.runId}`,
+            {
+              runId: r.runId,
+              connection: r.connection,
+              direction: r.direction,
+              records: r.records,
+            },
           );
         if (!opts.wait) return;
         const runs = [];
@@ -35,13 +43,13 @@ export function registerReplayCommand(program: Command) {
           const progress = createProgress(`${r.connection} ${r.direction} (replay)`, log, screen);
           try {
             const run = await waitForRun(rt, r.job, r.runId, (u) => progress.update(u));
-            progress.update(progressOf(run));
+            progress.finish(progressOf(run));
             runs.push(run);
           } finally {
             progress.stop();
           }
         }
-        const failing = await printRunSummary(store, runs, process.stdout);
+        const failing = await reportRuns(store, runs, report);
         process.exitCode = failing > 0 ? EXIT.recordsFailed : EXIT.ok;
       } finally {
         await workers?.close();
