@@ -8,6 +8,7 @@ import {
   type CsvCrm,
   cliDeployment,
   csvRow,
+  logLines,
   runCli,
   runSummaries,
 } from './helpers/cli.ts';
@@ -69,7 +70,7 @@ describe('sahut-sync commands', () => {
     expect(sandbox.contacts()).toHaveLength(8);
 
     const replay = await runCli(['replay', '--failed'], env);
-    expect(replay.output).toMatch(/Replaying 2 record\(s\) of crm \(crm-to-sahut\) as run replay-/);
+    expect(replay.output).toMatch(/Replaying 2 failed record\(s\) of crm \(crm-to-sahut\) as run replay-/);
     expect(runSummaries(replay.output)).toEqual([
       expect.objectContaining({ runId: expect.stringMatching(/^replay-/), status: 'succeeded', records: 2 }),
     ]);
@@ -117,6 +118,49 @@ describe('sahut-sync commands', () => {
     const byPhone = await runCli(['audit', '--identity', '0812-1000-003'], env);
     expect(byPhone.output).toMatch(/crm-to-sahut\s+crm-3\s+ct_\w+\s+created/);
     expect(byPhone.output).not.toMatch(/crm-4/);
+  });
+
+  it('replays only the failed records, and says which were left out and why', async () => {
+    const own = await cliDeployment({ JOB_BACKOFF_MS: '20' });
+    try {
+      // One batch: two records without phone or email (rejected), one whose phone and email are two
+      // different Sahut contacts (ambiguous), and one whose creation Sahut refuses (failed).
+      const rows = Array.from({ length: 10 }, (_, i) => csvRow(i));
+      rows[1] = { ...csvRow(1), phone: '', email: '' };
+      rows[2] = { ...csvRow(2), phone: '', email: '' };
+      own.sandbox.seed([
+        { name: 'Phone twin', phone: '+628121000003' },
+        { name: 'Email twin', email: 'customer3@example.com' },
+      ]);
+      own.sandbox.setFaults({ rules: [{ route: 'POST /contacts', script: [422] }] });
+      await own.crm.write(rows);
+      const first = await runCli(['run', '--once'], own.env);
+      expect(runSummaries(first.output)[0]?.counts).toMatchObject({ rejected: 2, ambiguous: 1, failed: 1 });
+
+      const replay = await runCli(['replay', '--failed'], own.env);
+      const said = logLines(replay.output).map((l) => l.msg);
+      expect(said).toContainEqual(
+        expect.stringMatching(/^Replaying 1 failed record\(s\) of crm \(crm-to-sahut\)/),
+      );
+      const leftOut =
+        'Left out 2 rejected and 1 ambiguous record(s), which a replay would end the same way: fix a ' +
+        'rejected record in the CRM (the next run reads it again); settle an ambiguous one with sahut-sync attention.';
+      expect(said).toContain(leftOut);
+      expect(logLines(replay.output).find((l) => l.msg === leftOut)).toMatchObject({
+        leftOut: { rejected: 2, ambiguous: 1 },
+      });
+      expect(runSummaries(replay.output)).toEqual([
+        expect.objectContaining({ status: 'succeeded', records: 1, counts: { created: 1 } }),
+      ]);
+      expect(replay.code).toBe(0);
+
+      // The records left out stay with their job: a second replay has nothing to do, and says so.
+      const again = await runCli(['replay', '--failed'], own.env);
+      expect(logLines(again.output).map((l) => l.msg)).toEqual(['No failed records to replay.', leftOut]);
+      expect(again.code).toBe(0);
+    } finally {
+      await own.dispose();
+    }
   });
 
   it('runs the quick-start demo to a summary with contacts created', async () => {
