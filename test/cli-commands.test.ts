@@ -198,7 +198,9 @@ describe('sahut-sync commands', () => {
       await until(() => canConnect(port), 10_000, 'a private redis-server');
       const { code, output } = await runCli(['worker'], { ...env, REDIS_URL: `redis://127.0.0.1:${port}` });
       expect(code).toBe(69);
-      expect(output).toMatch(/maxmemory-policy "allkeys-lru".*Set it to noeviction/);
+      expect(logLines(output).map((l) => l.msg)).toEqual([
+        expect.stringMatching(/maxmemory-policy "allkeys-lru".*Set it to noeviction/),
+      ]);
     } finally {
       redis.kill();
     }

@@ -5,10 +5,12 @@ import {
   type CsvCrm,
   cliDeployment,
   csvRow,
+  logLines,
   runCli,
   runSummaries,
 } from './helpers/cli.ts';
 import { API_KEY } from './helpers/env.ts';
+import { sparePort } from './helpers/redis-topology.ts';
 
 describe('sahut-sync run --once (cron mode)', () => {
   let sandbox: Sandbox;
@@ -104,5 +106,23 @@ describe('sahut-sync run --once (cron mode)', () => {
     const { code, output } = await runCli(['run', '--once'], { ...env, WORKER_CONCURRENCY: 'many' });
     expect(code).toBe(78);
     expect(output).toMatch(/WORKER_CONCURRENCY: expected number/);
+  });
+
+  it('off a terminal, a store unreachable at start-up is one JSON line (exit 70)', async () => {
+    const port = await sparePort();
+    const password = 'store-pass-4Kd9';
+    const { code, output } = await runCli(['run', '--once'], {
+      ...env,
+      LOG_FORMAT: 'auto',
+      DATABASE_URL: `postgres://sync:${password}@127.0.0.1:${port}/crm`,
+    });
+
+    expect(code).toBe(70);
+    const lines = output.trimEnd().split('\n');
+    expect(lines, output).toHaveLength(1);
+    expect(logLines(output)).toEqual([
+      expect.objectContaining({ level: 60, exitCode: 70, msg: expect.stringMatching(/ECONNREFUSED/) }),
+    ]);
+    expect(output).not.toContain(password);
   });
 });

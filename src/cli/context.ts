@@ -30,7 +30,7 @@ export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
-    secrets: [...secretsOf(config), ...connectionSecrets(config.syncConfigPath, env)],
+    secrets: secretsFor(config, env),
     destination: screen,
   });
   // The report is the command's output, not a diagnostic: LOG_LEVEL does not silence it.
@@ -40,6 +40,11 @@ export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
     log: log.child({}, { level: 'info' }),
   };
   return { config, log, screen, report };
+}
+
+/** Every secret value a line could carry: the settings' and those the connections file references. */
+export function secretsFor(config: Readonly<Config>, env: NodeJS.ProcessEnv): string[] {
+  return [...secretsOf(config), ...connectionSecrets(config.syncConfigPath, env)];
 }
 
 function connectionSecrets(path: string, env: NodeJS.ProcessEnv): string[] {
