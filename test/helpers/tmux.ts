@@ -21,14 +21,15 @@ export interface TmuxPane {
 
 /**
  * Runs `argv` with exactly `env` (plus TERM) in a detached pane of a private tmux
- * server (its own socket in `dir`) at a fixed size: a real terminal, as a person
- * would run the command. The pane stays readable after the command ended.
+ * server (its own socket in `dir`) at a fixed size, in `cwd` (else this process's):
+ * a real terminal, as a person would run the command. The pane stays readable after
+ * the command ended.
  */
 export async function startInTmux(
   dir: string,
   argv: readonly string[],
   env: Record<string, string>,
-  size = { columns: 140, rows: 40 },
+  size: { columns: number; rows: number; cwd?: string } = { columns: 140, rows: 40 },
 ): Promise<TmuxPane> {
   const socket = join(dir, 'tmux.sock');
   const conf = join(dir, 'tmux.conf');
@@ -48,6 +49,8 @@ export async function startInTmux(
     String(size.columns),
     '-y',
     String(size.rows),
+    '-c',
+    size.cwd ?? process.cwd(),
     `sh ${shellQuote(script)}`,
   );
   return {
