@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { z } from 'zod';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, envSchema, loadConfig } from '../config/index.ts';
 import { createLogger, isPretty, scrub } from '../log/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
 import { registerAttentionCommand } from './commands/attention.ts';
@@ -62,7 +61,7 @@ export async function execute(argv: readonly string[] = process.argv): Promise<v
  * is JSON, a `fatal` log line like any other (the command's own logger may not exist yet).
  */
 function reportFatal(message: string, exitCode: number, env: NodeJS.ProcessEnv = process.env): void {
-  const format = z.enum(['auto', 'json', 'pretty']).catch('auto').parse(env.LOG_FORMAT);
+  const format = envSchema.shape.LOG_FORMAT.catch('auto').parse(env.LOG_FORMAT);
   let secrets: string[] = [];
   try {
     secrets = secretsFor(loadConfig(env), env);

@@ -21,7 +21,7 @@ export interface ReplayResult {
 }
 
 /** Held outcomes a replay would only repeat: the record (as its job kept it) or Sahut's contacts must change first. */
-export const NOT_REPLAYED = ['rejected', 'ambiguous'] as const;
+const NOT_REPLAYED = ['rejected', 'ambiguous'] as const;
 type NotReplayed = (typeof NOT_REPLAYED)[number];
 
 export interface Replay {
