@@ -5,7 +5,7 @@ import { type ChaosDeployment, chaosDeployment } from './helpers/chaos/deploymen
 import { createChaos, summaryLine } from './helpers/chaos/driver.ts';
 import { chaosSchedule, describeSchedule, pick, seededRandom } from './helpers/chaos/schedule.ts';
 import { describeRuns, judge } from './helpers/chaos/verdict.ts';
-import { runCli, spawnCli } from './helpers/cli.ts';
+import { runCli, runSummaries, spawnCli } from './helpers/cli.ts';
 
 /**
  * The chaos suite: real `sahut-sync worker` and `run --once` processes, real
@@ -129,7 +129,7 @@ async function settle(d: ChaosDeployment, log: (line: string) => void): Promise<
       const carried = await d.store.listCarried('crm', 'crm-to-sahut', null, 1000);
       log(`settling run ${i}: exit ${code}: ${summaryLine(output)}; ${carried.length} carried`);
       if (code !== 0 && code !== 1) log(`run --once output:\n${output.slice(-3000)}`);
-      else if (!/^run-\S+\s+crm\s/m.test(output))
+      else if (runSummaries(output).length === 0)
         log(`run --once printed no summary:\n${output.slice(-3000)}`);
       if (latest?.status === 'succeeded' && !latest.counts.failed && carried.length === 0) return i;
     }

@@ -3,7 +3,15 @@ import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../src/cli/program.ts';
 import type { Sandbox } from '../src/sandbox/index.ts';
-import { type CliDeployment, type CsvCrm, cliDeployment, csvRow, runCli } from './helpers/cli.ts';
+import {
+  type CliDeployment,
+  type CsvCrm,
+  cliDeployment,
+  csvRow,
+  logLines,
+  runCli,
+  runSummaries,
+} from './helpers/cli.ts';
 import { API_KEY, REDIS_URL, until } from './helpers/env.ts';
 
 const COMMANDS = ['worker', 'scheduler', 'run', 'replay', 'audit', 'attention', 'serve', 'sandbox', 'demo'];
@@ -57,17 +65,20 @@ describe('sahut-sync commands', () => {
     await crm.write(Array.from({ length: 10 }, (_, i) => csvRow(i)));
     const first = await runCli(['run', '--once'], env);
     expect(first.code).toBe(1);
-    expect(first.output).toMatch(/2 failed in run-/);
+    const [failures] = runSummaries(first.output)[0]?.attention ?? [];
+    expect(failures).toMatchObject({ action: 'failed', count: 2 });
     expect(sandbox.contacts()).toHaveLength(8);
 
     const replay = await runCli(['replay', '--failed'], env);
-    expect(replay.output).toMatch(/Replaying 2 record\(s\) of crm \(crm-to-sahut\) as run replay-/);
-    expect(replay.output).toMatch(/replay-\S+\s+crm\s+crm-to-sahut\s+succeeded\s+2\s/);
+    expect(replay.output).toMatch(/Replaying 2 failed record\(s\) of crm \(crm-to-sahut\) as run replay-/);
+    expect(runSummaries(replay.output)).toEqual([
+      expect.objectContaining({ runId: expect.stringMatching(/^replay-/), status: 'succeeded', records: 2 }),
+    ]);
     expect(replay.code).toBe(0);
     expect(sandbox.contacts()).toHaveLength(10);
     expect((await runCli(['replay', '--failed'], env)).output).toMatch(/No failed records to replay/);
 
-    const failedId = /crm (crm-\d+): Sahut rejected/.exec(first.output)?.[1] as string;
+    const failedId = failures?.records.find((r) => r.reason.startsWith('Sahut rejected'))?.crmId as string;
     const audit = await runCli(['audit', '--crm-id', failedId], env);
     expect(audit.code).toBe(0);
     const lines = audit.output.trim().split('\n');
@@ -109,10 +120,56 @@ describe('sahut-sync commands', () => {
     expect(byPhone.output).not.toMatch(/crm-4/);
   });
 
+  it('replays only the failed records, and says which were left out and why', async () => {
+    const own = await cliDeployment({ JOB_BACKOFF_MS: '20' });
+    try {
+      // One batch: two records without phone or email (rejected), one whose phone and email are two
+      // different Sahut contacts (ambiguous), and one whose creation Sahut refuses (failed).
+      const rows = Array.from({ length: 10 }, (_, i) => csvRow(i));
+      rows[1] = { ...csvRow(1), phone: '', email: '' };
+      rows[2] = { ...csvRow(2), phone: '', email: '' };
+      own.sandbox.seed([
+        { name: 'Phone twin', phone: '+628121000003' },
+        { name: 'Email twin', email: 'customer3@example.com' },
+      ]);
+      own.sandbox.setFaults({ rules: [{ route: 'POST /contacts', script: [422] }] });
+      await own.crm.write(rows);
+      const first = await runCli(['run', '--once'], own.env);
+      expect(runSummaries(first.output)[0]?.counts).toMatchObject({ rejected: 2, ambiguous: 1, failed: 1 });
+
+      const replay = await runCli(['replay', '--failed'], own.env);
+      const said = logLines(replay.output).map((l) => l.msg);
+      expect(said).toContainEqual(
+        expect.stringMatching(/^Replaying 1 failed record\(s\) of crm \(crm-to-sahut\)/),
+      );
+      const leftOut =
+        'Left out 2 rejected and 1 ambiguous record(s), which a replay would end the same way: fix a ' +
+        'rejected record in the CRM (the next run reads it again); settle an ambiguous one with sahut-sync attention.';
+      expect(said).toContain(leftOut);
+      expect(logLines(replay.output).find((l) => l.msg === leftOut)).toMatchObject({
+        leftOut: { rejected: 2, ambiguous: 1 },
+      });
+      expect(runSummaries(replay.output)).toEqual([
+        expect.objectContaining({ status: 'succeeded', records: 1, counts: { created: 1 } }),
+      ]);
+      expect(replay.code).toBe(0);
+
+      // The records left out stay with their job: a second replay has nothing to do, and says so.
+      const again = await runCli(['replay', '--failed'], own.env);
+      expect(logLines(again.output).map((l) => l.msg)).toEqual(['No failed records to replay.', leftOut]);
+      expect(again.code).toBe(0);
+    } finally {
+      await own.dispose();
+    }
+  });
+
   it('runs the quick-start demo to a summary with contacts created', async () => {
     const { code, output } = await runCli(['demo'], { REDIS_URL });
     expect(code).toBe(0);
-    expect(output).toMatch(/run-\S+\s+demo\s+crm-to-sahut\s+succeeded\s+[1-9]\d*\s/);
+    expect(runSummaries(output)).toEqual([
+      expect.objectContaining({ connection: 'demo', status: 'succeeded', records: 60 }),
+      expect.objectContaining({ connection: 'demo', status: 'succeeded', records: 60 }),
+    ]);
     expect(output).toMatch(/Sahut API calls: 1 \(PUT \/contacts\/:id: 1\)/);
     expect(output).toMatch(/The sandbox now holds [1-9]\d* contacts/);
   });
@@ -141,7 +198,9 @@ describe('sahut-sync commands', () => {
       await until(() => canConnect(port), 10_000, 'a private redis-server');
       const { code, output } = await runCli(['worker'], { ...env, REDIS_URL: `redis://127.0.0.1:${port}` });
       expect(code).toBe(69);
-      expect(output).toMatch(/maxmemory-policy "allkeys-lru".*Set it to noeviction/);
+      expect(logLines(output).map((l) => l.msg)).toEqual([
+        expect.stringMatching(/maxmemory-policy "allkeys-lru".*Set it to noeviction/),
+      ]);
     } finally {
       redis.kill();
     }

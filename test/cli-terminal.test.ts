@@ -1,14 +1,31 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliDeployment, cliDeployment, csvRow, MAIN, runCli } from './helpers/cli.ts';
+import {
+  type CliDeployment,
+  cliDeployment,
+  csvRow,
+  type LogLine,
+  MAIN,
+  runCli,
+  runSummaries,
+} from './helpers/cli.ts';
 import { until } from './helpers/env.ts';
 import { hasPeer } from './helpers/peers.ts';
 import { startInTmux, TMUX, type TmuxPane } from './helpers/tmux.ts';
 
 const NO_IDENTITY =
   'no phone or email to match on; set options.createWithoutIdentity: true to create such records';
-// The bar exactly as drawn, with nothing glued before or after it.
-const BAR_LINE = /^crm crm-to-sahut \[[█░]+\] \d+\/\d+ records \| \d+ rec\/s \| \S+$/;
-const hasBar = (line: string) => /\[[█░]{5,}\]/.test(line);
+// The bar exactly as drawn, with nothing glued before or after it (`?`: the run's size is not known yet).
+const BAR_LINE = /^crm crm-to-sahut \[[█░]+\] \d+\/(\d+|\?) records \| \d+ rec\/s \| \S+$/;
+const hasBar = (line: string) => /[█░]{3,}/.test(line);
+const isJson = (line: string) => {
+  try {
+    return typeof JSON.parse(line) === 'object';
+  } catch {
+    return false;
+  }
+};
 
 /** 60 records: two rejected by the record job (no phone or email), one when read (invalid phone). */
 function rowsWithRejects() {
@@ -17,6 +34,28 @@ function rowsWithRejects() {
   rows[20] = { ...csvRow(20), phone: '', email: '' };
   rows[30] = { ...csvRow(30), phone: '12345' };
   return rows;
+}
+
+/**
+ * Waits for the command in `pane` to end, looking at every screen on the way: returns its exit
+ * status, the last screen, and each row seen while it ran that holds a piece of a bar.
+ */
+async function watch(pane: TmuxPane, onScreen: (rows: string[]) => Promise<void> | void = () => {}) {
+  const bars: string[] = [];
+  let status: number | undefined;
+  await until(
+    async () => {
+      status = await pane.exitStatus();
+      const rows = await pane.capture();
+      bars.push(...rows.filter(hasBar));
+      await onScreen(rows);
+      return status !== undefined;
+    },
+    60_000,
+    'the command to end in tmux',
+  );
+  const screen = (await pane.capture()).filter((l) => !l.startsWith('Pane is dead'));
+  return { status, screen, bars, shown: `screen:\n${screen.join('\n')}` };
 }
 
 describe.skipIf(!hasPeer(TMUX, 'tmux'))('run --once on a terminal (tmux, 140×40)', () => {
@@ -50,23 +89,16 @@ describe.skipIf(!hasPeer(TMUX, 'tmux'))('run --once on a terminal (tmux, 140×40
       HOME: process.env.HOME ?? '/tmp',
     });
 
-    // Every screen seen while the command runs, not only the last one, keeps the bar whole.
-    const glued: string[] = [];
-    let status: number | undefined;
-    await until(
-      async () => {
-        status = await pane?.exitStatus();
-        for (const line of (await pane?.capture()) ?? []) {
-          if (hasBar(line) && !BAR_LINE.test(line)) glued.push(line);
-        }
-        return status !== undefined;
-      },
-      40_000,
-      'run --once to end in tmux',
-    );
-    const screen = (await pane.capture()).filter((l) => !l.startsWith('Pane is dead'));
-    const shown = `screen:\n${screen.join('\n')}`;
-    expect(glued, shown).toEqual([]);
+    // Every screen seen while the command runs, not only the last one, keeps the bar whole; until
+    // the run's size is known the bar is empty, never a full bar over 0/0.
+    const { status, screen, bars: seen, shown } = await watch(pane);
+    expect(
+      seen.filter((line) => !BAR_LINE.test(line)),
+      shown,
+    ).toEqual([]);
+    expect(
+      seen.filter((line) => / 0\/0 records/.test(line) || (/\/\? records/.test(line) && /█/.test(line))),
+    ).toEqual([]);
     expect(status, shown).toBe(1);
 
     const bars = screen.filter(hasBar);
@@ -121,6 +153,98 @@ describe.skipIf(!hasPeer(TMUX, 'tmux'))('run --once on a terminal (tmux, 140×40
     ]);
     expect(sandbox.statusCounts()['GET /contacts']?.['503']).toBe(1);
   });
+
+  it('piped into tee, draws no bar: the terminal and the file get the same JSON lines, progress among them', async () => {
+    const { crm, env } = deployment;
+    await crm.write(rowsWithRejects());
+    const file = join(crm.dir, 'run.log');
+    // stderr is still the terminal: only stdout goes through the pipe.
+    const command = `'${process.execPath}' '${MAIN}' run --once | tee '${file}'`;
+    pane = await startInTmux(crm.dir, ['sh', '-c', command], {
+      ...env,
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+    });
+
+    const { bars, shown } = await watch(pane);
+    expect(bars, shown).toEqual([]);
+    const screen = (await pane.capture({ joined: true })).filter((l) => l && !l.startsWith('Pane is dead'));
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    // Nothing glued: each line on the terminal is one whole JSON line, the file's.
+    expect(
+      screen.filter((l) => !isJson(l)),
+      shown,
+    ).toEqual([]);
+    expect(screen).toEqual(lines);
+
+    const logged = lines.map((l) => JSON.parse(l) as LogLine);
+    const progress = logged.filter((l) => l.msg.startsWith('crm crm-to-sahut: '));
+    expect(progress.length, shown).toBeGreaterThan(0);
+    for (const line of progress) {
+      expect(line.msg).toMatch(/^crm crm-to-sahut: \d+\/(\d+|\?) records$/);
+      expect(line).toMatchObject({ level: 30, done: expect.any(Number), ratePerSec: expect.any(Number) });
+    }
+    expect(logged.filter((l) => l.msg === 'run summary')).toEqual([
+      expect.objectContaining({ status: 'succeeded', records: 60, counts: { created: 57, rejected: 3 } }),
+    ]);
+  });
+
+  it('after the terminal shrinks from 120 to 60 columns, the bar leaves no fragment behind', async () => {
+    const { crm, env } = deployment;
+    await crm.write(Array.from({ length: 150 }, (_, i) => csvRow(i)));
+    // As from a shell: its command line is above. (Alone on the terminal's first row, a line that
+    // tmux reflows loses its first half to the scrollback, out of any program's reach.)
+    const prompt = ['sh', '-c', 'echo "$ sahut-sync run --once" && exec "$@"', 'sh'];
+    pane = await startInTmux(
+      crm.dir,
+      [...prompt, process.execPath, MAIN, 'run', '--once'],
+      { ...env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      { columns: 120, rows: 40 },
+    );
+
+    // Shrunk while the bar is drawn: its frame is 80-odd columns wide, the terminal then 60.
+    let wide: string | undefined;
+    const { status, screen, bars, shown } = await watch(pane, async (rows) => {
+      wide ??= rows.find((row) => BAR_LINE.test(row) && !/ 0\/\S+ records/.test(row));
+      if (wide && pane) await pane.resize({ columns: 60, rows: 40 });
+    });
+    expect(wide?.length, shown).toBeGreaterThan(60);
+    expect(status, shown).toBe(0);
+    // Whatever screen was seen, every row holding a piece of a bar held a whole bar.
+    expect(
+      bars.filter((row) => !BAR_LINE.test(row)),
+      shown,
+    ).toEqual([]);
+    const left = screen.filter(hasBar);
+    expect(left, shown).toHaveLength(1);
+    expect(left[0], shown).toMatch(/ 150\/150 records /);
+    expect((left[0] as string).length).toBeLessThan(60);
+  });
+
+  it('prints an entry with an error on one line, the error in it', async () => {
+    const { sandbox, crm, env } = deployment;
+    await crm.write([csvRow(0)]);
+    // Sahut never answers the POST: the record's one attempt fails, a warning with its error.
+    sandbox.setFaults({ rules: [{ route: 'POST /contacts', every: 1, action: 503 }] });
+    pane = await startInTmux(crm.dir, [process.execPath, MAIN, 'run', '--once'], {
+      ...env,
+      JOB_ATTEMPTS: '1',
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+    });
+
+    const { status, shown } = await watch(pane);
+    expect(status, shown).toBe(1);
+    // A line the terminal wrapped is one line here: what counts is where the program broke lines.
+    const lines = await pane.capture({ joined: true });
+    const warnings = lines.filter((l) => / WARN: /.test(l));
+    expect(warnings, shown).toEqual([
+      expect.stringMatching(
+        /^\[[\d:.]+\] WARN: record failed; retries exhausted \{.*"crmId":"crm-0".*"err":"[^"]+/,
+      ),
+    ]);
+    expect(lines[lines.indexOf(warnings[0] as string) + 1], shown).not.toMatch(/^\s/);
+  });
 });
 
 describe('log levels of record outcomes in JSON mode', () => {
@@ -153,7 +277,13 @@ describe('log levels of record outcomes in JSON mode', () => {
     ]);
     // Nothing else asks an operator to act.
     expect(lines.filter((l) => l.level >= 40)).toHaveLength(1);
-    expect(output).toMatch(/1 rejected in run-\S+:\n {2}crm crm-1: no phone or email/);
-    expect(output).toMatch(/1 failed in run-\S+:\n {2}crm crm-0: /);
+    expect(runSummaries(output)[0]?.attention).toEqual([
+      { action: 'failed', count: 1, records: [{ crmId: 'crm-0', reason: expect.any(String) }] },
+      {
+        action: 'rejected',
+        count: 1,
+        records: [{ crmId: 'crm-1', reason: expect.stringMatching(/^no phone or email/) }],
+      },
+    ]);
   });
 });

@@ -38,6 +38,22 @@ describe('logger', () => {
     expect(lines[0]).not.toContain(KEY);
   });
 
+  it('prints an entry with an error on one line on a terminal, the error in it', () => {
+    const lines: string[] = [];
+    const terminal = { isTTY: true, write: (line: string) => void lines.push(line) };
+    const log = createLogger({ destination: terminal });
+    log.warn({ crmId: 'c9', err: 'Outcome of POST /contacts is unknown: socket hang up' }, 'record failed');
+    log.error({ err: new Error('connection lost\nwhile reading') }, 'run failed');
+    log.info('a message\nof two lines');
+
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(/^\[[\d:.]+\] [A-Z]+: [^\n]+\n$/);
+    expect(lines[0]).toContain('"err":"Outcome of POST /contacts is unknown: socket hang up"');
+    expect(lines[1]).toContain('"message":"connection lost\\nwhile reading"');
+    expect(lines[1]).toContain('"stack":"Error: connection lost');
+    expect(lines[2]).toContain('a message\\nof two lines');
+  });
+
   it('keeps ordinary fields', () => {
     const { lines, destination } = lineSink();
     createLogger({ destination }).info({ runId: 'r1', crmId: 'c9' }, 'synced');

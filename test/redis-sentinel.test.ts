@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { loadConfig } from '../src/config/index.ts';
 import { checkRedis } from '../src/redis/index.ts';
 import { openStore } from '../src/store/index.ts';
-import { type CliProcess, cliDeployment, csvCrm, csvRow, runCli, spawnCli } from './helpers/cli.ts';
+import {
+  type CliProcess,
+  cliDeployment,
+  csvCrm,
+  csvRow,
+  runCli,
+  runSummaries,
+  spawnCli,
+} from './helpers/cli.ts';
 import { until } from './helpers/env.ts';
 import { hasPeer } from './helpers/peers.ts';
 import { REDIS_SERVER, type SentinelGroup, sparePort, startSentinelGroup } from './helpers/redis-topology.ts';
@@ -156,7 +164,9 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
             0,
           );
         }
-        expect(summary).toMatch(/crm-to-sahut\s+succeeded/);
+        expect(runSummaries(summary)).toEqual([
+          expect.objectContaining({ direction: 'crm-to-sahut', status: 'succeeded' }),
+        ]);
 
         const phones = deployment.sandbox.contacts().map((c) => c.phone);
         expect(phones).toHaveLength(RECORDS);

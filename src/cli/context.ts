@@ -8,8 +8,9 @@ import {
   referencedValues,
   secretsOf,
 } from '../config/index.ts';
-import { createLogger, type Logger } from '../log/index.ts';
+import { createLogger, isPretty, type Logger } from '../log/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import type { Report } from './report.ts';
 import { createScreen, type Screen } from './screen.ts';
 
 export interface Context {
@@ -17,6 +18,8 @@ export interface Context {
   log: Logger;
   /** The terminal's one owner: log lines and progress bars go through it. */
   screen: Screen;
+  /** Where the command's summary and notices go: text for a person, log lines off a terminal. */
+  report: Report;
 }
 
 /** Loads `.env` (if any), then the environment, and builds the logger: the first step of every command. */
@@ -27,10 +30,21 @@ export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
   const log = createLogger({
     level: config.log.level,
     format: config.log.format,
-    secrets: [...secretsOf(config), ...connectionSecrets(config.syncConfigPath, env)],
+    secrets: secretsFor(config, env),
     destination: screen,
   });
-  return { config, log, screen };
+  // The report is the command's output, not a diagnostic: LOG_LEVEL does not silence it.
+  const report = {
+    human: isPretty(config.log.format, screen),
+    out: screen,
+    log: log.child({}, { level: 'info' }),
+  };
+  return { config, log, screen, report };
+}
+
+/** Every secret value a line could carry: the settings' and those the connections file references. */
+export function secretsFor(config: Readonly<Config>, env: NodeJS.ProcessEnv): string[] {
+  return [...secretsOf(config), ...connectionSecrets(config.syncConfigPath, env)];
 }
 
 function connectionSecrets(path: string, env: NodeJS.ProcessEnv): string[] {

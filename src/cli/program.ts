@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/index.ts';
+import { ConfigError, envSchema, loadConfig } from '../config/index.ts';
+import { createLogger, isPretty, scrub } from '../log/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
 import { registerAttentionCommand } from './commands/attention.ts';
 import { registerAuditCommand } from './commands/audit.ts';
@@ -11,6 +12,7 @@ import { registerSandboxCommand } from './commands/sandbox.ts';
 import { registerSchedulerCommand } from './commands/scheduler.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
+import { secretsFor } from './context.ts';
 import { EXIT } from './exit.ts';
 
 export function buildCli(): Command {
@@ -39,7 +41,7 @@ export function buildCli(): Command {
   return program;
 }
 
-/** Runs the CLI and turns fatal errors into one clear line and a documented exit code. */
+/** Runs the CLI and turns fatal errors into one clear line (JSON off a terminal) and a documented exit code. */
 export async function execute(argv: readonly string[] = process.argv): Promise<void> {
   try {
     await buildCli().parseAsync(argv as string[]);
@@ -50,8 +52,24 @@ export async function execute(argv: readonly string[] = process.argv): Promise<v
       return;
     }
     process.exitCode = exitCodeFor(err);
-    process.stderr.write(`sahut-sync: ${err instanceof Error ? err.message : String(err)}\n`);
+    reportFatal(err instanceof Error ? err.message : String(err), process.exitCode);
   }
+}
+
+/**
+ * For a person at a terminal, `sahut-sync: <message>` on stderr; off a terminal, where every line
+ * is JSON, a `fatal` log line like any other (the command's own logger may not exist yet).
+ */
+function reportFatal(message: string, exitCode: number, env: NodeJS.ProcessEnv = process.env): void {
+  const format = envSchema.shape.LOG_FORMAT.catch('auto').parse(env.LOG_FORMAT);
+  let secrets: string[] = [];
+  try {
+    secrets = secretsFor(loadConfig(env), env);
+  } catch {
+    // A bad setting: its message names the variable, never its value.
+  }
+  if (isPretty(format, process.stdout)) process.stderr.write(`sahut-sync: ${scrub(message, secrets)}\n`);
+  else createLogger({ format: 'json', secrets }).fatal({ exitCode }, message);
 }
 
 function exitCodeFor(err: unknown): number {

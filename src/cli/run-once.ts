@@ -12,8 +12,9 @@ import {
 } from '../queue/index.ts';
 import type { Run, Store } from '../store/types.ts';
 import { createProgress, progressOf } from './progress.ts';
+import { type Report, tell } from './report.ts';
 import type { Screen } from './screen.ts';
-import { printRunSummary } from './summary.ts';
+import { reportRuns } from './summary.ts';
 
 export interface RunOnceOptions {
   config: Readonly<Config>;
@@ -24,14 +25,15 @@ export interface RunOnceOptions {
   concurrency?: number;
   /** Read the whole source instead of what changed since the cursor. */
   full?: boolean;
-  out: NodeJS.WritableStream;
+  /** Where the summary goes. */
+  report: Report;
   /** Draws the progress bar, with the log lines above it. */
   screen: Screen;
 }
 
 /**
  * Enqueues each run (or joins the one already in flight) and works on it in this process (other workers of the
- * deployment may help), waits for the end, prints the summary. Returns the
+ * deployment may help), waits for the end, reports the summary. Returns the
  * number of records that failed, were ambiguous or were rejected.
  */
 export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; failing: number }> {
@@ -46,21 +48,23 @@ export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; fail
       // join that run and report how it ends, instead of queueing a second one behind it.
       const inFlight = await findRunInFlight(rt, connection.name, direction);
       if (inFlight)
-        opts.out.write(
-          `${connection.name} ${direction}: run ${inFlight.runId} is already in flight; waiting for it\n`,
+        tell(
+          opts.report,
+          `${connection.name} ${direction}: run ${inFlight.runId} is already in flight; waiting for it`,
+          { runId: inFlight.runId, connection: connection.name, direction },
         );
       const { job, runId } =
         inFlight ?? (await enqueueRun(rt, connection.name, direction, 'cli', { full: opts.full ?? false }));
       const progress = createProgress(`${connection.name} ${direction}`, log, opts.screen);
       try {
         const run = await waitForRun(rt, job, runId, (r) => progress.update(r));
-        progress.update(progressOf(run)); // the bar's last frame shows the run as it ended
+        progress.finish(progressOf(run)); // the bar's last frame shows the run as it ended
         runs.push(run);
       } finally {
         progress.stop();
       }
     }
-    const failing = await printRunSummary(store, runs, opts.out);
+    const failing = await reportRuns(store, runs, opts.report);
     return { runs, failing };
   } finally {
     await workers.close();

@@ -1,18 +1,65 @@
 import { AUDIT_ACTIONS, type AuditAction, type Run, type Store } from '../store/types.ts';
+import type { Report } from './report.ts';
 
 const FAILING: AuditAction[] = ['failed', 'ambiguous', 'rejected'];
+const LISTED = 20;
+
+interface Attention {
+  action: AuditAction;
+  count: number;
+  /** The first LISTED records, each with why it needs a person. */
+  records: { crmId: string | null; reason: string }[];
+  /** How to list them all, when there are more. */
+  more?: string;
+}
 
 /**
- * Prints a table of actions per run and names the records that need attention;
- * returns how many there are. Only the actions that happened get a column, so
- * the table fits a terminal; `records` is what the run read. Written at once,
- * so no log line can land inside it.
+ * Reports each run and names the records that need attention; returns how many
+ * there are (a run that could not finish counts as one). On a terminal: a table
+ * of actions per run (only the actions that happened get a column, so it fits;
+ * `records` is what the run read), written at once so no log line lands inside
+ * it. Off a terminal: one `run summary` log line per run, with the same facts.
  */
-export async function printRunSummary(
-  store: Store,
-  runs: readonly Run[],
-  out: NodeJS.WritableStream,
-): Promise<number> {
+export async function reportRuns(store: Store, runs: readonly Run[], report: Report): Promise<number> {
+  let failing = 0;
+  const described: { run: Run; attention: Attention[] }[] = [];
+  for (const run of runs) {
+    const attention: Attention[] = [];
+    for (const action of FAILING) {
+      const count = run.counts[action] ?? 0;
+      if (count === 0) continue;
+      const page = await store.queryAudit({ runId: run.id, action, limit: LISTED });
+      const records = page.rows.map((row) => ({ crmId: row.crmId, reason: row.error ?? action }));
+      const more = count > records.length ? `sahut-sync audit --run ${run.id} --action ${action}` : undefined;
+      attention.push({ action, count, records, ...(more ? { more } : {}) });
+    }
+    // A run that could not finish, or whose books do not balance, needs a person as much as a bad record.
+    failing += (run.status === 'failed' ? 1 : 0) + attention.reduce((n, a) => n + a.count, 0);
+    described.push({ run, attention });
+  }
+  if (report.human) report.out.write(text(described));
+  else
+    for (const { run, attention } of described)
+      report.log.info(
+        {
+          runId: run.id,
+          connection: run.connection,
+          direction: run.direction,
+          status: run.status,
+          records: run.total,
+          counts: run.counts,
+          match: run.match,
+          callsSaved: run.callsSaved,
+          note: run.note,
+          attention,
+        },
+        'run summary',
+      );
+  return failing;
+}
+
+function text(described: readonly { run: Run; attention: Attention[] }[]): string {
+  const runs = described.map((d) => d.run);
   const actions = AUDIT_ACTIONS.filter((a) => runs.some((run) => (run.counts[a] ?? 0) > 0));
   const rows = runs.map((run) => [
     run.id,
@@ -23,30 +70,20 @@ export async function printRunSummary(
     ...actions.map((a) => String(run.counts[a] ?? 0)),
   ]);
   let text = `${table(['run', 'connection', 'direction', 'status', 'records', ...actions], rows)}\n`;
-  let failing = 0;
-  for (const run of runs) {
+  for (const { run, attention } of described) {
     if (run.match?.includes('scan')) {
       const how =
         run.match === 'scan' ? 'matched against one scan of Sahut' : 'searched, then matched against a scan';
       text += `\n${run.id}: new records ${how}; ${run.callsSaved ?? 0} Sahut calls saved\n`;
     }
-    // A run that could not finish, or whose books do not balance, needs a person as much as a bad record.
-    if (run.status === 'failed') {
-      failing += 1;
-      text += `\n${run.id} failed: ${run.note ?? 'see the log'}\n`;
-    }
-    for (const action of FAILING) {
-      const count = run.counts[action] ?? 0;
-      if (count === 0) continue;
-      failing += count;
-      const page = await store.queryAudit({ runId: run.id, action, limit: 20 });
+    if (run.status === 'failed') text += `\n${run.id} failed: ${run.note ?? 'see the log'}\n`;
+    for (const { action, count, records, more } of attention) {
       text += `\n${count} ${action} in ${run.id}:\n`;
-      for (const row of page.rows) text += `  crm ${row.crmId ?? '-'}: ${row.error ?? action}\n`;
-      if (count > page.rows.length) text += `  … see: sahut-sync audit --run ${run.id} --action ${action}\n`;
+      for (const { crmId, reason } of records) text += `  crm ${crmId ?? '-'}: ${reason}\n`;
+      if (more) text += `  … see: ${more}\n`;
     }
   }
-  out.write(text);
-  return failing;
+  return text;
 }
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -41,7 +41,7 @@ const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length > 0);
   const destination = opts.destination ?? process.stdout;
-  const pretty = opts.format === 'pretty' || (opts.format !== 'json' && destination.isTTY === true);
+  const pretty = isPretty(opts.format, destination);
   const options = {
     level: opts.level ?? 'info',
     base: opts.base ?? { service: 'sahut-sync' },
@@ -54,6 +54,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
+/** Whether lines are printed for a person (format `pretty`, or `auto` on a terminal) rather than as JSON. */
+export function isPretty(format: LoggerOptions['format'], destination: { isTTY?: boolean }): boolean {
+  return format === 'pretty' || (format !== 'json' && destination.isTTY === true);
+}
+
 /**
  * Formats each line in this thread, as it is logged (pino-pretty's transport runs in a
  * worker thread and writes whenever it gets to it): a line is on the screen before the
@@ -62,10 +67,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 function prettyLines(destination: DestinationStream): DestinationStream {
   const format = prettyFactory({
     singleLine: true,
+    // pino-pretty prints error-like keys (`err`) on lines of their own even with singleLine:
+    // here they are fields like any other, in the entry's one line.
+    errorLikeObjectKeys: [],
     ignore: 'pid,hostname,service',
     translateTime: 'SYS:HH:MM:ss.l',
   });
-  return { write: (line: string) => destination.write(format(line)) };
+  // A message may still hold a line break of its own (an error's text): one entry stays one line.
+  return {
+    write: (line: string) => destination.write(`${format(line).trimEnd().replace(/\r?\n/g, '\\n')}\n`),
+  };
 }
 
 /** Replaces every occurrence of a secret (raw or JSON-escaped) in a serialised line. */

@@ -20,34 +20,56 @@ export interface ReplayResult {
   job: Job;
 }
 
+/** Held outcomes a replay would only repeat: the record (as its job kept it) or Sahut's contacts must change first. */
+const NOT_REPLAYED = ['rejected', 'ambiguous'] as const;
+type NotReplayed = (typeof NOT_REPLAYED)[number];
+
+export interface Replay {
+  runs: ReplayResult[];
+  /** Records of the failed jobs left out, by outcome; their jobs keep them. */
+  leftOut: Record<NotReplayed, number>;
+}
+
 /**
- * Puts the failed record jobs still kept in Redis back to work, as one new
- * run per connection and direction (so the audit shows the replay as its own run), then
- * removes the old failed jobs.
+ * Puts the failed records of the failed record jobs still kept in Redis back to
+ * work, as one new run per connection and direction (so the audit shows the
+ * replay as its own run). A record the job held as rejected or ambiguous is left
+ * out: replayed as it is, it would end the same way (the summary, the audit and
+ * the attention listing name it). A job whose records are all replayed is
+ * removed; one that still holds records left out keeps only those.
  */
-export async function replayFailed(rt: Runtime, filter: { runId?: string } = {}): Promise<ReplayResult[]> {
+export async function replayFailed(rt: Runtime, filter: { runId?: string } = {}): Promise<Replay> {
   const failed = await rt.queues.records.getFailed(0, -1);
-  const groups = new Map<string, { id: string; data: RecordJob }[]>();
-  // Held records are released: a replay processes every record the failed jobs kept.
+  const groups = new Map<
+    string,
+    { job: Job; data: RecordJob; records: RecordItem[]; kept: RecordItem[] }[]
+  >();
+  const leftOut = new Map<string, NotReplayed>();
   for (const job of failed) {
     const parsed = recordJobSchema.safeParse(job.data);
     if (!parsed.success || !job.id) continue;
     if (filter.runId && parsed.data.runId !== filter.runId) continue;
+    const kept = parsed.data.records.filter((item) => isNotReplayed(item.held?.action));
+    const { connection, direction } = parsed.data;
+    for (const item of kept)
+      leftOut.set(recordOf(connection, direction, item), item.held?.action as NotReplayed);
+    const records: RecordItem[] = parsed.data.records.filter((item) => !kept.includes(item));
+    if (records.length === 0) continue;
     const key = JSON.stringify([parsed.data.connection, parsed.data.direction]);
     const list = groups.get(key) ?? [];
-    list.push({ id: job.id, data: parsed.data });
+    list.push({ job, data: parsed.data, records, kept });
     groups.set(key, list);
   }
   const flows = new FlowProducer({ connection: rt.redis, prefix: rt.config.redis.prefix });
-  const results: ReplayResult[] = [];
+  const runs: ReplayResult[] = [];
   try {
     for (const jobs of groups.values()) {
       const { connection, direction } = (jobs[0] as { data: RecordJob }).data;
-      // One record once, whichever failed job kept it last.
+      // One record once, whichever failed job kept it last; held ones are released.
       const items = [
         ...new Map(
           jobs
-            .flatMap(({ data: d }): RecordItem[] => d.records)
+            .flatMap(({ records }) => records)
             .map((item): [string, RecordItem] => [keyOf(item), release(item)]),
         ).values(),
       ];
@@ -75,13 +97,26 @@ export async function replayFailed(rt: Runtime, filter: { runId?: string } = {})
           opts: { ...rt.recordJobOptions, jobId: recordJobId(runId, 0, keyOf(batch[0] as RecordItem)) },
         })),
       });
-      for (const { id } of jobs) await rt.queues.records.remove(id);
-      results.push({ runId, connection, direction, records: items.length, job: node.job });
+      for (const { job, data: d, kept } of jobs) {
+        if (kept.length > 0) await job.updateData({ ...d, records: kept });
+        else await rt.queues.records.remove(job.id as string);
+      }
+      runs.push({ runId, connection, direction, records: items.length, job: node.job });
+      for (const item of items) leftOut.delete(recordOf(connection, direction, item));
     }
   } finally {
     await flows.close();
   }
-  return results;
+  const counts = { rejected: 0, ambiguous: 0 };
+  for (const action of leftOut.values()) counts[action] += 1;
+  return { runs, leftOut: counts };
+}
+
+const recordOf = (connection: string, direction: Direction, item: RecordItem) =>
+  JSON.stringify([connection, direction, keyOf(item)]);
+
+function isNotReplayed(action: string | undefined): action is NotReplayed {
+  return (NOT_REPLAYED as readonly (string | undefined)[]).includes(action);
 }
 
 function release(item: RecordItem): RecordItem {

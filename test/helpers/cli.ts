@@ -73,6 +73,32 @@ export async function runCli(args: readonly string[], env: Record<string, string
   return { code, output: p.output() };
 }
 
+/** A JSON log line of a command's output (off a terminal, every line of stdout is one). */
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
+
+/** The JSON log lines of a command's output, in order; other lines (commander's usage errors) are skipped. */
+export function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+/** A `run summary` log line: what a run --once or a replay reports of each run off a terminal. */
+export interface RunSummary extends LogLine {
+  runId: string;
+  connection: string;
+  direction: string;
+  status: string;
+  records: number;
+  counts: Record<string, number>;
+  attention: { action: string; count: number; records: { crmId: string; reason: string }[]; more?: string }[];
+}
+
+export function runSummaries(output: string): RunSummary[] {
+  return logLines(output).filter((l): l is RunSummary => l.msg === 'run summary');
+}
+
 export interface CsvCrm {
   dir: string;
   configPath: string;

@@ -7,8 +7,13 @@ const exec = promisify(execFile);
 export const TMUX = '/usr/bin/tmux';
 
 export interface TmuxPane {
-  /** Every row of the pane, scrollback included, as a person sees it (no colours, trailing blanks trimmed). */
-  capture(): Promise<string[]>;
+  /**
+   * Every row of the pane, scrollback included, as a person sees it (no colours, trailing blanks
+   * trimmed); `joined`: a line the terminal wrapped over several rows is one.
+   */
+  capture(opts?: { joined?: boolean }): Promise<string[]>;
+  /** Resizes the terminal, as a person dragging its window's edge. */
+  resize(size: { columns: number; rows: number }): Promise<void>;
   /** undefined while the command runs, then its exit status. */
   exitStatus(): Promise<number | undefined>;
   dispose(): Promise<void>;
@@ -16,14 +21,15 @@ export interface TmuxPane {
 
 /**
  * Runs `argv` with exactly `env` (plus TERM) in a detached pane of a private tmux
- * server (its own socket in `dir`) at a fixed size: a real terminal, as a person
- * would run the command. The pane stays readable after the command ended.
+ * server (its own socket in `dir`) at a fixed size, in `cwd` (else this process's):
+ * a real terminal, as a person would run the command. The pane stays readable after
+ * the command ended.
  */
 export async function startInTmux(
   dir: string,
   argv: readonly string[],
   env: Record<string, string>,
-  size = { columns: 140, rows: 40 },
+  size: { columns: number; rows: number; cwd?: string } = { columns: 140, rows: 40 },
 ): Promise<TmuxPane> {
   const socket = join(dir, 'tmux.sock');
   const conf = join(dir, 'tmux.conf');
@@ -43,12 +49,20 @@ export async function startInTmux(
     String(size.columns),
     '-y',
     String(size.rows),
+    '-c',
+    size.cwd ?? process.cwd(),
     `sh ${shellQuote(script)}`,
   );
   return {
-    async capture() {
-      const { stdout } = await tmux('capture-pane', '-p', '-S', '-');
-      return stdout.replace(/\n+$/, '').split('\n');
+    async capture({ joined = false } = {}) {
+      const { stdout } = await tmux('capture-pane', '-p', '-S', '-', ...(joined ? ['-J'] : []));
+      return stdout
+        .replace(/\n+$/, '')
+        .split('\n')
+        .map((row) => row.trimEnd());
+    },
+    async resize({ columns, rows }) {
+      await tmux('resize-window', '-x', String(columns), '-y', String(rows));
     },
     async exitStatus() {
       const status = await readFile(statusFile, 'utf8').catch(() => '');

@@ -24,7 +24,7 @@ export function registerDemoCommand(program: Command) {
       const baseUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
       const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-demo-'));
       const prefix = `sahut-sync-demo-${process.pid}`;
-      const { config, log, screen } = loadContext({
+      const { config, log, screen, report } = loadContext({
         ...process.env,
         SAHUT_BASE_URL: baseUrl,
         SAHUT_API_KEY: DEMO_KEY,
@@ -46,7 +46,7 @@ export function registerDemoCommand(program: Command) {
           sandbox.resetCounts();
           process.stdout.write(`\n== ${title}: ${connection.name} → Sahut sandbox at ${baseUrl}\n`);
           const connections = [connection];
-          await runOnce({ config, log, store, connections, targets, out: process.stdout, screen });
+          await runOnce({ config, log, store, connections, targets, report, screen });
           printCalls(sandbox);
         };
         await pass('first run');

@@ -38,7 +38,7 @@ export function registerRunCommand(program: Command) {
     .option('--full', 'read the whole CRM source, not only what changed since the last run (reconciliation)')
     .option('-c, --concurrency <n>', 'records processed at once by this process', intOption)
     .action(async (opts: RunOptions) => {
-      const { config, log, screen } = loadContext();
+      const { config, log, screen, report } = loadContext();
       const { connections } = connectionsOf(config);
       const targets = selectTargets(connections, opts);
       const life = createLifecycle(log);
@@ -55,7 +55,7 @@ export function registerRunCommand(program: Command) {
           store,
           connections,
           targets,
-          out: process.stdout,
+          report,
           screen,
           full: opts.full ?? false,
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),

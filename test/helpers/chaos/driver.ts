@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type CliProcess, spawnCli } from '../cli.ts';
+import { type CliProcess, runSummaries, spawnCli } from '../cli.ts';
 import { deletePrefix } from '../env.ts';
 import { commit, editCrm, terminateStore } from './backends.ts';
 import type { ChaosDeployment } from './deployment.ts';
@@ -183,14 +183,10 @@ export function createChaos(opts: ChaosOptions) {
   };
 }
 
-/** The run's line of a `run --once` summary (`run-… crm crm-to-sahut succeeded 300 …`). */
+/** The run's `run summary` log line of a `run --once`, shortened (else the output's last line). */
 export function summaryLine(output: string): string {
-  return (
-    output
-      .split('\n')
-      .find((l) => /^run-\S+\s+crm\s+crm-to-sahut\s/.test(l))
-      ?.replace(/\s+/g, ' ') ??
-    output.split('\n').filter(Boolean).slice(-1)[0] ??
-    ''
-  );
+  // A process killed mid-write leaves half a line: no summary then.
+  const [run] = output.endsWith('\n') ? runSummaries(output) : [];
+  if (run) return `${run.runId} ${run.status} ${run.records} records ${JSON.stringify(run.counts)}`;
+  return output.split('\n').filter(Boolean).slice(-1)[0] ?? '';
 }
