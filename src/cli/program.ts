@@ -1,10 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
+import { MappingError } from '../mapping/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
 import { registerAttentionCommand } from './commands/attention.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerCrmCommand } from './commands/crm.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerInitCommand } from './commands/init.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
@@ -23,6 +26,8 @@ export function buildCli(): Command {
     // Throw instead of exiting, so a usage error gets the documented code (64), not commander's 1.
     .exitOverride();
   for (const register of [
+    registerInitCommand,
+    registerDoctorCommand,
     registerWorkerCommand,
     registerSchedulerCommand,
     registerRunCommand,
@@ -55,7 +60,7 @@ export async function execute(argv: readonly string[] = process.argv): Promise<v
 }
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError) return EXIT.config;
+  if (err instanceof ConfigError || err instanceof MappingError) return EXIT.config;
   if (err instanceof RedisSetupError) return EXIT.unavailable;
   // A command's own usage check (commander cannot express it) throws with a `commander.` code.
   if (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('commander.'))
