@@ -299,3 +299,38 @@ describe('init on a CSV export', () => {
     });
   });
 });
+
+describe('init with a password in the URL', () => {
+  let table: NewTable;
+  let d: Deployment;
+  beforeAll(async () => {
+    table = await postgresTable(COLUMNS.postgres, CUSTOMERS.slice(0, 2));
+    d = await deployment('init-secret');
+  });
+  afterAll(async () => {
+    await table?.drop();
+    await d?.dispose();
+  });
+
+  it(`writes the URL with \${SHOP_DB_PASSWORD} in its place, and the connection loads once it is set`, async () => {
+    // The local PostgreSQL trusts every connection: any password reads the table.
+    const password = 's3cr%40t-pw';
+    const url = PG_URL.replace('postgres@', `postgres:${password}@`);
+    const init = await runCli(['init', '--url', url, ...table.args, '--connection', 'shop'], d.env);
+    expect(init.code, init.output).toBe(0);
+    expect(init.output).toMatch(/Set SHOP_DB_PASSWORD in the environment or \.env, as written in the URL/);
+    expect(init.output).not.toContain('s3cr');
+    const written = await readFile(d.configPath, 'utf8');
+    expect(written).toContain(`url: postgres://postgres:\${SHOP_DB_PASSWORD}@127.0.0.1:5432/test`);
+    expect(written).not.toContain('s3cr');
+
+    const unset = await runCli(['doctor'], d.env);
+    expect(unset.code).toBe(1);
+    expect(unset.output).toMatch(
+      /\$\{SHOP_DB_PASSWORD\} is not set — set SHOP_DB_PASSWORD in the environment or \.env/,
+    );
+    const set = await runCli(['doctor'], { ...d.env, SHOP_DB_PASSWORD: password });
+    expect(set.code, set.output).toBe(0);
+    expect(set.output).not.toContain('s3cr');
+  });
+});
