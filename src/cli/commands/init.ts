@@ -74,9 +74,12 @@ export function registerInitCommand(program: Command) {
         baseDir: process.cwd(),
       });
       try {
-        const facts = await catalog.facts(opts.sample);
-        if (facts === null)
+        const read = await catalog.facts(opts.sample);
+        if (read === null)
           throw new UsageError(`${describeSource(opts)} does not exist (or this user cannot see it)`);
+        // A file as the person named it, not its absolute path.
+        const from = source.live.type === 'file' ? shown(source.live.path) : read.label;
+        const facts = source.live.type === 'file' ? { ...read, label: `file ${from}` } : read;
         const input = {
           facts,
           needsCursor: source.live.type !== 'file',
@@ -104,7 +107,6 @@ export function registerInitCommand(program: Command) {
           dirname(configPath),
         );
         const entry = { source: written, mapping: relative(dirname(configPath), mappingPath) };
-        const from = facts.label.startsWith('file ') ? shown(facts.label.slice(5)) : facts.label;
         const env = source.passwordVariable
           ? { ...process.env, [source.passwordVariable]: process.env[source.passwordVariable] ?? 'unset' }
           : process.env;
