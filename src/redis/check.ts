@@ -52,17 +52,19 @@ export function setupProblems(facts: RedisFacts): { check: 'shape' | 'eviction';
       check: 'shape',
       message: `Redis at ${where} is a read-only replica: point REDIS_URL at the primary, or set REDIS_SENTINELS so the sentinels name it.`,
     });
-  for (const node of facts.primaries) {
-    if (node.policy && node.policy !== 'noeviction')
-      problems.push({
-        check: 'eviction',
-        message:
-          `Redis at ${where} has maxmemory-policy "${node.policy}": queued jobs could be evicted. ` +
-          'Set it to noeviction (redis.conf: maxmemory-policy noeviction, or CONFIG SET maxmemory-policy noeviction).',
-      });
+  for (const node of facts.primaries.filter(evicts)) {
+    problems.push({
+      check: 'eviction',
+      message:
+        `Redis at ${where} has maxmemory-policy "${node.policy}": queued jobs could be evicted. ` +
+        'Set it to noeviction (redis.conf: maxmemory-policy noeviction, or CONFIG SET maxmemory-policy noeviction).',
+    });
   }
   return problems;
 }
+
+/** A primary that may drop keys under memory pressure (unknown where CONFIG is forbidden: not counted). */
+export const evicts = (node: RedisNodeFacts) => node.policy !== undefined && node.policy !== 'noeviction';
 
 /**
  * Connects once and reads what each primary says about itself, without

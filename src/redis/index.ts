@@ -1,5 +1,6 @@
 export {
   checkRedis,
+  evicts,
   inspectRedis,
   type RedisFacts,
   type RedisNodeFacts,
