@@ -18,7 +18,7 @@ interface InitOptions extends SourceOptions {
   connection?: string;
   config?: string;
   mapping?: string;
-  field: string[];
+  field?: string[];
   idColumn?: string;
   cursorColumn?: string;
   sample: number;
@@ -53,8 +53,7 @@ export function registerInitCommand(program: Command) {
     .option(
       '--field <key=column>',
       'map a Sahut field yourself, e.g. phone=no_hp, name=first_name,last_name, custom_attributes.tier=tier (repeatable)',
-      (value: string, all: string[]) => [...all, value],
-      [],
+      (value: string, all: string[] = []) => [...all, value],
     )
     .option('--id-column <column>', 'the column naming each record (default: the primary key)')
     .option(
@@ -84,7 +83,7 @@ export function registerInitCommand(program: Command) {
           facts,
           needsCursor: source.live.type !== 'file',
           region: config.defaultRegion,
-          fields: parseFields(opts.field),
+          fields: parseFields(opts.field ?? []),
           idColumn: opts.idColumn,
           cursorColumn: opts.cursorColumn,
         };
