@@ -290,6 +290,9 @@ describe('init on a CSV export', () => {
     });
     expect(await readFile(d.configPath, 'utf8')).toMatch(/path: exports\/Customers\.csv/);
 
+    const doctor = await runCli(['doctor', '--connection', 'customers'], d.env);
+    expect(doctor.code, doctor.output).toBe(0);
+    expect(doctor.output).toMatch(/^ {2}ok {4}columns +all 7 columns the connection uses exist$/m);
     const run = await runCli(['run', '--once', '--connection', 'customers'], d.env);
     expect(run.code, run.output).toBe(0);
     expect(d.sandbox.contacts().find((c) => c.email === 'budi@example.com')).toMatchObject({
