@@ -14,7 +14,19 @@ import {
 } from './helpers/cli.ts';
 import { API_KEY, REDIS_URL, until } from './helpers/env.ts';
 
-const COMMANDS = ['worker', 'scheduler', 'run', 'replay', 'audit', 'attention', 'serve', 'sandbox', 'demo'];
+const COMMANDS = [
+  'init',
+  'doctor',
+  'worker',
+  'scheduler',
+  'run',
+  'replay',
+  'audit',
+  'attention',
+  'serve',
+  'sandbox',
+  'demo',
+];
 
 describe('sahut-sync commands', () => {
   let sandbox: Sandbox;

@@ -1,6 +1,7 @@
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
+import { redisChecks } from '../src/doctor/redis.ts';
 import { createRedisLocks, createRedisRateLimiter } from '../src/queue/index.ts';
 import { checkRedis, createRedis, type RedisClient } from '../src/redis/index.ts';
 import { openStore } from '../src/store/index.ts';
@@ -154,6 +155,21 @@ describe.runIf(peers)('Redis Cluster of three primaries', () => {
     } finally {
       await deployment.dispose();
     }
+  });
+
+  it('doctor names the slot of the prefix and the primary serving it, and refuses a lone node', async () => {
+    const { name, owner } = await prefixAwayFromFirstSeed();
+    const checks = await redisChecks(loadConfig({ ...env, QUEUE_PREFIX: name }));
+    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(checks.find((c) => c.name === 'shape')?.detail).toBe('a cluster of 3 primaries');
+    expect(checks.find((c) => c.name === 'slot')?.detail).toMatch(
+      new RegExp(`^every key of prefix \\{${name}\\} hashes to slot \\d+, served by ${owner}$`),
+    );
+    const lone = await redisChecks(loadConfig({ REDIS_URL: `redis://${first()}` }));
+    expect(lone.find((c) => c.name === 'shape')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/is a node of a Redis Cluster: set REDIS_CLUSTER_NODES/),
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
+import { redisChecks } from '../src/doctor/redis.ts';
 import { checkRedis } from '../src/redis/index.ts';
 import { openStore } from '../src/store/index.ts';
 import {
@@ -73,6 +74,22 @@ describe.runIf(hasPeer(REDIS_SERVER, 'redis-server'))(
       await expect(checkRedis(replica)).rejects.toThrow(
         /is a read-only replica: point REDIS_URL at the primary, or set REDIS_SENTINELS/,
       );
+      // doctor says the same, beside the rest of what it found.
+      const checks = await redisChecks(loadConfig({ REDIS_SENTINELS: group.sentinelList }));
+      expect(checks.find((c) => c.name === 'reachable')?.detail).toMatch(
+        new RegExp(`^primary "mymaster" of the sentinels .*: primary 127\\.0\\.0\\.1:${group.primary.port}$`),
+      );
+      expect(checks.find((c) => c.name === 'shape')).toMatchObject({
+        status: 'ok',
+        detail: 'the primary the sentinels name',
+      });
+      const onReplica = await redisChecks(
+        loadConfig({ REDIS_URL: `redis://127.0.0.1:${group.replica.port}` }),
+      );
+      expect(onReplica.find((c) => c.name === 'shape')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/is a read-only replica/),
+      });
     });
 
     it('the primary is SIGKILLed mid-run with two workers: the replica is promoted and the run completes, 0 missing, 0 duplicate', async () => {

@@ -56,6 +56,27 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
           await Promise.all([a.close(), b.close()]);
         }
       });
+
+      it('tells what is pending without applying it', async () => {
+        const fresh = await harness.open('pending');
+        try {
+          const pending = await fresh.pendingMigrations();
+          expect(pending.map((p) => p.split(' ')[0])).toEqual(['1', '2', '3']);
+          expect(await fresh.pendingMigrations()).toEqual(pending);
+          await fresh.migrate();
+          expect(await fresh.pendingMigrations()).toEqual([]);
+          expect(await harness.appliedMigrations('pending')).toEqual([1, 2, 3]);
+          await harness.sql(
+            'pending',
+            `insert into migrations (id, name, applied_at) values (99, 'from the future', '2030-01-01T00:00:00Z')`,
+          );
+          await expect(fresh.pendingMigrations()).rejects.toThrow(
+            /at migration 99, but this build only knows up to 3/,
+          );
+        } finally {
+          await fresh.close();
+        }
+      });
     });
 
     registerAttentionTests(() => store, harness.open, harness.sql);

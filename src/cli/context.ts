@@ -22,9 +22,15 @@ export interface Context {
   report: Report;
 }
 
+/** Adds `.env` of the working directory (if any) to `env`; set variables win. */
+export function loadDotenv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  dotenv.config({ quiet: true, processEnv: env });
+  return env;
+}
+
 /** Loads `.env` (if any), then the environment, and builds the logger: the first step of every command. */
 export function loadContext(env: NodeJS.ProcessEnv = process.env): Context {
-  dotenv.config({ quiet: true, processEnv: env });
+  loadDotenv(env);
   const config = loadConfig(env);
   const screen = createScreen();
   const log = createLogger({

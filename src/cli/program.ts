@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, envSchema, loadConfig } from '../config/index.ts';
 import { createLogger, isPretty, scrub } from '../log/index.ts';
+import { MappingError } from '../mapping/index.ts';
 import { RedisSetupError } from '../queue/index.ts';
 import { registerAttentionCommand } from './commands/attention.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerCrmCommand } from './commands/crm.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerInitCommand } from './commands/init.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerSandboxCommand } from './commands/sandbox.ts';
@@ -25,6 +28,8 @@ export function buildCli(): Command {
     // Throw instead of exiting, so a usage error gets the documented code (64), not commander's 1.
     .exitOverride();
   for (const register of [
+    registerInitCommand,
+    registerDoctorCommand,
     registerWorkerCommand,
     registerSchedulerCommand,
     registerRunCommand,
@@ -73,7 +78,7 @@ function reportFatal(message: string, exitCode: number, env: NodeJS.ProcessEnv =
 }
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError) return EXIT.config;
+  if (err instanceof ConfigError || err instanceof MappingError) return EXIT.config;
   if (err instanceof RedisSetupError) return EXIT.unavailable;
   // A command's own usage check (commander cannot express it) throws with a `commander.` code.
   if (typeof err === 'object' && err !== null && 'code' in err && String(err.code).startsWith('commander.'))

@@ -2,6 +2,7 @@ import { extname, resolve } from 'node:path';
 import type { Pool as MysqlPool } from 'mysql2/promise';
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { CrmError } from './errors.ts';
 import { createFileConnector } from './file/index.ts';
 import { createMysqlConnector } from './mysql/index.ts';
 import { MAX_PAGE_SIZE } from './paging.ts';
@@ -114,6 +115,14 @@ export const sourceSchema = z.discriminatedUnion('type', [
 export type SourceConfig = z.output<typeof sourceSchema>;
 export type MysqlSourceConfig = z.output<typeof mysqlSourceSchema>;
 export type SourceInput = z.input<typeof sourceSchema>;
+
+/** A PostgreSQL source's URL: its own, or else the store's (DATABASE_URL). */
+export function postgresUrlOf(source: { url?: string | undefined }, fallback: string | undefined): string {
+  const url = source.url ?? fallback;
+  if (url === undefined)
+    throw new CrmError('SOURCE_INVALID', 'No PostgreSQL URL for this source: set source.url or DATABASE_URL');
+  return url;
+}
 
 export interface ConnectorDeps {
   /** Returns a pool owned by the caller; `url` undefined means DATABASE_URL. */

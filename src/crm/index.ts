@@ -34,6 +34,14 @@
  * { ref, reason } }`), never exceptions, so one bad row cannot stop a run.
  */
 
+export {
+  type ColumnFacts,
+  openCatalog,
+  type SampleRow,
+  type SourceCatalog,
+  type SourceFacts,
+  type WriteDenied,
+} from './catalog/index.ts';
 export { sameRecordData } from './compare.ts';
 export {
   type ConnectorDeps,

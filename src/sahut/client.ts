@@ -188,7 +188,7 @@ class HttpSahutClient implements SahutClient {
   /** One HTTP exchange; the body is always consumed so the socket goes back to the pool. */
   async #exchange<T>(call: Call<T>, attempt: number, signal: AbortSignal | undefined): Promise<T> {
     const started = performance.now();
-    const report = (status: number | null, error?: string) => {
+    const report = (status: number | null, error?: string, headers?: Record<string, string>) => {
       const event: RequestEvent = {
         method: call.method,
         route: call.route,
@@ -197,11 +197,13 @@ class HttpSahutClient implements SahutClient {
         attempt,
       };
       if (error !== undefined) event.error = error;
+      if (headers !== undefined) event.headers = headers;
       this.#opts.onRequest?.(event);
     };
     const body = call.body === undefined ? null : JSON.stringify(call.body);
     let status: number | null = null;
     let retryAfter: string | null = null;
+    let headers: Record<string, string> = {};
     let text: string;
     try {
       const res = await this.#pool.request({
@@ -213,6 +215,7 @@ class HttpSahutClient implements SahutClient {
       });
       status = res.statusCode;
       retryAfter = single(res.headers['retry-after']);
+      headers = describingHeaders(res.headers);
       text = await res.body.text();
     } catch (err) {
       const code = codeOf(err);
@@ -220,7 +223,7 @@ class HttpSahutClient implements SahutClient {
       if (signal?.aborted) throw err;
       throw this.#decide(call, { kind: 'network', code }, attempt, null, '', err);
     }
-    report(status);
+    report(status, undefined, headers);
     if (status >= 200 && status < 300) return this.#parse(call, text);
     if (status === 404 && call.notFound) return call.notFound.value;
     throw this.#decide(call, { kind: 'status', status, retryAfter }, attempt, status, text);
@@ -271,6 +274,16 @@ class HttpSahutClient implements SahutClient {
   #redact(text: string): string {
     return text.split(this.#opts.apiKey).join(REDACTED);
   }
+}
+
+/** The headers that describe the server rather than the body: its clock and its limits. */
+function describingHeaders(all: Record<string, string | string[] | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(all)) {
+    const text = single(value);
+    if (text !== null && /^(date|retry-after)$|ratelimit/i.test(name)) kept[name.toLowerCase()] = text;
+  }
+  return kept;
 }
 
 function contactPath(id: string): string {

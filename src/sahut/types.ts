@@ -65,4 +65,6 @@ export interface RequestEvent {
   durationMs: number;
   attempt: number;
   error?: string;
+  /** Of the response: `date`, `retry-after` and rate-limit headers (what `doctor` reports); never others. */
+  headers?: Record<string, string>;
 }

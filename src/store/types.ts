@@ -157,6 +157,11 @@ export interface LinkSearch {
 export interface Store {
   /** Creates or upgrades the schema; safe to call from every process at start-up. */
   migrate(): Promise<void>;
+  /**
+   * The migrations `migrate` would apply (`"3 attention listing, decisions"`), without applying
+   * them; throws SchemaTooNewError when a newer sahut-sync migrated the store.
+   */
+  pendingMigrations(): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 

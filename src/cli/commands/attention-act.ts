@@ -10,7 +10,7 @@ import {
 import { enqueueAction, waitForAction } from '../../queue/actions/index.ts';
 import { checkRedis, createRuntime, type Runtime, startWorkers, waitForRun } from '../../queue/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
-import { EXIT } from '../exit.ts';
+import { EXIT, UsageError } from '../exit.ts';
 
 interface ActOptions {
   connection: string;
@@ -21,11 +21,6 @@ interface ActOptions {
   candidate?: string;
   field?: string;
   side?: 'crm' | 'sahut';
-}
-
-/** Mapped to exit 64 like commander's own usage errors. */
-class UsageError extends Error {
-  readonly code = 'commander.usage';
 }
 
 /** What a subcommand adds to the record it names. */

@@ -4,7 +4,8 @@ import { CrmError } from '../errors.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE, type PositionedItem, paginate } from '../paging.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { csvRecords } from './csv-tokenizer.ts';
-import { csvItem, headerColumns, jsonlItem } from './items.ts';
+import { csvHeader } from './header.ts';
+import { csvItem, jsonlItem } from './items.ts';
 import { splitLines } from './line-splitter.ts';
 import type { FilePosition } from './position.ts';
 import { contentStart, fileChunks, fileVersion } from './source.ts';
@@ -33,7 +34,7 @@ const cursorSchema = z
   })
   .strict();
 
-function delimiterByte(delimiter: string): number {
+export function delimiterByte(delimiter: string): number {
   const byte = delimiter.charCodeAt(0);
   if (
     delimiter.length !== 1 ||
@@ -73,22 +74,7 @@ export function createFileConnector(opts: FileConnectorOptions): CrmConnector {
     origin: number,
     resume: FilePosition | null,
   ): AsyncGenerator<PositionedItem<FilePosition>> {
-    let header: { columns: string[]; next: FilePosition } | null = null;
-    for await (const raw of csvRecords(fileChunks(path, origin), {
-      start: { offset: origin, line: 1 },
-      delimiter,
-      maxRecordBytes,
-    })) {
-      try {
-        header = { columns: headerColumns(raw), next: raw.next };
-      } catch (err) {
-        throw new CrmError(
-          'SOURCE_INVALID',
-          `Bad CSV header in ${path} (line ${raw.line}): ${(err as Error).message}`,
-        );
-      }
-      break;
-    }
+    const header = await csvHeader(path, origin, { delimiter, maxRecordBytes });
     if (header === null) return;
     if (!header.columns.includes(idField)) {
       throw new CrmError(

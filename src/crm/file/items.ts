@@ -28,41 +28,59 @@ function recordOf(line: number, data: Record<string, unknown>, idField: string):
   return { ok: true, record: { id, data } };
 }
 
-/** A CSV record → item. Reasons name fields and counts, never values (they may be personal data). */
-export function csvItem(raw: RawRecord<Buffer[]>, columns: readonly string[], idField: string): CrmItem {
-  if (raw.value === null) return reject(raw.line, raw.problem ?? 'unreadable record');
+/** A CSV record → its fields by column, or the problem that makes it unreadable. */
+export function csvData(
+  raw: RawRecord<Buffer[]>,
+  columns: readonly string[],
+): { data: Record<string, string> } | { problem: string } {
+  if (raw.value === null) return { problem: raw.problem ?? 'unreadable record' };
   if (raw.value.length !== columns.length) {
-    return reject(raw.line, `expected ${columns.length} fields, found ${raw.value.length}`);
+    return { problem: `expected ${columns.length} fields, found ${raw.value.length}` };
   }
   const data: Record<string, string> = {};
   for (const [i, column] of columns.entries()) {
     const text = decode(raw.value[i]!);
-    if (text === null) return reject(raw.line, `invalid UTF-8 in field "${column}"`);
+    if (text === null) return { problem: `invalid UTF-8 in field "${column}"` };
     data[column] = text;
   }
-  return recordOf(raw.line, data, idField);
+  return { data };
+}
+
+/** A CSV record → item. Reasons name fields and counts, never values (they may be personal data). */
+export function csvItem(raw: RawRecord<Buffer[]>, columns: readonly string[], idField: string): CrmItem {
+  const read = csvData(raw, columns);
+  return 'problem' in read ? reject(raw.line, read.problem) : recordOf(raw.line, read.data, idField);
 }
 
 const objectSchema = z.record(z.string(), z.unknown());
 
-/** A JSONL line → item, or null for a blank line. */
-export function jsonlItem(raw: RawRecord<Buffer>, idField: string): CrmItem | null {
-  if (raw.value === null) return reject(raw.line, raw.problem ?? 'unreadable line');
+/** A JSONL line → its object, the problem that makes it unreadable, or null for a blank line. */
+export function jsonlData(
+  raw: RawRecord<Buffer>,
+): { data: Record<string, unknown> } | { problem: string } | null {
+  if (raw.value === null) return { problem: raw.problem ?? 'unreadable line' };
   const text = decode(raw.value);
-  if (text === null) return reject(raw.line, 'invalid UTF-8');
+  if (text === null) return { problem: 'invalid UTF-8' };
   if (text.trim() === '') return null;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return reject(raw.line, 'invalid JSON');
+    return { problem: 'invalid JSON' };
   }
   const parsed = objectSchema.safeParse(json);
   if (!parsed.success) {
     const kind = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
-    return reject(raw.line, `expected a JSON object, found ${kind}`);
+    return { problem: `expected a JSON object, found ${kind}` };
   }
-  return recordOf(raw.line, parsed.data, idField);
+  return { data: parsed.data };
+}
+
+/** A JSONL line → item, or null for a blank line. */
+export function jsonlItem(raw: RawRecord<Buffer>, idField: string): CrmItem | null {
+  const read = jsonlData(raw);
+  if (read === null) return null;
+  return 'problem' in read ? reject(raw.line, read.problem) : recordOf(raw.line, read.data, idField);
 }
 
 /** The header row → column names (trimmed); throws a message for the caller to wrap. */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SourceConfig } from '../config.ts';
+import { postgresUrlOf, type SourceConfig } from '../config.ts';
 import { CrmError } from '../errors.ts';
 import { createMysqlPool } from '../mysql/pool.ts';
 import { mysqlTriggerSql } from './mysql.ts';
@@ -38,13 +38,7 @@ export async function runTriggerSql(
   deps: { postgresUrl: string | undefined; baseDir: string },
 ): Promise<void> {
   if (source.type === 'postgres') {
-    const url = source.url ?? deps.postgresUrl;
-    if (url === undefined) {
-      throw new CrmError(
-        'SOURCE_INVALID',
-        'No PostgreSQL URL for this source: set source.url or DATABASE_URL',
-      );
-    }
+    const url = postgresUrlOf(source, deps.postgresUrl);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {

@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import { z } from 'zod';
 import { SchemaTooNewError } from '../errors.ts';
-import { inTransaction, type PgContext } from './context.ts';
+import { pendingOf } from '../pending.ts';
+import { inTransaction, type PgContext, query } from './context.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 const appliedSchema = z.object({ id: z.number().int() });
@@ -44,6 +45,19 @@ export async function migrate(ctx: PgContext): Promise<void> {
       ]);
     });
   }
+}
+
+/** Read only: a schema or migrations table not created yet means everything is pending. */
+export async function pendingMigrations(ctx: PgContext): Promise<string[]> {
+  const { rows } = await query(ctx, 'select to_regclass($1) is not null as present', [
+    `${ctx.schema}.migrations`,
+  ]);
+  if (rows[0]?.present !== true) return pendingOf(MIGRATIONS, []);
+  const applied = await query(ctx, `select id from ${ctx.schema}.migrations order by id`);
+  return pendingOf(
+    MIGRATIONS,
+    applied.rows.map((row) => appliedSchema.parse(row).id),
+  );
 }
 
 async function lock(client: PoolClient, ctx: PgContext): Promise<void> {

@@ -12,7 +12,7 @@ import type { PgContext } from './context.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
-import { migrate } from './migrate.ts';
+import { migrate, pendingMigrations } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
@@ -39,6 +39,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
 
   return {
     migrate: () => migrate(ctx),
+    pendingMigrations: () => pendingMigrations(ctx),
     ping: async () => {
       await pool.query('select 1');
     },

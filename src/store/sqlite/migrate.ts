@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SchemaTooNewError } from '../errors.ts';
+import { pendingOf } from '../pending.ts';
 import type { SqliteDatabase } from './database.ts';
 import { nowSqlTime } from './database.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -35,6 +36,14 @@ export function migrate(db: SqliteDatabase): void {
       });
     });
   }
+}
+
+/** Read only: a store never migrated has no migrations table yet, so everything is pending. */
+export function pendingMigrations(db: SqliteDatabase): string[] {
+  const table = db
+    .statement("select 1 from sqlite_master where type = 'table' and name = 'migrations'")
+    .get();
+  return pendingOf(MIGRATIONS, table === undefined ? [] : appliedIds(db));
 }
 
 function appliedIds(db: SqliteDatabase): number[] {

@@ -9,7 +9,7 @@ import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
-import { migrate } from './migrate.ts';
+import { migrate, pendingMigrations } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
@@ -22,6 +22,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
   const db = new SqliteDatabase(options);
   return {
     migrate: async () => migrate(db),
+    pendingMigrations: async () => pendingMigrations(db),
     ping: async () => {
       db.statement('select 1').get();
     },
