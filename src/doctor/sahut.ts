@@ -50,7 +50,7 @@ export async function sahutChecks(config: Readonly<Config>): Promise<Check[]> {
     'rate limit',
     limits.length > 0
       ? `Sahut says ${limits.map(([n, v]) => `${n}: ${v}`).join(', ')}; SAHUT_RATE_LIMIT=${rateLimit}/s`
-      : `no rate-limit headers; sahut-sync keeps to SAHUT_RATE_LIMIT=${rateLimit}/s`,
+      : `no rate-limit headers; requests are paced to SAHUT_RATE_LIMIT=${rateLimit}/s`,
   );
   const date = headers.date === undefined ? Number.NaN : Date.parse(headers.date);
   if (Number.isNaN(date)) {
