@@ -92,7 +92,7 @@ export async function reconcile(
     conflicts: new Map<string, MergeConflict>(),
     notes: [] as string[],
   };
-  const heldBack: HeldBack[] = [];
+  const heldBack = new Map<string, HeldBack>();
   for (let merges = 1; ; merges++) {
     if (merges > MAX_MERGES)
       throw new WriteBackContendedError(
@@ -127,8 +127,8 @@ export async function reconcile(
         continue;
       }
       keepWritten(written, merge, notes);
-      heldBack.push(...held);
-    } else heldBack.push(...held);
+    }
+    for (const h of held) heldBack.set(h.field, h);
 
     const plan = planUpdate(contactFromDiff(merge.toSahut), sahut, { owners, defaultRegion });
     const sent = Object.keys(plan.patch).length > 0;
@@ -163,7 +163,7 @@ export async function reconcile(
     const diff = sideDiff(ctx.direction, crmDiff, plan.diff);
     const wrote = Object.keys(diff).length > 0;
     // Tags merged set-wise lose nothing; a value kept over another, or an identity held back, is for a person to see.
-    const needsLook = conflicts.some((c) => c.resolution !== 'merged') || heldBack.length > 0;
+    const needsLook = conflicts.some((c) => c.resolution !== 'merged') || heldBack.size > 0;
     const natural = needsLook ? 'conflict' : wrote ? 'updated' : 'unchanged';
     const action = opts.firstLink && natural !== 'conflict' ? 'linked' : natural;
 
@@ -185,7 +185,7 @@ export async function reconcile(
       diff: wrote ? diff : null,
       notes: allNotes,
       conflicts,
-      heldBack,
+      heldBack: [...heldBack.values()],
       link: saved,
       ...(sahutWindowMs === undefined ? {} : { sahutWindowMs }),
     });
