@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConnections } from '../src/config/index.ts';
 import { createMysqlPool } from '../src/crm/index.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
-import { cliEnv, runCli } from './helpers/cli.ts';
+import { cliEnv, readable, runCli } from './helpers/cli.ts';
 import { API_KEY, deletePrefix, MYSQL_URL, PG_URL, privateStore } from './helpers/env.ts';
 
 /** A new CRM table, as someone's own schema names it; `sql` runs statements against its database. */
@@ -164,7 +164,7 @@ describe.each([
       await writeFile(mappingPath, `${before[0]}# my edit\n`);
       const again = await runCli(['init', '--url', table.url, ...table.args], d.env);
       expect(again.code).toBe(64);
-      expect(again.output).toMatch(
+      expect(readable(again.output)).toMatch(
         /Not overwriting: .*pelanggan\.mapping\.yaml exists; .* already has a connection "pelanggan"/,
       );
       expect(await readFile(mappingPath, 'utf8')).toBe(`${before[0]}# my edit\n`);
@@ -189,7 +189,7 @@ describe.each([
       const run = await runCli(['run', '--once', '--connection', 'pelanggan'], d.env);
       // One record has an invalid phone: the run reports it and exits 1, as documented.
       expect(run.code, run.output).toBe(1);
-      expect(run.output).toMatch(/invalid phone "12345"/);
+      expect(readable(run.output)).toMatch(/invalid phone "12345"/);
       const contacts = d.sandbox.contacts();
       expect(contacts).toHaveLength(11);
       expect(contacts.find((c) => c.email === 'pelanggan0@contoh.co.id')).toMatchObject({
@@ -225,21 +225,23 @@ describe('init on a table whose column names say nothing', () => {
   it('writes nothing and names the flags it needs, then takes them and syncs', async () => {
     const blind = await runCli(['init', '--url', table.url, ...table.args], d.env);
     expect(blind.code).toBe(64);
-    expect(blind.output).toMatch(
+    expect(readable(blind.output)).toMatch(
       /Could not tell:\n {2}- the cursor column: no timestamp named like a last-change time \(ts\)/,
     );
-    expect(blind.output).toMatch(/\n {2}- the name: .*\n {4}give it with --field name=<column>/);
-    expect(blind.output).toMatch(
+    expect(readable(blind.output)).toMatch(/\n {2}- the name: .*\n {4}give it with --field name=<column>/);
+    expect(readable(blind.output)).toMatch(
       /Columns of init_\w+\.pelanggan: kode \(text\), c1 \(text\), c2 \(text\), c3 \(text\), c4 \(integer\)/,
     );
-    expect(blind.output).toMatch(/Nothing was written/);
+    expect(readable(blind.output)).toMatch(/Nothing was written/);
     // Phones and emails were still found by their values, marked to be checked.
-    expect(blind.output).toMatch(/^ {2}\? phone +← c2 +its values: 6 of 6 sampled values are valid phones$/m);
+    expect(readable(blind.output)).toMatch(
+      /^ {2}\? phone +← c2 +its values: 6 of 6 sampled values are valid phones$/m,
+    );
     expect(existsSync(d.configPath)).toBe(false);
 
     const unknown = await runCli(['init', '--url', table.url, ...table.args, '--field', 'name=nama'], d.env);
     expect(unknown.code).toBe(64);
-    expect(unknown.output).toMatch(/has no column "nama"; its columns: kode, c1, c2, c3, c4, ts/);
+    expect(readable(unknown.output)).toMatch(/has no column "nama"; its columns: kode, c1, c2, c3, c4, ts/);
 
     const told = ['--field', 'name=c1', '--cursor-column', 'ts', '--connection', 'orang'];
     const init = await runCli(['init', '--url', table.url, ...table.args, ...told], d.env);
@@ -329,7 +331,7 @@ describe('init with a password in the URL', () => {
 
     const unset = await runCli(['doctor'], d.env);
     expect(unset.code).toBe(1);
-    expect(unset.output).toMatch(
+    expect(readable(unset.output)).toMatch(
       /\$\{SHOP_DB_PASSWORD\} is not set — set SHOP_DB_PASSWORD in the environment or \.env/,
     );
     const set = await runCli(['doctor'], { ...d.env, SHOP_DB_PASSWORD: password });

@@ -200,3 +200,13 @@ export async function cliDeployment(extraEnv: Record<string, string> = {}): Prom
     },
   };
 }
+
+/** A command's output as a person reads it: each JSON log line becomes the strings it holds, one per line. */
+export function readable(output: string): string {
+  const strings = (v: unknown): string[] =>
+    typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : [];
+  return output
+    .split('\n')
+    .flatMap((l) => (l.startsWith('{') ? strings(JSON.parse(l)) : [l]))
+    .join('\n');
+}
