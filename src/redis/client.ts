@@ -1,5 +1,6 @@
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { type Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from '../config/index.ts';
+import { DiscoveringCluster, type DiscoveringClusterOptions } from './cluster.ts';
 
 /** A connection to any of the supported shapes; Sentinel is a `Redis` that asks the sentinels where the primary is. */
 export type RedisClient = Redis | Cluster;
@@ -70,8 +71,9 @@ export function createRedis(settings: RedisSettings, role: RedisRole = 'work'): 
       ...(role === 'check' ? { sentinelRetryStrategy: () => null } : {}),
     });
   }
-  const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = options;
-  const cluster: ClusterOptions = {
+  // No reply mapping: replies keep the shapes the code expects (RESP2's).
+  const { retryStrategy, enableOfflineQueue, lazyConnect, replyMapping: _, ...perNode } = options;
+  const cluster: DiscoveringClusterOptions = {
     clusterRetryStrategy: retryStrategy ?? null,
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
@@ -80,7 +82,7 @@ export function createRedis(settings: RedisSettings, role: RedisRole = 'work'): 
     ...(settings.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
     redisOptions: { ...perNode, ...auth, tls },
   };
-  return new Cluster(settings.nodes, cluster);
+  return new DiscoveringCluster(settings.nodes, cluster);
 }
 
 /**

@@ -190,19 +190,24 @@ export interface ClusterTopology {
   caFile: string | undefined;
   /** `REDIS_CLUSTER_NODES` value, the nodes in start order. */
   seedList: string;
-  /** Address of the primary serving the slot of `key`. */
+  /** Address of the primary serving the slot of `key`, as a node still running sees it. */
   ownerOf(key: string): Promise<string>;
+  /** The nodes that are primaries now, as a node still running sees it. */
+  primaries(): Promise<Node[]>;
   dispose(): Promise<void>;
 }
 
+const alive = (node: Node) => node.child.exitCode === null && node.child.signalCode === null;
+
 /**
- * Three primaries (no replicas) sharing the 16384 slots, on spare loopback
- * ports, bus ports included. With `tls`, clients and the cluster bus speak TLS
- * only (a test CA signs a certificate for 127.0.0.1); with `password`, every
- * node requires it.
+ * Three primaries sharing the 16384 slots, with `replicas` one replica each
+ * (3+3), on spare loopback ports, bus ports included. With `tls`, clients and
+ * the cluster bus speak TLS only (a test CA signs a certificate for
+ * 127.0.0.1); with `password`, every node requires it. `nodeTimeoutMs` is how
+ * long a silent primary stays a primary (a replica takes over soon after).
  */
 export async function startCluster(
-  opts: { tls?: boolean; password?: string } = {},
+  opts: { tls?: boolean; password?: string; replicas?: boolean; nodeTimeoutMs?: number } = {},
 ): Promise<ClusterTopology> {
   const area = await scratch('cluster');
   try {
@@ -212,12 +217,12 @@ export async function startCluster(
       ...(opts.password ? { password: opts.password } : {}),
     };
     const nodes: Node[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (opts.replicas ? 6 : 3); i++) {
       const port = await sparePort();
       const node = await area.start(`node-${i}`, port, [
         'cluster-enabled yes',
         `cluster-port ${await sparePort()}`,
-        'cluster-node-timeout 5000',
+        `cluster-node-timeout ${opts.nodeTimeoutMs ?? 5000}`,
         'appendonly no',
         ...(tls
           ? [
@@ -242,7 +247,7 @@ export async function startCluster(
       'create',
       ...addresses,
       '--cluster-replicas',
-      '0',
+      opts.replicas ? '1' : '0',
       '--cluster-yes',
     ]);
     for (const node of nodes) {
@@ -252,19 +257,50 @@ export async function startCluster(
         'the cluster to be ok on every node',
       );
     }
-    const first = nodes[0] as Node;
+    // A replica can take over only once it is in sync with its primary.
+    for (const node of nodes) {
+      await until(
+        async () => {
+          const info = await ask(node, (r) => r.info('replication'));
+          return /role:master/.test(info) || /master_link_status:up/.test(info);
+        },
+        30_000,
+        'every replica to be in sync',
+      );
+    }
+    /** Asks the first node that answers (one just killed may not have exited yet). */
+    const anyNode = async <T>(fn: (r: Redis) => Promise<T>): Promise<T> => {
+      let last: unknown = new Error('no node of the cluster is running');
+      for (const node of nodes.filter(alive)) {
+        try {
+          return await ask(node, fn);
+        } catch (err) {
+          last = err;
+        }
+      }
+      throw last;
+    };
     return {
       nodes,
       caFile: tls?.ca,
       seedList: addresses.join(','),
       ownerOf: (key) =>
-        ask(first, async (r) => {
+        anyNode(async (r) => {
           const slot = Number(await r.call('CLUSTER', 'KEYSLOT', key));
           const ranges = (await r.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
           const owner = ranges.find(([from, to]) => slot >= from && slot <= to);
           if (!owner) throw new Error(`no node serves slot ${slot}`);
           return `${owner[2][0]}:${owner[2][1]}`;
         }),
+      primaries: async () => {
+        const lines = String(await anyNode((r) => r.call('CLUSTER', 'NODES'))).split('\n');
+        // `<id> <ip:port@bus> <flags> …`: a primary that is not marked failed.
+        const ports = lines
+          .map((l) => l.split(' '))
+          .filter(([, , flags]) => /master/.test(flags ?? '') && !/fail/.test(flags ?? ''))
+          .map(([, address]) => Number(address?.split('@')[0]?.split(':').pop()));
+        return nodes.filter((n) => ports.includes(n.port));
+      },
       dispose: area.dispose,
     };
   } catch (err) {

@@ -1,3 +1,4 @@
+import { Cluster, Command } from 'ioredis';
 import type { RedisClient } from '../../redis/index.ts';
 import type { Store } from '../../store/index.ts';
 import { withTimeout } from './timeout.ts';
@@ -8,11 +9,14 @@ export const STORE_TIMEOUT_MS = 2_000;
 export type Check = () => Promise<string>;
 
 /**
- * Redis answers PING. While the client is between reconnect attempts no
- * command is sent (it would only wait in the offline queue); the last
- * connection error says why instead.
+ * Redis answers. While the client is between reconnect attempts no command is
+ * sent (it would only wait in the offline queue); the last connection error
+ * says why instead. On Cluster a PING goes to any node, which says nothing of
+ * the one primary the deployment uses (every key of `prefix` is in one slot):
+ * a read of a key of the prefix goes there, and fails while that slot has no
+ * reachable primary (its primary died and no replica took over yet).
  */
-export function redisCheck(redis: RedisClient): { check: Check; detach(): void } {
+export function redisCheck(redis: RedisClient, prefix: string): { check: Check; detach(): void } {
   let lastError: string | undefined;
   const onError = (err: Error) => {
     lastError = err.message;
@@ -22,11 +26,13 @@ export function redisCheck(redis: RedisClient): { check: Check; detach(): void }
   };
   redis.on('error', onError);
   redis.on('ready', onReady);
+  const probe = redis instanceof Cluster ? slotProbe(redis, prefix) : undefined;
   const check: Check = async () => {
     const status = redis.status;
     if (status === 'reconnecting' || status === 'close' || status === 'end') {
       return `unreachable: ${lastError ?? `connection ${status}`}`;
     }
+    if (probe) return probe();
     try {
       const reply = await withTimeout(redis.ping(), REDIS_TIMEOUT_MS);
       return reply === 'PONG' ? 'ok' : `unexpected reply to PING: ${reply}`;
@@ -40,6 +46,23 @@ export function redisCheck(redis: RedisClient): { check: Check; detach(): void }
       redis.off('error', onError);
       redis.off('ready', onReady);
     },
+  };
+}
+
+/** Reads a key of `prefix` (EXISTS): it goes to the primary of the prefix's slot, or fails saying which slot. */
+function slotProbe(cluster: Cluster, prefix: string): Check {
+  const key = `${prefix}:readyz`;
+  const slot = new Command('exists', [key]).getSlot();
+  return async () => {
+    try {
+      await withTimeout(cluster.exists(key), REDIS_TIMEOUT_MS);
+      return 'ok';
+    } catch (err) {
+      // The slot table is the last the cluster told us: the primary it names may be the one that is gone.
+      const primary = cluster.slots[slot ?? -1]?.[0];
+      const serving = primary ? `its primary was ${primary}` : 'no primary serves it';
+      return `unreachable: slot ${slot} (every key of ${prefix}) has no reachable primary (${serving}): ${messageOf(err)}`;
+    }
   };
 }
 

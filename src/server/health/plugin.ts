@@ -9,10 +9,10 @@ import { readyzRoute } from './readyz.ts';
 /** /healthz and /readyz, outside authentication (probes carry no credentials). */
 export async function registerHealth(
   app: FastifyInstance,
-  deps: { redis: RedisClient; store: Store },
+  deps: { redis: RedisClient; store: Store; config: { redis: { prefix: string } } },
 ): Promise<void> {
   const lag = monitorLag();
-  const redis = redisCheck(deps.redis);
+  const redis = redisCheck(deps.redis, deps.config.redis.prefix);
   app.addHook('onClose', async () => {
     lag.stop();
     redis.detach();
