@@ -29,10 +29,12 @@ export function redisCheck(redis: RedisClient, prefix: string): { check: Check; 
   const probe = redis instanceof Cluster ? slotProbe(redis, prefix) : undefined;
   const check: Check = async () => {
     const status = redis.status;
-    if (status === 'reconnecting' || status === 'close' || status === 'end') {
-      return `unreachable: ${lastError ?? `connection ${status}`}`;
-    }
-    if (probe) return probe();
+    const down =
+      status === 'reconnecting' || status === 'close' || status === 'end'
+        ? (lastError ?? `connection ${status}`)
+        : undefined;
+    if (probe) return probe(down);
+    if (down !== undefined) return `unreachable: ${down}`;
     try {
       const reply = await withTimeout(redis.ping(), REDIS_TIMEOUT_MS);
       return reply === 'PONG' ? 'ok' : `unexpected reply to PING: ${reply}`;
@@ -49,19 +51,27 @@ export function redisCheck(redis: RedisClient, prefix: string): { check: Check; 
   };
 }
 
-/** Reads a key of `prefix` (EXISTS): it goes to the primary of the prefix's slot, or fails saying which slot. */
-function slotProbe(cluster: Cluster, prefix: string): Check {
+/**
+ * Reads a key of `prefix` (EXISTS): it goes to the primary of the prefix's
+ * slot. Not ready names the slot: given `down` (the connection is between
+ * reconnects), or when the read fails.
+ */
+function slotProbe(cluster: Cluster, prefix: string): (down: string | undefined) => Promise<string> {
   const key = `${prefix}:readyz`;
-  const slot = new Command('exists', [key]).getSlot();
-  return async () => {
+  const slot = new Command('exists', [key]).getSlot() ?? 0;
+  const unreachable = (why: string) => {
+    // The slot table is the last the cluster told us: the primary it names may be the one that is gone.
+    const primary = cluster.slots[slot]?.[0];
+    const serving = primary ? `its primary was ${primary}` : 'no primary serves it';
+    return `unreachable: slot ${slot} (every key of ${prefix}) has no reachable primary (${serving}): ${why}`;
+  };
+  return async (down) => {
+    if (down !== undefined) return unreachable(down);
     try {
       await withTimeout(cluster.exists(key), REDIS_TIMEOUT_MS);
       return 'ok';
     } catch (err) {
-      // The slot table is the last the cluster told us: the primary it names may be the one that is gone.
-      const primary = cluster.slots[slot ?? -1]?.[0];
-      const serving = primary ? `its primary was ${primary}` : 'no primary serves it';
-      return `unreachable: slot ${slot} (every key of ${prefix}) has no reachable primary (${serving}): ${messageOf(err)}`;
+      return unreachable(messageOf(err));
     }
   };
 }
