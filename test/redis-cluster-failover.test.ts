@@ -22,6 +22,7 @@ const RECORDS = 1200;
 const SETTLE_MS = 5_000;
 /** How long the test then watches every process stay quiet. */
 const QUIET_MS = 4_000;
+const PASSWORD = 'board-pass-Kc4r9';
 
 describe('the seeds a Cluster connection reconnects through', () => {
   it('are the given ones first, then every node of the slot table once, IPv6 included', () => {
@@ -136,9 +137,11 @@ describe.runIf(peers)('Redis Cluster of three primaries and three replicas, give
     }
   };
 
-  /** Error-level lines (pino level ≥ 50) a process logged: every Redis connection error is one. */
+  /** Lines a process logged about a failure: errors, and the dashboard's connection warnings. */
   const errorsOf = (p: CliProcess): LogLine[] =>
-    logLines(p.output()).filter((l) => l.level >= 50 && typeof l.time === 'number');
+    logLines(p.output()).filter(
+      (l) => (l.level >= 50 || (l.level >= 40 && 'err' in l)) && typeof l.time === 'number',
+    );
 
   it('its only seed is SIGKILLed mid-run: the replica takes over, the run completes 0 missing / 0 duplicate, the errors stop, /readyz says why meanwhile', async () => {
     const [seed] = await cluster.primaries();
@@ -151,16 +154,29 @@ describe.runIf(peers)('Redis Cluster of three primaries and three replicas, give
       WORKER_CONCURRENCY: '8',
       JOB_LOCK_MS: '5000',
       LOG_LEVEL: 'info',
+      DASHBOARD_PASSWORD: PASSWORD,
     });
     const { env } = deployment;
     try {
       await deployment.crm.write(Array.from({ length: RECORDS }, (_, i) => csvRow(i)));
-      const ports = [await sparePort(), await sparePort()];
-      const workers = ports.map((port) => spawn(['worker', '--http-port', String(port)], env));
+      // Every kind of process of a deployment: two workers, the dashboard, the scheduler.
+      const [servePort, ...workerPorts] = [await sparePort(), await sparePort(), await sparePort()];
+      const ports = [servePort as number, ...workerPorts];
+      const workers = workerPorts.map((port) => spawn(['worker', '--http-port', String(port)], env));
+      const serve = spawn(['serve', '--port', String(servePort)], env);
+      const scheduler = spawn(['scheduler', '--interval', '1'], env);
+      const board = async () => {
+        const auth = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+        const res = await fetch(`http://127.0.0.1:${servePort}/admin/queues/api/queues`, {
+          headers: { authorization: auth },
+          signal: AbortSignal.timeout(3000),
+        }).catch(() => undefined);
+        return res?.status ?? 0;
+      };
       await until(
         async () => (await Promise.all(ports.map(readyz))).every((r) => r.status === 200),
         30_000,
-        'the workers to be ready',
+        'the workers and the dashboard to be ready',
       );
       const once = spawn(['run', '--once', '--connection', 'crm'], env);
       await until(
@@ -173,13 +189,16 @@ describe.runIf(peers)('Redis Cluster of three primaries and three replicas, give
       expect(deployment.sandbox.contacts().length).toBeLessThan(RECORDS);
 
       // No primary for the deployment's slot: not ready, and the reason names the slot.
-      const [port] = ports as [number];
-      await until(async () => (await readyz(port)).status === 503, 15_000, 'readyz to report the slot down');
-      expect((await readyz(port)).body?.checks.redis).toMatch(
-        new RegExp(
-          `^unreachable: slot \\d+ \\(every key of \\{${name}\\}\\) has no reachable primary \\(its primary was ${address(seed)}\\): `,
-        ),
+      const slotDown = new RegExp(
+        `^unreachable: slot \\d+ \\(every key of \\{${name}\\}\\) has no reachable primary \\(its primary was ${address(seed)}\\): `,
       );
+      for (const port of [servePort as number, workerPorts[0] as number]) {
+        await until(
+          async () => slotDown.test((await readyz(port)).body?.checks.redis ?? ''),
+          15_000,
+          `readyz on ${port} to report the slot down`,
+        );
+      }
 
       await until(
         async () => (await cluster.ownerOf(`{${name}}`)) !== address(seed),
@@ -190,7 +209,16 @@ describe.runIf(peers)('Redis Cluster of three primaries and three replicas, give
       await until(
         async () => (await Promise.all(ports.map(readyz))).every((r) => r.status === 200),
         15_000,
-        'the workers to be ready again',
+        'the workers and the dashboard to be ready again',
+      );
+      await until(async () => (await board()) === 200, 15_000, 'the board to answer again');
+      await until(
+        () =>
+          logLines(scheduler.output()).some(
+            (l) => l.msg === 'schedules applied' && (l.time as number) > promotedAt,
+          ),
+        15_000,
+        'the scheduler to apply its schedules on the new primary',
       );
 
       const done = await Promise.race([
@@ -212,11 +240,11 @@ describe.runIf(peers)('Redis Cluster of three primaries and three replicas, give
       // The workers stay up and watch the queues: long enough after the promotion to see any error loop.
       const quietFrom = promotedAt + SETTLE_MS;
       await until(() => Date.now() >= quietFrom + QUIET_MS, SETTLE_MS + QUIET_MS + 1000, 'the quiet window');
-      for (const p of [...workers, once]) {
+      for (const p of [...workers, serve, scheduler, once]) {
         const late = errorsOf(p).filter((l) => (l.time as number) > quietFrom);
         expect(late.map((l) => `${new Date(l.time as number).toISOString()} ${l.msg}`)).toEqual([]);
       }
-      for (const w of workers) expect(w.child.exitCode).toBeNull();
+      for (const p of [...workers, serve, scheduler]) expect(p.child.exitCode).toBeNull();
     } finally {
       await deployment.dispose();
     }
