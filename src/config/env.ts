@@ -42,7 +42,7 @@ export const envSchema = z.object({
     'Sentinel mode: password of the sentinels themselves, if they require one',
   ),
   REDIS_CLUSTER_NODES: opt(addressList().optional()).describe(
-    'Cluster mode: seed nodes, host:port[,host:port…]; the others are discovered',
+    'Cluster mode: seed nodes, host:port[,host:port…]; the others are discovered (name a few: a process starts only if one answers)',
   ),
   REDIS_USERNAME: opt(z.string().min(1).optional()).describe(
     'Sentinel or Cluster mode: ACL user of the Redis nodes (a single node takes it in REDIS_URL)',
