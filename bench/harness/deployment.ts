@@ -23,6 +23,8 @@ export interface DeploymentOptions {
   directions?: ('crm-to-sahut' | 'sahut-to-crm')[];
   concurrency: number | undefined;
   redisUrl: string;
+  /** Sahut's answer time per request; 0 unless given. */
+  latencyMs?: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function openDeployment(opts: DeploymentOptions): Promise<Deploymen
     undo.push(() => store.close());
     await store.migrate();
 
-    const sahut = await startSahut({ rate: null });
+    const sahut = await startSahut({ rate: null, latencyMs: opts.latencyMs ?? 0 });
     undo.push(() => sahut.close());
     await sahut.seed(opts.seed);
 
