@@ -92,6 +92,9 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: opt(int(1, 256).default(8)).describe(
     'Record jobs processed at once per worker process',
   ),
+  WORKER_MAX_CONCURRENCY: opt(int(1, 1024).optional()).describe(
+    'Most record jobs a worker process takes at once as Sahut slows down (default 8 × WORKER_CONCURRENCY; equal to it to pin it)',
+  ),
   RECORD_BATCH_SIZE: opt(int(1, 100).default(10)).describe(
     'Records carried by one record job (processed side by side; audit, retry and replay stay per record)',
   ),

@@ -17,6 +17,8 @@ export interface Config {
   defaultRegion: string;
   worker: {
     concurrency: number;
+    /** In flight follows Sahut's latency between `concurrency` and this (queue/concurrency.ts). */
+    maxConcurrency: number;
     batchSize: number;
     attempts: number;
     backoffMs: number;
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     defaultRegion: e.DEFAULT_PHONE_REGION,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
+      maxConcurrency: Math.max(e.WORKER_CONCURRENCY, e.WORKER_MAX_CONCURRENCY ?? 8 * e.WORKER_CONCURRENCY),
       batchSize: e.RECORD_BATCH_SIZE,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
