@@ -22,6 +22,9 @@ export const envSchema = z.object({
   SAHUT_RATE_LIMIT: opt(int(1, 10_000).default(10)).describe(
     'Requests per second allowed by Sahut, shared by all workers',
   ),
+  SCAN_RATE_SHARE: opt(z.coerce.number().gt(0).max(1).default(0.2)).describe(
+    'Share of SAHUT_RATE_LIMIT a full scan of Sahut (sahut-to-crm pass, scan index) may take while record writes wait, e.g. 0.2; a scan alone takes it all',
+  ),
   SAHUT_TIMEOUT_MS: opt(int(100, 10 * 60 * SECOND).default(30 * SECOND)).describe(
     'Timeout for one Sahut HTTP call in milliseconds',
   ),

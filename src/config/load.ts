@@ -7,6 +7,8 @@ export interface Config {
     baseUrl: string;
     apiKey: string | undefined;
     rateLimit: number;
+    /** Share of the rate scans may take while writes wait (queue/rate-limit.ts). */
+    scanShare: number;
     timeoutMs: number;
     maxRetries: number;
   };
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       baseUrl: e.SAHUT_BASE_URL.replace(/\/+$/, ''),
       apiKey: e.SAHUT_API_KEY,
       rateLimit: e.SAHUT_RATE_LIMIT,
+      scanShare: e.SCAN_RATE_SHARE,
       timeoutMs: e.SAHUT_TIMEOUT_MS,
       maxRetries: e.SAHUT_MAX_RETRIES,
     },

@@ -20,7 +20,8 @@ import { QUEUES } from './jobs.ts';
 import { createRedisLocks } from './locks.ts';
 import { createRedisRateLimiter } from './rate-limit.ts';
 
-const RATE_HEADROOM = 0.97;
+/** The engine paces itself at this share of SAHUT_RATE_LIMIT. */
+export const RATE_HEADROOM = 0.97;
 
 /** Everything a processor needs, built once per process and closed on shutdown. */
 
@@ -81,6 +82,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       // Requests leave evenly spaced but arrive with network jitter; a little headroom keeps
       // their arrival rate at Sahut under the limit too.
       ratePerSec: config.sahut.rateLimit * RATE_HEADROOM,
+      scanShare: config.sahut.scanShare,
     }),
     onRequest: (e) => {
       if (e.status !== null) sahutLatency.observe(e.durationMs);
