@@ -27,7 +27,8 @@ describe('the scan share of the rate limit', () => {
     );
   });
   afterAll(async () => {
-    for (const key of keys) await redis.del(key, `${key}:writes-waiting`, `${key}:scans`);
+    for (const key of keys)
+      await redis.del(key, `${key}:writes-waiting`, `${key}:scans`, `${key}:scans-beside`);
     redis.disconnect();
     await sandbox.close();
   });
@@ -77,6 +78,30 @@ describe('the scan share of the rate limit', () => {
     expect(list).toBeLessThanOrEqual(Math.ceil(SHARE * (list + post)) + 4);
     expect(list).toBeGreaterThan(0);
     expect(post).toBeGreaterThan(list);
+  });
+
+  it('gives a scan reading one page at a time its share beside writes, not what the writes leave', async () => {
+    const sahut = client();
+    let stopped = false;
+    let n = 0;
+    const writers = Array.from({ length: 20 }, async () => {
+      while (!stopped) await sahut.create({ name: `Queued ${n++}`, email: `queued${n}@example.com` });
+    });
+    await waitFor('the first writes', () => (sandbox.counts()['POST /contacts'] ?? 0) >= 5);
+    sandbox.resetCounts();
+    const scan = scanner(sahut, () => stopped)();
+    await waitFor(
+      '150 calls',
+      () => (sandbox.counts()['GET /contacts'] ?? 0) + (sandbox.counts()['POST /contacts'] ?? 0) >= 150,
+    );
+    const list = sandbox.counts()['GET /contacts'] ?? 0;
+    const post = sandbox.counts()['POST /contacts'] ?? 0;
+    stopped = true;
+    await Promise.all([...writers, scan]);
+    // In a lane of its own it waits for its own slots only: behind the twenty writes booked
+    // ahead of it, it would get one page per round of them (under 5 %).
+    expect(list).toBeGreaterThanOrEqual(Math.floor(0.5 * SHARE * (list + post)));
+    expect(list).toBeLessThanOrEqual(Math.ceil(SHARE * (list + post)) + 4);
   });
 
   it('lets a scan alone use the whole rate', async () => {

@@ -25,6 +25,8 @@ export interface DeploymentOptions {
   redisUrl: string;
   /** Sahut's answer time per request; 0 unless given. */
   latencyMs?: number;
+  /** Sahut's limit in requests/s, enforced by the stand-in and set as SAHUT_RATE_LIMIT; none unless given. */
+  rate?: number;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function openDeployment(opts: DeploymentOptions): Promise<Deploymen
     undo.push(() => store.close());
     await store.migrate();
 
-    const sahut = await startSahut({ rate: null, latencyMs: opts.latencyMs ?? 0 });
+    const sahut = await startSahut({ rate: opts.rate ?? null, latencyMs: opts.latencyMs ?? 0 });
     undo.push(() => sahut.close());
     await sahut.seed(opts.seed);
 
@@ -90,7 +92,7 @@ export async function openDeployment(opts: DeploymentOptions): Promise<Deploymen
     const env: Record<string, string> = {
       SAHUT_BASE_URL: sahut.baseUrl,
       SAHUT_API_KEY,
-      SAHUT_RATE_LIMIT: '10000',
+      SAHUT_RATE_LIMIT: String(opts.rate ?? 10_000),
       REDIS_URL: opts.redisUrl,
       QUEUE_PREFIX: app('q'),
       DATABASE_URL: url('store'), // replaced per process, see `envOf`

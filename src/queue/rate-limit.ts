@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { luaScript, type RedisClient } from '../redis/index.ts';
 import type { CallKind } from '../sahut/index.ts';
 
@@ -7,36 +8,44 @@ export interface RateLimiter {
 }
 
 // GCRA with reservation: each call books the next `n` slots and returns how far
-// ahead of now the first one lies, so every process sharing the key stays under
-// one rate in total. Redis TIME is the clock, so hosts with skewed clocks agree.
-// Writes also mark KEYS[2] for as long as they have slots booked ahead (and a second more):
-// while it stands, writes are waiting for the rate, and scans keep to their share.
+// ahead of now the first one lies and how far apart they are, so every process sharing
+// the key stays under one rate in total. Redis TIME is the clock, so hosts with skewed
+// clocks agree.
+//
+// Two lanes share the rate. KEYS[1] books every call, unless scans run beside waiting writes:
+// then scans book KEYS[2] at `share` of the rate and writes KEYS[1] at the rest, so a scan
+// reading one page at a time waits for its own lane, not behind every write booked ahead.
+// KEYS[3] stands while writes have slots booked (and a second more): writes are waiting.
+// KEYS[4] stands while scans have slots booked in their lane (and a second more).
+// A lane taken up starts after what the other booked at the whole rate: never above the rate.
 const RESERVE = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local interval = tonumber(ARGV[1])
 local tau = interval * (tonumber(ARGV[2]) - 1)
 local n = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local nextTat = tat + interval * n
-redis.call('SET', KEYS[1], tostring(nextTat), 'PX', math.ceil(nextTat - now + tau + 1000))
-if ARGV[4] == 'write' then redis.call('SET', KEYS[2], '1', 'PX', math.ceil(nextTat - now + 1000)) end
-return tostring(tat - now)`);
-
-// The scans' own pace while writes wait (KEYS[2] stands): `n` slots `interval` apart on KEYS[1].
-// With no write waiting it lets scans through at once (they then take the shared rate's slots).
-const SCAN_GATE = luaScript(`
-if redis.call('EXISTS', KEYS[2]) == 0 then return '0' end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local nextTat = tat + interval * n
-redis.call('SET', KEYS[1], tostring(nextTat), 'PX', math.ceil(nextTat - now + 1000))
-return tostring(tat - now)`);
+local kind = ARGV[4]
+local share = tonumber(ARGV[5])
+local lane = KEYS[1]
+local step = interval
+local floor = now
+if kind == 'scan' and share < 1 and redis.call('EXISTS', KEYS[3]) == 1 then
+  lane = KEYS[2]
+  step = interval / share
+  tau = 0
+  if redis.call('EXISTS', KEYS[4]) == 0 then floor = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0')) end
+elseif kind == 'scan' then
+  floor = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
+elseif redis.call('EXISTS', KEYS[4]) == 1 then
+  step = interval / (1 - share)
+end
+local tat = tonumber(redis.call('GET', lane) or '0')
+if tat < floor then tat = floor end
+local nextTat = tat + step * n
+redis.call('SET', lane, tostring(nextTat), 'PX', math.ceil(nextTat - now + tau + 1000))
+if lane == KEYS[2] then redis.call('SET', KEYS[4], '1', 'PX', math.ceil(nextTat - now + 1000)) end
+if kind == 'write' then redis.call('SET', KEYS[3], '1', 'PX', math.ceil(nextTat - now + 1000)) end
+return {tostring(tat - now), tostring(step), tostring(tau)}`);
 
 export interface RedisRateLimiterOptions {
   key: string;
@@ -53,44 +62,41 @@ export interface RedisRateLimiterOptions {
 /**
  * The rate shared by every worker of the deployment. Takes that arrive
  * together (records of a batch, side by side) are booked in one Redis call,
- * each its own slot `interval` apart: the pace is the same, the round trips
- * are fewer.
+ * each its own slot: the pace is the same, the round trips are fewer.
  *
- * A scan page first passes the scans' own gate, paced at `scanShare` of the
- * rate while writes have slots booked, then books a slot like any call: scans
- * arrive at no more than their share, and writes have the rest.
+ * Scan pages (`kind` scan) take at most `scanShare` of the rate while record
+ * writes wait for it, in a lane of their own; alone, they take all of it.
  */
 export function createRedisRateLimiter(redis: RedisClient, opts: RedisRateLimiterOptions): RateLimiter {
   const interval = 1000 / opts.ratePerSec;
   const burst = opts.burst ?? 1;
   const share = opts.scanShare ?? 1;
-  const keys = [opts.key, `${opts.key}:writes-waiting`];
-  const scanKeys = [`${opts.key}:scans`, keys[1] as string];
-  const tau = interval * (burst - 1);
-  const write = booker((n) => RESERVE(redis, keys, [interval, burst, n, 'write']), interval, tau);
-  const scan = booker((n) => RESERVE(redis, keys, [interval, burst, n, 'scan']), interval, tau);
-  const scanGate = booker((n) => SCAN_GATE(redis, scanKeys, [interval / share, n]), interval / share, 0);
-
+  const keys = [opts.key, `${opts.key}:scans`, `${opts.key}:writes-waiting`, `${opts.key}:scans-beside`];
+  const reserve = (kind: CallKind) => async (n: number) =>
+    bookingSchema.parse(await RESERVE(redis, keys, [interval, burst, n, kind, share])).map(Number) as Booking;
+  const write = booker(reserve('write'));
+  const scan = booker(reserve('scan'));
   return {
     async take(signal, kind = 'write') {
       signal?.throwIfAborted();
-      if (kind === 'scan' && share < 1) await sleep(await scanGate(), signal);
       await sleep(await (kind === 'scan' ? scan : write)(), signal);
     },
   };
 }
 
+type Booking = [ahead: number, step: number, tau: number];
+const bookingSchema = z.tuple([z.string(), z.string(), z.string()]);
 type Waiter = { resolve: (waitMs: number) => void; reject: (err: unknown) => void };
 
 /** Gathers the takes of one turn of the event loop into one booking of that many slots. */
-function booker(reserve: (n: number) => Promise<unknown>, interval: number, tau: number) {
+function booker(reserve: (n: number) => Promise<Booking>) {
   let waiting: Waiter[] = [];
   async function book() {
     const batch = waiting;
     waiting = [];
     try {
-      const ahead = Number(await reserve(batch.length));
-      for (const [i, w] of batch.entries()) w.resolve(Math.max(0, Math.ceil(ahead + i * interval - tau)));
+      const [ahead, step, tau] = await reserve(batch.length);
+      for (const [i, w] of batch.entries()) w.resolve(Math.max(0, Math.ceil(ahead + i * step - tau)));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
