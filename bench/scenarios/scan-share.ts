@@ -11,19 +11,21 @@ const RECORDS = 1_000;
 const calls = (c: SahutCounts) => Object.values(c.byKind).reduce((n, k) => n + k, 0);
 
 /**
- * A `sahut-to-crm` pass (a full paged scan) started while a `crm-to-sahut`
- * run's record writes keep Sahut's limit busy: processes, PostgreSQL, Sahut
+ * A `sahut-to-crm` pass (a full paged scan) of one connection started while
+ * another connection's `crm-to-sahut` run keeps Sahut's limit busy with record writes: processes, PostgreSQL, Sahut
  * enforcing R. Over the pass's life, list calls should be at most
  * SCAN_RATE_SHARE of the calls; the writes get the rest.
  */
 export const scanShare: Scenario = {
   name: 'scan-share',
-  summary: `a sahut-to-crm pass over ${CONTACTS} contacts beside a crm-to-sahut run writing, Sahut enforcing R`,
+  summary: `a sahut-to-crm pass over ${CONTACTS} contacts beside another connection's run writing, Sahut enforcing R`,
   async run(opts) {
     const d = await openDeployment({
       records: RECORDS,
       seed: { unrelated: CONTACTS, matching: 0 },
-      directions: ['crm-to-sahut', 'sahut-to-crm'],
+      // Two connections on one Sahut and its limit: one writing, the other passing over Sahut
+      // (one run per connection at a time, so a connection's own pass never runs beside its writes).
+      second: 'reader',
       // Per-record searches: every call of the writing run is a record's, none a scan's.
       match: 'search',
       concurrency: opts.concurrency,
@@ -37,7 +39,7 @@ export const scanShare: Scenario = {
         if (Date.now() > deadline) throw new Error('the writing run made no POST within 60 s');
       const before = await d.sahut.counts();
       const started = performance.now();
-      const pass = d.runOnce('sahut-to-crm');
+      const pass = d.runOnce('sahut-to-crm', 'reader');
       const { code } = await pass.exited;
       if (code !== 0)
         throw new Error(`the sahut-to-crm pass exited with ${code}:\n${pass.output().slice(-2000)}`);
