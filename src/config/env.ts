@@ -98,7 +98,7 @@ export const envSchema = z.object({
   WORKER_MAX_CONCURRENCY: opt(int(1, 1024).optional()).describe(
     'Most record jobs a worker process takes at once as Sahut slows down (default 8 × WORKER_CONCURRENCY; equal to it to pin it)',
   ),
-  RECORD_BATCH_SIZE: opt(int(1, 100).default(10)).describe(
+  RECORD_BATCH_SIZE: opt(int(1, 100).default(20)).describe(
     'Records carried by one record job (processed side by side; audit, retry and replay stay per record)',
   ),
   JOB_ATTEMPTS: opt(int(1, 50).default(5)).describe('Attempts per record job before it is marked failed'),
