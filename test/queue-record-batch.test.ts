@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CrmRecord, createMemoryConnector } from '../src/crm/index.ts';
+import { createRecordBatch } from '../src/queue/record-batch.ts';
 import type { Store } from '../src/store/index.ts';
 import {
   type EngineDeployment,
@@ -93,3 +94,33 @@ describe.each<StoreKind>(['sqlite', 'postgres'])(
     });
   },
 );
+
+describe('a contended batch', () => {
+  let deployment: EngineDeployment;
+  beforeEach(async () => {
+    deployment = await engineDeployment('sqlite');
+  });
+  afterEach(() => deployment.dispose());
+
+  it('lets go of what its finished records hold, so two batches waiting on each other both go on', async () => {
+    const { rt } = deployment.node([testConnection()], () => createMemoryConnector([]));
+    const [one, two] = [createRecordBatch(rt, 'crm', new Map()), createRecordBatch(rt, 'crm', new Map())];
+    const hold = async (batch: typeof one, crmId: string, key: string) => {
+      const got = await batch.portsFor(crmId).locks.withLocks([`crm:phone:${key}`], async () => crmId);
+      await batch.finish(crmId);
+      return got;
+    };
+    // Each batch has a finished record still holding its lock until the batch is saved …
+    await hold(one, 'a', '+6281100000001');
+    await hold(two, 'c', '+6281100000002');
+    // … and a record wanting the lock the other batch holds. Kept until each batch's end, the two
+    // locks would wait for each other until the lock wait ran out (4 job locks, 2 minutes).
+    const started = Date.now();
+    await expect(
+      Promise.all([hold(one, 'b', '+6281100000002'), hold(two, 'd', '+6281100000001')]),
+    ).resolves.toEqual(['b', 'd']);
+    expect(Date.now() - started).toBeLessThan(rt.config.worker.lockMs);
+    expect([...(await one.flush())]).toEqual([]);
+    expect([...(await two.flush())]).toEqual([]);
+  }, 60_000);
+});
