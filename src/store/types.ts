@@ -232,15 +232,10 @@ export interface Store {
 
   // Sahut's contacts kept for matching without searches (the scan index)
   /**
-   * Upserts contacts; returns the pairs sharing a phone or email not reported before for
-   * `connection` (none when `reportPairs` is false: an upsert only).
+   * Upserts a scan's contacts; returns the pairs sharing a phone or email not reported before
+   * for `connection`. (A record job's created contacts go in with `saveRecordWrites`.)
    */
-  indexContacts(
-    connection: string,
-    rows: readonly IndexedContact[],
-    seenAt: Date,
-    reportPairs?: boolean,
-  ): Promise<DuplicatePair[]>;
+  indexContacts(connection: string, rows: readonly IndexedContact[], seenAt: Date): Promise<DuplicatePair[]>;
   /** The indexed contacts (as listed, JSON) with this normalised phone or email. */
   findIndexed(identity: { phone: string | null; email: string | null }): Promise<unknown[]>;
   /** `findIndexed` for several identities in one query: one list per identity, in their order. */

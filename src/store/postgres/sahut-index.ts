@@ -3,7 +3,7 @@ import type { DuplicatePair, IndexedContact, SahutScan } from '../sahut-index-ty
 import { inTransaction, type PgContext, query } from './context.ts';
 
 /**
- * Upserts one page of scanned (or just created) contacts and returns the pairs
+ * Upserts one page of scanned contacts and returns the pairs
  * sharing a phone or email that involve them and were not reported yet for
  * `connection`: each pair is reported once.
  */
@@ -12,7 +12,6 @@ export async function indexContacts(
   connection: string,
   rows: readonly IndexedContact[],
   seenAt: Date,
-  reportPairs = true,
 ): Promise<DuplicatePair[]> {
   if (rows.length === 0) return [];
   const s = ctx.schema;
@@ -31,7 +30,6 @@ export async function indexContacts(
       seenAt,
     ],
   );
-  if (!reportPairs) return [];
   // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
   const { rows: pairs } = await query(
     ctx,

@@ -106,8 +106,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
     setRunMatch: (runId, match, callsSaved) => setRunMatch(ctx, runId, match, callsSaved),
 
     // the scan index
-    indexContacts: (connection, rows, seenAt, reportPairs) =>
-      indexContacts(ctx, connection, rows, seenAt, reportPairs),
+    indexContacts: (connection, rows, seenAt) => indexContacts(ctx, connection, rows, seenAt),
     findIndexed: (identity) => findIndexed(ctx, identity),
     findIndexedBatch: (identities) => findIndexedBatch(ctx, identities),
     startScan: (id, at) => startScan(ctx, id, at),

@@ -3,7 +3,7 @@ import type { DuplicatePair, IndexedContact, SahutScan } from '../sahut-index-ty
 import { nowSqlTime, type SqliteDatabase, toSqlTime } from './database.ts';
 
 /**
- * Upserts one page of scanned (or just created) contacts and returns the pairs
+ * Upserts one page of scanned contacts and returns the pairs
  * sharing a phone or email that involve them and were not reported yet for
  * `connection`: each pair is reported once.
  */
@@ -12,7 +12,6 @@ export function indexContacts(
   connection: string,
   rows: readonly IndexedContact[],
   seenAt: Date,
-  reportPairs = true,
 ): DuplicatePair[] {
   if (rows.length === 0) return [];
   // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
@@ -34,7 +33,6 @@ export function indexContacts(
   );
   return db.transaction(() => {
     upsertIndexed(db, rows, seenAt);
-    if (!reportPairs) return [];
     const ids = JSON.stringify(rows.map((r) => r.sahutId));
     return pairs.all({ connection, ids, at: nowSqlTime() }).map((row) => duplicatePairRowSchema.parse(row));
   });

@@ -85,8 +85,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
     setRunMatch: async (runId, match, callsSaved) => setRunMatch(db, runId, match, callsSaved),
 
     // the scan index
-    indexContacts: async (connection, rows, seenAt, reportPairs) =>
-      indexContacts(db, connection, rows, seenAt, reportPairs),
+    indexContacts: async (connection, rows, seenAt) => indexContacts(db, connection, rows, seenAt),
     findIndexed: async (identity) => findIndexed(db, identity),
     findIndexedBatch: async (identities) => findIndexedBatch(db, identities),
     startScan: async (id, at) => startScan(db, id, at),
