@@ -19,6 +19,7 @@ import { memory } from './scenarios/memory.ts';
 import { naive } from './scenarios/naive.ts';
 import { sahutScan } from './scenarios/sahut-scan.ts';
 import { scanInitial } from './scenarios/scan-initial.ts';
+import { scanShare } from './scenarios/scan-share.ts';
 import { unchanged } from './scenarios/unchanged.ts';
 
 const SCENARIOS: readonly Scenario[] = [
@@ -31,6 +32,7 @@ const SCENARIOS: readonly Scenario[] = [
   latency(50),
   latency(200),
   sahutScan,
+  scanShare,
   scanInitial,
   e2e,
 ];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ describe('identity claims taken by a worker (real SQLite store)', () => {
     await store.close();
     await rm(dir, { recursive: true, force: true });
   });
-  const claims = () => createClaims(store, { connection: 'conn', lockMs: LOCK_MS });
+  const claims = () => createClaims(store, { connection: 'conn', lockMs: LOCK_MS, token: randomUUID() });
 
   it("waits for a dead holder's claim to lapse, then says it was stale", async () => {
     // What a SIGKILLed worker leaves behind: a claim nobody renews or releases.
@@ -43,7 +43,8 @@ describe('identity claims taken by a worker (real SQLite store)', () => {
     const inside = new Promise<void>((resolve) => {
       entered = resolve;
     });
-    const holder = claims().withClaim(wanted('live'), async () => {
+    const holding = claims();
+    const holder = holding.withClaim(wanted('live'), async () => {
       entered();
       await held;
     });
@@ -54,7 +55,27 @@ describe('identity claims taken by a worker (real SQLite store)', () => {
     );
     release();
     await holder;
+    // Kept past its record's work until the batch lets go (after saving what the record wrote).
+    await expect(claims().withClaim(wanted('live'), async () => 'taken')).rejects.toBeInstanceOf(
+      IdentityBusyError,
+    );
+    await holding.release();
     await expect(claims().withClaim(wanted('live'), async (f) => f.stale)).resolves.toBe(false);
+  });
+
+  it('takes the claims of records asking together in one go, and lets go of each record on its own', async () => {
+    const batch = claims();
+    const seen = await Promise.all(
+      ['b1', 'b2', 'b3'].map((k) => batch.withClaim(wanted(k), async (f) => f.stale)),
+    );
+    expect(seen).toEqual([false, false, false]);
+    await batch.release(['crm-b1']);
+    await expect(claims().withClaim(wanted('b1'), async () => 'taken')).resolves.toBe('taken');
+    await expect(claims().withClaim(wanted('b2'), async () => 'taken')).rejects.toBeInstanceOf(
+      IdentityBusyError,
+    );
+    await batch.release();
+    await expect(claims().withClaim(wanted('b2'), async () => 'taken')).resolves.toBe('taken');
   });
 
   it('stops waiting when its job is aborted', async () => {

@@ -103,10 +103,17 @@ describe.runIf(peers)('Redis Cluster of three primaries', () => {
     const limiter = createRedisRateLimiter(redis, {
       key: `${config.redis.prefix}:sahut-rate`,
       ratePerSec: 1000,
+      scanShare: 0.2,
     });
+    // A write, then a scan page beside it: the scan's lane and the two flags, one script over four keys.
     await limiter.take();
+    await limiter.take(undefined, 'scan');
     const keys = await keysOf(`{${name}}:`);
-    expect([...keys.keys()]).toEqual([`{${name}}:sahut-rate`]);
+    expect([...keys.keys()].sort()).toEqual(
+      ['sahut-rate', 'sahut-rate:scans', 'sahut-rate:scans-beside', 'sahut-rate:writes-waiting'].map(
+        (k) => `{${name}}:${k}`,
+      ),
+    );
 
     // Without the tag the same two keys land in two slots: what the automatic tag prevents.
     const untagged = createRedisLocks(redis, { prefix: name });

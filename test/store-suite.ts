@@ -617,6 +617,122 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         await store.renewIdentities({ ...lapsing, token: 't4', ttlMs: 60_000 });
         expect((await store.claimIdentities({ ...lapsing, token: 't5' })).claimed).toBe(false);
       });
+
+      it('claims a batch of records at once: each all keys or none, links read under each claim, stale ones said', async () => {
+        const connection = unique('conn');
+        const phone = `+62812${Math.floor(Math.random() * 1e7)}`;
+        await store.upsertLink(makeLink(connection, 'crm-holder', { phone }));
+        await store.upsertLink(makeLink(connection, 'crm-own'));
+        const [kBusy, kLapse, kFree] = [unique('k-busy'), unique('k-lapse'), unique('k-free')];
+        // Another worker holds kBusy; a dead one held kLapse.
+        await store.claimIdentities({
+          connection,
+          keys: [kBusy],
+          token: 'other',
+          ttlMs: 60_000,
+          crmId: 'x',
+          phone: null,
+          email: null,
+        });
+        await store.claimIdentities({
+          connection,
+          keys: [kLapse],
+          token: 'dead',
+          ttlMs: 1,
+          crmId: 'y',
+          phone: null,
+          email: null,
+        });
+        await clockPast(new Date(Date.now() + 5));
+        const claim = (crmId: string, keys: string[], extra: { phone?: string; email?: string } = {}) => ({
+          crmId,
+          keys,
+          phone: extra.phone ?? null,
+          email: extra.email ?? null,
+        });
+        const batch = {
+          connection,
+          token: 'batch-1',
+          ttlMs: 60_000,
+          claims: [
+            claim('crm-a', [unique('k-a'), kBusy]), // half busy: gets nothing
+            claim('crm-b', [unique('k-b')], { phone }), // sees the link holding its phone
+            claim('crm-own', [kLapse]), // takes over the dead holder's key: stale; sees its own link
+            claim('crm-none', []), // no identity to claim: claimed, nothing to read
+            claim('crm-c', [kFree]),
+          ],
+        };
+        const results = await store.claimIdentitiesBatch(batch);
+        expect(results.map((r) => r.claimed)).toEqual([false, true, true, true, true]);
+        expect(results.map((r) => r.stale)).toEqual([false, false, true, false, false]);
+        expect(results.map((r) => r.links.map((l) => l.crmId))).toEqual([
+          [],
+          ['crm-holder'],
+          ['crm-own'],
+          [],
+          [],
+        ]);
+        // The half-claimed record left none of its keys taken: its other key is free for another.
+        const aKey = batch.claims[0]?.keys[0] as string;
+        expect(
+          (await store.claimIdentities({ ...claim('z', [aKey]), connection, token: 'z', ttlMs: 60_000 }))
+            .claimed,
+        ).toBe(true);
+        // Taken under one token: released together, then free for anyone.
+        expect(
+          (await store.claimIdentities({ ...claim('w', [kFree]), connection, token: 'w', ttlMs: 60_000 }))
+            .claimed,
+        ).toBe(false);
+        await store.releaseIdentities({
+          connection,
+          token: 'batch-1',
+          keys: batch.claims.flatMap((c) => c.keys),
+        });
+        expect(
+          (
+            await store.claimIdentities({
+              ...claim('w', [kFree, kLapse]),
+              connection,
+              token: 'w',
+              ttlMs: 60_000,
+            })
+          ).claimed,
+        ).toBe(true);
+        // Two claims of one batch may not share a key.
+        await expect(
+          store.claimIdentitiesBatch({ ...batch, claims: [claim('p', ['k-same']), claim('q', ['k-same'])] }),
+        ).rejects.toBeInstanceOf(StoreArgumentError);
+      });
+    });
+
+    describe('the writes of a record job', () => {
+      it('upserts its links (the last of a record winning) and indexes its created contacts, in one go', async () => {
+        const connection = unique('conn');
+        const sahutId = unique('ct');
+        const phone = `+62813${Math.floor(Math.random() * 1e7)}`;
+        await store.upsertLink(makeLink(connection, 'crm-old', { crmHash: 'before' }));
+        const seenAt = new Date();
+        await store.saveRecordWrites({
+          links: [
+            makeLink(connection, 'crm-old', { crmHash: 'first' }),
+            makeLink(connection, 'crm-new', {
+              sahutId,
+              phone,
+              writtenBy: { runId: 'r1', action: 'created' },
+            }),
+            makeLink(connection, 'crm-old', { crmHash: 'after' }),
+          ],
+          indexed: [{ sahutId, phone, email: null, contact: { id: sahutId, phone } }],
+          seenAt,
+        });
+        const links = await store.getLinks(connection, ['crm-old', 'crm-new']);
+        expect(links.get('crm-old')?.crmHash).toBe('after');
+        expect(links.get('crm-new')).toEqual(
+          makeLink(connection, 'crm-new', { sahutId, phone, writtenBy: { runId: 'r1', action: 'created' } }),
+        );
+        expect(await store.findIndexed({ phone, email: null })).toEqual([{ id: sahutId, phone }]);
+        await store.saveRecordWrites({ links: [], indexed: [], seenAt });
+      });
     });
 
     describe('the scan index', () => {
@@ -666,6 +782,17 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
         expect(found.map((x) => (x as { id: string }).id).sort()).toEqual([a, b].sort());
         expect((await store.findIndexed({ phone: null, email })).length).toBe(2);
         expect(await store.findIndexed({ phone: null, email: null })).toEqual([]);
+        // Several identities in one query, one list each, in their order.
+        const batch = await store.findIndexedBatch([
+          { phone: null, email },
+          { phone: null, email: null },
+          { phone, email: null },
+        ]);
+        expect(batch.map((list) => list.map((x) => (x as { id: string }).id).sort())).toEqual([
+          [b, c].sort(),
+          [],
+          [a, b].sort(),
+        ]);
 
         await store.finishScan(scan, { contacts: 3, pages: 1 }, new Date());
         // d was indexed before the scan began and the scan did not see it: deleted in Sahut.

@@ -23,6 +23,12 @@ export interface DeploymentOptions {
   directions?: ('crm-to-sahut' | 'sahut-to-crm')[];
   concurrency: number | undefined;
   redisUrl: string;
+  /** Sahut's answer time per request; 0 unless given. */
+  latencyMs?: number;
+  /** Sahut's limit in requests/s, enforced by the stand-in and set as SAHUT_RATE_LIMIT; none unless given. */
+  rate?: number;
+  /** A second connection of this name on the same table, sahut-to-crm only, sharing the Sahut and its limit. */
+  second?: string;
 }
 
 /**
@@ -36,8 +42,8 @@ export interface Deployment {
   workers: NodeProcess[];
   /** Starts `sahut-sync worker` processes and waits until each says it started. */
   startWorkers(count: number): Promise<void>;
-  /** `sahut-sync run --once`: the process, to be added to a watch, then awaited. */
-  runOnce(direction: 'crm-to-sahut' | 'sahut-to-crm'): NodeProcess;
+  /** `sahut-sync run --once` (of the main connection unless named): the process, to be added to a watch, then awaited. */
+  runOnce(direction: 'crm-to-sahut' | 'sahut-to-crm', connection?: string): NodeProcess;
   /** The last run the store holds for this direction. */
   lastRun(direction: 'crm-to-sahut' | 'sahut-to-crm'): Promise<Run>;
   /** The PostgreSQL backends a process (`worker-1`, `run-once-1`) opened to the store, for a watch. */
@@ -71,7 +77,7 @@ export async function openDeployment(opts: DeploymentOptions): Promise<Deploymen
     undo.push(() => store.close());
     await store.migrate();
 
-    const sahut = await startSahut({ rate: null });
+    const sahut = await startSahut({ rate: opts.rate ?? null, latencyMs: opts.latencyMs ?? 0 });
     undo.push(() => sahut.close());
     await sahut.seed(opts.seed);
 
@@ -83,12 +89,20 @@ export async function openDeployment(opts: DeploymentOptions): Promise<Deploymen
       `    source: { type: postgres, url: "${url('crm')}", schema: ${crmSchema}, table: contacts }`,
       '    mapping: mapping.yaml',
       `    directions: [${(opts.directions ?? ['crm-to-sahut']).join(', ')}]${options}`,
+      ...(opts.second
+        ? [
+            `  ${opts.second}:`,
+            `    source: { type: postgres, url: "${url('crm')}", schema: ${crmSchema}, table: contacts }`,
+            '    mapping: mapping.yaml',
+            '    directions: [sahut-to-crm]',
+          ]
+        : []),
     ];
     await writeFile(join(dir, 'sahut-sync.yaml'), `${connections.join('\n')}\n`);
     const env: Record<string, string> = {
       SAHUT_BASE_URL: sahut.baseUrl,
       SAHUT_API_KEY,
-      SAHUT_RATE_LIMIT: '10000',
+      SAHUT_RATE_LIMIT: String(opts.rate ?? 10_000),
       REDIS_URL: opts.redisUrl,
       QUEUE_PREFIX: app('q'),
       DATABASE_URL: url('store'), // replaced per process, see `envOf`
@@ -113,8 +127,8 @@ export async function openDeployment(opts: DeploymentOptions): Promise<Deploymen
         workers.push(...started);
         await Promise.all(started.map((w) => w.waitFor('"worker started"')));
       },
-      runOnce(direction) {
-        const args = ['run', '--once', '--connection', CONNECTION, '--direction', direction];
+      runOnce(direction, connection = CONNECTION) {
+        const args = ['run', '--once', '--connection', connection, '--direction', direction];
         const name = `run-once-${++runs}`;
         const p = spawnNode(MAIN, args, envOf(name), dir, name);
         undo.push(() => p.stop());

@@ -32,15 +32,19 @@ export function spawnNode(
   name: string,
 ): NodeProcess {
   const usageFile = join(usageDir, `${name.replace(/\W+/g, '-')}.usage.json`);
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--import', USAGE, script, ...args], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      ...env,
-      BENCH_USAGE_FILE: usageFile,
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, ...profileFlags(name), '--import', USAGE, script, ...args],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ...env,
+        BENCH_USAGE_FILE: usageFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   const watchers: { text: string; resolve(): void }[] = [];
   const onData = (d: Buffer) => {
@@ -80,4 +84,14 @@ export function spawnNode(
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * `BENCH_CPU_PROF=DIR` writes a V8 CPU profile of every `worker` and `run --once` process into DIR
+ * as it exits (summarised by `bench/profile.ts`); profiling costs CPU, so such a run's figures are not the bench's.
+ */
+function profileFlags(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  if (!dir || !/^(worker|run-once)/.test(name)) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
 }

@@ -68,6 +68,7 @@ export interface BenchOptions {
   /** WORKER_CONCURRENCY; undefined leaves the deployment default. */
   concurrency: number | undefined;
   naiveRecords: number;
+  naiveRunRecords: number;
   latencyRecords: number;
   scanRecords: number;
   scanContacts: number;

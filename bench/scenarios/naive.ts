@@ -2,10 +2,11 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { duplicateCheck } from '../harness/checks.ts';
-import { openBenchEngine, tempDir } from '../harness/engine.ts';
+import { openDeployment } from '../harness/deployment.ts';
+import { measureDeploymentRun } from '../harness/deployment-run.ts';
+import { tempDir } from '../harness/engine.ts';
 import { fixtureShape } from '../harness/fixture.ts';
-import { measure, measureRun, perSecond } from '../harness/measure.ts';
-import { crmRecords } from '../harness/records.ts';
+import { measure, perSecond } from '../harness/measure.ts';
 import { SAHUT_API_KEY, startSahut } from '../harness/sahut.ts';
 import { spawnNode } from '../harness/spawn.ts';
 import { formatKinds } from '../harness/table.ts';
@@ -13,7 +14,7 @@ import { type BenchOptions, check, type Measurement, type Scenario } from '../ha
 
 const SCRIPT = fileURLToPath(new URL('../naive/script.ts', import.meta.url));
 const LATENCY_MS = 50;
-const TARGET = 10;
+const TARGET = 50;
 const summarySchema = z.object({
   seconds: z.number(),
   created: z.number(),
@@ -60,27 +61,39 @@ async function runNaive(opts: BenchOptions) {
   }
 }
 
+/**
+ * The engine as the cron user runs it: one `sahut-sync run --once` process and no worker, a
+ * PostgreSQL CRM table and store, counted whole (start-up, Redis, the store's backends).
+ */
 async function runEngine(opts: BenchOptions) {
-  const records = opts.naiveRecords;
-  const engine = await openBenchEngine(
-    { rate: null, latencyMs: LATENCY_MS, concurrency: opts.concurrency, redisUrl: opts.redis.url },
-    crmRecords(records),
-  );
+  const records = opts.naiveRunRecords;
+  const shape = fixtureShape(records);
+  const d = await openDeployment({
+    records,
+    seed: shape,
+    concurrency: opts.concurrency,
+    redisUrl: opts.redis.url,
+    latencyMs: LATENCY_MS,
+  });
   try {
-    const shape = { records, ...fixtureShape(records) };
-    await engine.sahut.seed(shape);
-    const ctx = { label: 'engine', records, rate: null, sahut: engine.sahut, redisPid: opts.redis.pid };
-    const { m, run } = await measureRun(ctx, () => engine.run());
-    return { m, dup: await duplicateCheck('engine (naive scenario)', engine.sahut, run, shape) };
+    const { m, run } = await measureDeploymentRun(d, {
+      label: 'run --once',
+      records,
+      redisPid: opts.redis.pid,
+    });
+    return {
+      m,
+      dup: await duplicateCheck('run --once (naive scenario)', d.sahut, run, { records, ...shape }),
+    };
   } finally {
-    await engine.close();
+    await d.close();
   }
 }
 
 /** The engine against the naive script, same records, same Sahut data, same run, 50 ms per request, no limit. */
 export const naive: Scenario = {
   name: 'naive',
-  summary: `the naive sequential script vs the engine, same records and data, Sahut at ${LATENCY_MS} ms and not limiting`,
+  summary: `the naive sequential script vs one run --once process, same data, Sahut at ${LATENCY_MS} ms and not limiting`,
   async run(opts) {
     const n = await runNaive(opts);
     const e = await runEngine(opts);
@@ -91,12 +104,15 @@ export const naive: Scenario = {
       notes: [
         `naive calls: ${formatKinds(n.m)}`,
         `engine calls: ${formatKinds(e.m)}`,
-        `engine ÷ naive: ${ratio.toFixed(1)}× the records/s, ${(e.m.apiCalls / n.m.apiCalls).toFixed(2)}× the calls, ` +
-          `${cpuRatio.toFixed(1)}× the CPU per record (engine: bench process + Redis; naive: its loop only)`,
+        `engine ÷ naive: ${ratio.toFixed(1)}× the records/s, ` +
+          `${(e.m.apiCalls / e.m.records / (n.m.apiCalls / n.m.records)).toFixed(2)}× the calls per record, ` +
+          `${cpuRatio.toFixed(1)}× the CPU per record (engine: run --once with its start-up, Redis, PostgreSQL; naive: its loop only)`,
+        `the script's records/s is its steady pace over ${n.m.records} records (one after the other, it does not ` +
+          `change with their number); the engine's is one run --once over ${e.m.records} rows, start-up included`,
       ],
       checks: [
         check(
-          `naive: engine ≥ ${TARGET}× the naive script's records/s at ${LATENCY_MS} ms, no limit`,
+          `naive: one run --once ≥ ${TARGET}× the naive script's records/s at ${LATENCY_MS} ms, no limit`,
           ratio >= TARGET,
           `${perSecond(e.m).toFixed(1)} vs ${perSecond(n.m).toFixed(1)} records/s = ${ratio.toFixed(1)}×`,
         ),

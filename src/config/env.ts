@@ -22,6 +22,9 @@ export const envSchema = z.object({
   SAHUT_RATE_LIMIT: opt(int(1, 10_000).default(10)).describe(
     'Requests per second allowed by Sahut, shared by all workers',
   ),
+  SCAN_RATE_SHARE: opt(z.coerce.number().gt(0).max(1).default(0.2)).describe(
+    'Share of SAHUT_RATE_LIMIT a full scan of Sahut (sahut-to-crm pass, scan index) may take while record writes wait, e.g. 0.2; a scan alone takes it all',
+  ),
   SAHUT_TIMEOUT_MS: opt(int(100, 10 * 60 * SECOND).default(30 * SECOND)).describe(
     'Timeout for one Sahut HTTP call in milliseconds',
   ),
@@ -92,7 +95,10 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: opt(int(1, 256).default(8)).describe(
     'Record jobs processed at once per worker process',
   ),
-  RECORD_BATCH_SIZE: opt(int(1, 100).default(10)).describe(
+  WORKER_MAX_CONCURRENCY: opt(int(1, 1024).optional()).describe(
+    'Most record jobs a worker process takes at once as Sahut slows down (default 8 × WORKER_CONCURRENCY; equal to it to pin it)',
+  ),
+  RECORD_BATCH_SIZE: opt(int(1, 100).default(20)).describe(
     'Records carried by one record job (processed side by side; audit, retry and replay stay per record)',
   ),
   JOB_ATTEMPTS: opt(int(1, 50).default(5)).describe('Attempts per record job before it is marked failed'),

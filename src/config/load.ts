@@ -7,6 +7,8 @@ export interface Config {
     baseUrl: string;
     apiKey: string | undefined;
     rateLimit: number;
+    /** Share of the rate scans may take while writes wait (queue/rate-limit.ts). */
+    scanShare: number;
     timeoutMs: number;
     maxRetries: number;
   };
@@ -17,6 +19,8 @@ export interface Config {
   defaultRegion: string;
   worker: {
     concurrency: number;
+    /** In flight follows Sahut's latency between `concurrency` and this (queue/concurrency.ts). */
+    maxConcurrency: number;
     batchSize: number;
     attempts: number;
     backoffMs: number;
@@ -61,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       baseUrl: e.SAHUT_BASE_URL.replace(/\/+$/, ''),
       apiKey: e.SAHUT_API_KEY,
       rateLimit: e.SAHUT_RATE_LIMIT,
+      scanShare: e.SCAN_RATE_SHARE,
       timeoutMs: e.SAHUT_TIMEOUT_MS,
       maxRetries: e.SAHUT_MAX_RETRIES,
     },
@@ -72,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     defaultRegion: e.DEFAULT_PHONE_REGION,
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
+      maxConcurrency: Math.max(e.WORKER_CONCURRENCY, e.WORKER_MAX_CONCURRENCY ?? 8 * e.WORKER_CONCURRENCY),
       batchSize: e.RECORD_BATCH_SIZE,
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,

@@ -1,12 +1,13 @@
+import type { Connection } from '../config/index.ts';
 import type { CrmRecord } from '../crm/types.ts';
-import { sahutContactSchema } from '../sahut/index.ts';
-import type { ApplyPorts, CrmWriter, RecordOutcome, ScanIndex } from '../sync/apply/ports.ts';
-import { prepareRecord } from '../sync/apply/prepare.ts';
+import type { Decision, Link } from '../store/types.ts';
+import type { ApplyPorts, CrmWriter, RecordOutcome } from '../sync/apply/ports.ts';
+import { type Prepared, prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
 import { syncToSahut } from '../sync/apply/to-sahut.ts';
-import { createClaims } from './claims.ts';
+import { lockKeys } from '../sync/identity.ts';
+import { createRecordBatch } from './record-batch.ts';
 import type { Runtime } from './runtime.ts';
-import { indexCreated } from './sahut-index.ts';
 import { applyWalkIn } from './walk-ins.ts';
 
 export const cannotWriteBack = (connection: string) =>
@@ -17,24 +18,35 @@ class WriteBackUnsupportedError extends Error {
   readonly permanent = true;
 }
 
+/** One record's outcome, or the error its attempt failed with. */
+export type Settled<T> = { item: T; outcome: RecordOutcome } | { item: T; error: unknown };
+
 /**
- * Prepares one crm-to-sahut record job: the links of its records and the
- * decisions people made about them are read once for the whole batch (one
- * query each); each record then goes through `syncToSahut` on its own, and
- * anything that must be fresh (a link made meanwhile, under the identity lock)
- * is read again there.
+ * Applies one crm-to-sahut record job. The links of its records and the
+ * decisions people made about them are read once for the whole job (one query
+ * each); each record then goes through `syncToSahut`, side by side, with the
+ * store and Redis work they share done per batch (record-batch.ts): records of
+ * one person go in separate batches, one after the other. Should the first read
+ * fail, every record's attempt fails with it.
  */
-export async function prepareToSahut(
+export async function applyToSahut(
   rt: Runtime,
   job: { connection: string; runId: string; match?: 'search' | 'index' },
-  crmIds: readonly string[],
+  records: readonly CrmRecord[],
   signal?: AbortSignal,
-): Promise<(record: CrmRecord) => Promise<RecordOutcome>> {
+): Promise<Settled<CrmRecord>[]> {
   const connection = rt.connection(job.connection);
-  const [links, decisions] = await Promise.all([
-    rt.store.getLinks(connection.name, crmIds),
-    rt.store.getDecisions(connection.name, crmIds),
-  ]);
+  let links: Map<string, Link>;
+  let decisions: Map<string, Decision>;
+  try {
+    const crmIds = records.map((r) => r.id);
+    [links, decisions] = await Promise.all([
+      rt.store.getLinks(connection.name, crmIds),
+      rt.store.getDecisions(connection.name, crmIds),
+    ]);
+  } catch (error) {
+    return records.map((item) => ({ item, error }));
+  }
   const ctx = {
     connection,
     defaultRegion: rt.config.defaultRegion,
@@ -46,26 +58,71 @@ export async function prepareToSahut(
   // Sahut's side back), whichever direction's run comes first.
   const twoWay =
     connection.directions.includes('sahut-to-crm') && rt.connector(connection.name).capabilities.update;
-  const ports: ApplyPorts = {
-    sahut: rt.sahut,
-    store: {
-      getLinks: (name, ids) => rt.store.getLinks(name, ids),
-      upsertLink: (link) => rt.store.upsertLink(link),
-      findLinks: (lookup, limit) => rt.store.findLinks(lookup, limit),
-      getDecision: async (_name, crmId) => decisions.get(crmId) ?? null,
-    },
-    locks: rt.locks,
-    claims: createClaims(rt.store, { connection: connection.name, lockMs: rt.config.worker.lockMs }),
-    index: scanIndex(rt, connection.name),
-    ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
-  };
-  return async (record) => {
-    const prepared = prepareRecord(record, connection, rt.config.defaultRegion);
-    if (prepared.kind === 'rejected')
-      return { action: 'rejected', crmId: record.id, sahutId: null, diff: null, error: prepared.reason };
-    return syncToSahut(ports, ctx, prepared, links.get(prepared.crmId));
-  };
+  const crm = twoWay ? { crm: crmWriter(rt, connection.name) } : {};
+  const prepared = records.map((record) => ({
+    record,
+    prepared: prepare(record, connection, rt.config.defaultRegion),
+  }));
+  const settled = new Map<CrmRecord, Settled<CrmRecord>>();
+  for (const round of apart(prepared, connection.name)) {
+    const batch = createRecordBatch(rt, connection.name, decisions);
+    const done = await Promise.all(
+      round.map(async ({ record, prepared: p }): Promise<Settled<CrmRecord>> => {
+        try {
+          if (p.kind === 'failed') throw p.error;
+          if (p.kind === 'rejected') return { item: record, outcome: rejected(record.id, p.reason) };
+          const ports: ApplyPorts = { sahut: rt.sahut, ...batch.portsFor(p.crmId), ...crm };
+          return { item: record, outcome: await syncToSahut(ports, ctx, p, links.get(p.crmId)) };
+        } catch (error) {
+          return { item: record, error };
+        } finally {
+          await batch.finish(record.id);
+        }
+      }),
+    );
+    const unsaved = await batch.flush();
+    for (const s of done) {
+      const error = unsaved.get(s.item.id);
+      settled.set(s.item, error === undefined ? s : { item: s.item, error });
+    }
+  }
+  return records.map((r) => settled.get(r) as Settled<CrmRecord>);
 }
+
+/** Batches in which no two records share a phone or email (first fit, in the job's order). */
+function apart<T extends { prepared: Step }>(items: readonly T[], scope: string): T[][] {
+  const rounds: { items: T[]; keys: Set<string> }[] = [];
+  for (const item of items) {
+    const keys = item.prepared.kind === 'ready' ? lockKeys(scope, item.prepared.contact) : [];
+    let round = rounds.find((r) => !keys.some((k) => r.keys.has(k)));
+    if (!round) {
+      round = { items: [], keys: new Set() };
+      rounds.push(round);
+    }
+    round.items.push(item);
+    for (const k of keys) round.keys.add(k);
+  }
+  return rounds.map((r) => r.items);
+}
+
+type Step = Prepared | { kind: 'failed'; error: unknown };
+
+/** A record that cannot even be mapped fails its attempt like any other error, not the job. */
+function prepare(record: CrmRecord, connection: Connection, region: string): Step {
+  try {
+    return prepareRecord(record, connection, region);
+  } catch (error) {
+    return { kind: 'failed', error };
+  }
+}
+
+const rejected = (crmId: string, error: string): RecordOutcome => ({
+  action: 'rejected',
+  crmId,
+  sahutId: null,
+  diff: null,
+  error,
+});
 
 export async function applyToCrm(
   rt: Runtime,
@@ -83,18 +140,6 @@ export async function applyToCrm(
   };
   const ports = { sahut: rt.sahut, store: rt.store, crm: crmWriter(rt, connection.name) };
   return syncToCrm(ports, ctx, { sahutId: target.sahutId, crmId: target.crmId });
-}
-
-function scanIndex(rt: Runtime, connection: string): ScanIndex {
-  return {
-    async find(identity) {
-      return (await rt.store.findIndexed(identity)).flatMap((raw) => {
-        const parsed = sahutContactSchema.safeParse(raw);
-        return parsed.success ? [parsed.data] : [];
-      });
-    },
-    add: (contact) => indexCreated(rt, connection, contact),
-  };
 }
 
 function crmWriter(rt: Runtime, name: string): CrmWriter {

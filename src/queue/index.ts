@@ -15,5 +15,6 @@ export { notifyRunFailure, onRunJobFailed, type RunFailure } from './run-failed.
 export type { RunSummary } from './run-processor.ts';
 export { enqueueChangeRun, enqueueRun, findRunInFlight, type RunQueue, waitForRun } from './runs.ts';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
+export { type ScanPass, scanPass } from './scan-pass.ts';
 export { type ScheduleChanges, schedulerId, syncSchedules } from './scheduler.ts';
 export { startWorkers, type WorkerOptions, type Workers } from './workers.ts';

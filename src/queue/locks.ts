@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { luaScript, type RedisClient } from '../redis/index.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 
@@ -29,6 +30,51 @@ for i, key in ipairs(KEYS) do
 end
 return 1`);
 
+// Several records' keys at once: each group (ARGV[3..], its size) all or none, as ACQUIRE takes it.
+const ACQUIRE_GROUPS = luaScript(`
+local got = {}
+local at = 1
+for g = 3, #ARGV do
+  local n = tonumber(ARGV[g])
+  local free = true
+  for i = at, at + n - 1 do
+    if redis.call('EXISTS', KEYS[i]) == 1 then free = false; break end
+  end
+  if free then
+    for i = at, at + n - 1 do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+  end
+  got[#got + 1] = free and 1 or 0
+  at = at + n
+end
+return got`);
+
+/**
+ * The identity locks of a batch of records, taken in one Redis call (the
+ * groups must not share a key): whether each group was taken. Held under one
+ * token, so they are renewed and released together (`renewLocks`, `releaseLocks`).
+ */
+export async function acquireGroups(
+  redis: RedisClient,
+  groups: readonly (readonly string[])[],
+  token: string,
+  ttlMs: number,
+): Promise<boolean[]> {
+  const got = await ACQUIRE_GROUPS(redis, groups.flat(), [token, ttlMs, ...groups.map((g) => g.length)]);
+  return z
+    .array(z.number())
+    .parse(got)
+    .map((g) => g === 1);
+}
+
+export const renewLocks = (redis: RedisClient, keys: readonly string[], token: string, ttlMs: number) =>
+  RENEW(redis, keys, [token, ttlMs]);
+
+export const releaseLocks = (redis: RedisClient, keys: readonly string[], token: string) =>
+  RELEASE(redis, keys, [token]);
+
+/** The Redis key of an identity lock: hashed, so phones and emails do not show up as key names. */
+export const lockKey = (prefix: string, key: string) => `${prefix}:lock:${sha1(key)}`;
+
 export interface RedisLockOptions {
   prefix: string;
   /** A crashed holder's lock expires after this; a live holder renews it every third of it. */
@@ -45,7 +91,7 @@ export function createRedisLocks(redis: RedisClient, opts: RedisLockOptions): Id
     async withLocks(keys, fn, signal) {
       if (keys.length === 0) return fn();
       // Hashed, so phones and emails do not show up as Redis key names.
-      const redisKeys = [...new Set(keys)].sort().map((k) => `${opts.prefix}:lock:${sha1(k)}`);
+      const redisKeys = [...new Set(keys)].sort().map((k) => lockKey(opts.prefix, k));
       const token = randomUUID();
       const deadline = Date.now() + waitMs;
       for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {

@@ -3,7 +3,7 @@ import type { CrmRecord } from '../crm/types.ts';
 import { isSahutError, SahutRateLimitedError } from '../sahut/errors.ts';
 import type { AuditEntry } from '../store/types.ts';
 import type { RecordOutcome } from '../sync/apply/ports.ts';
-import { applyToCrm, prepareToSahut } from './apply-record.ts';
+import { applyToCrm, applyToSahut, type Settled as SettledOf } from './apply-record.ts';
 import {
   type Held,
   keyOf,
@@ -18,7 +18,7 @@ import type { Runtime } from './runtime.ts';
 const PERMANENT_ACTIONS = new Set(['ambiguous', 'rejected']);
 
 type Audited = Pick<RecordOutcome, 'action' | 'sahutId' | 'diff' | 'error' | 'detail'>;
-type Settled = { item: RecordItem; outcome: RecordOutcome } | { item: RecordItem; error: unknown };
+type Settled = SettledOf<RecordItem>;
 
 /**
  * A small batch of records, processed side by side. Every record's attempt
@@ -47,15 +47,17 @@ export function createRecordProcessor(rt: Runtime) {
     // Each record's fate is logged here, at the level it deserves: outcomes and retried attempts are
     // information (the summary and the audit report them); WARN only when a record's retries ran out.
     const log = rt.log.child({ runId: data.runId, connection: data.connection, jobId: job.id });
-    const apply = await applier(rt, attempted, todo, signal);
-    const settled = await Promise.all(
-      todo.map((item) =>
-        apply(item).then(
-          (outcome): Settled => ({ item, outcome }),
-          (error: unknown): Settled => ({ item, error }),
-        ),
-      ),
-    );
+    const settled: Settled[] =
+      attempted.direction === 'sahut-to-crm'
+        ? await Promise.all(
+            todo.map((item) =>
+              applyToCrm(rt, attempted, item as Extract<RecordItem, { sahutId: string }>, signal).then(
+                (outcome): Settled => ({ item, outcome }),
+                (error: unknown): Settled => ({ item, error }),
+              ),
+            ),
+          )
+        : await applyToSahut(rt, attempted, todo as CrmRecord[], signal);
 
     const rows: AuditEntry[] = [];
     const retry: RecordItem[] = [];
@@ -125,27 +127,6 @@ export function createRecordProcessor(rt: Runtime) {
     }
     return { actions };
   };
-}
-
-/**
- * How each record of the batch is applied. What the batch shares is read once
- * (crm-to-sahut: links and decisions); should that read fail, every record's
- * attempt fails with it, each audited like any failure.
- */
-async function applier(
-  rt: Runtime,
-  data: RecordJob,
-  todo: readonly RecordItem[],
-  signal?: AbortSignal,
-): Promise<(item: RecordItem) => Promise<RecordOutcome>> {
-  if (data.direction === 'sahut-to-crm')
-    return (item) => applyToCrm(rt, data, item as Extract<RecordItem, { sahutId: string }>, signal);
-  try {
-    const toSahut = await prepareToSahut(rt, data, todo.map(keyOf), signal);
-    return (item) => toSahut(item as CrmRecord);
-  } catch (err) {
-    return () => Promise.reject(err);
-  }
 }
 
 /** Fails the job for good, keeping its held records (each was logged and audited) for replay. */

@@ -15,12 +15,15 @@ import type { SahutApi } from '../sahut/types.ts';
 import type { Store } from '../store/types.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 import { withAttentionAlerts } from './actions/alerts.ts';
+import { createLatencyMeter, type LatencyMeter } from './concurrency.ts';
 import { QUEUES } from './jobs.ts';
 import { createRedisLocks } from './locks.ts';
 import { createRedisRateLimiter } from './rate-limit.ts';
 
+/** The engine paces itself at this share of SAHUT_RATE_LIMIT. */
+export const RATE_HEADROOM = 0.97;
+
 /** Everything a processor needs, built once per process and closed on shutdown. */
-const RATE_HEADROOM = 0.97;
 
 export interface Runtime {
   config: Readonly<Config>;
@@ -33,6 +36,8 @@ export interface Runtime {
   queues: { runs: Queue; records: Queue; actions: Queue };
   log: Logger;
   metrics: Metrics | undefined;
+  /** Sahut's answer times, which the record workers' concurrency follows (concurrency.ts). */
+  sahutLatency: LatencyMeter;
   /** Webhook notifications (ALERT_WEBHOOK_URL); a no-op when none is configured. */
   alerts: Notifier;
   /** Options of every record job: bounded attempts with backoff, bounded retention. */
@@ -63,12 +68,13 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   const prefix = config.redis.prefix;
   const apiKey = config.sahut.apiKey;
   if (!apiKey) throw new ConfigError('SAHUT_API_KEY: is required — set it to your Sahut API key');
+  const sahutLatency = createLatencyMeter();
   const sahut = createSahutClient({
     baseUrl: config.sahut.baseUrl,
     apiKey,
     // Each record in flight has at most one request out: a connection for each, so a slow Sahut
     // still gets as many requests in flight as the rate allows (rate × latency), without tuning.
-    connections: config.worker.concurrency * config.worker.batchSize,
+    connections: config.worker.maxConcurrency * config.worker.batchSize,
     timeouts: { headersMs: config.sahut.timeoutMs, bodyMs: config.sahut.timeoutMs },
     retry: { retries: config.sahut.maxRetries },
     rateLimiter: createRedisRateLimiter(redis, {
@@ -76,8 +82,12 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
       // Requests leave evenly spaced but arrive with network jitter; a little headroom keeps
       // their arrival rate at Sahut under the limit too.
       ratePerSec: config.sahut.rateLimit * RATE_HEADROOM,
+      scanShare: config.sahut.scanShare,
     }),
-    ...(opts.metrics ? { onRequest: opts.metrics.onSahutRequest } : {}),
+    onRequest: (e) => {
+      if (e.status !== null) sahutLatency.observe(e.durationMs);
+      opts.metrics?.onSahutRequest(e);
+    },
   });
   const queues = {
     runs: new Queue(QUEUES.runs, queueOptions(config, redis)),
@@ -112,6 +122,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
     queues,
     log,
     metrics: opts.metrics,
+    sahutLatency,
     alerts,
     recordJobOptions: {
       attempts: config.worker.attempts,

@@ -33,20 +33,12 @@ export function createIndexer(rt: Runtime, connection: string, note: AuditNote) 
   };
 }
 
-const indexed = (c: SahutContact, region: string) => ({
+export const indexRow = (c: SahutContact, region: string) => ({
   sahutId: c.id,
   phone: normalisePhone(c.phone, region),
   email: normaliseEmail(c.email),
   contact: c,
 });
-
-/**
- * A contact this deployment just created goes into the index at once, so a second CRM record
- * of the same person links to it. Shared identities are left to the next scan to report.
- */
-export async function indexCreated(rt: Runtime, connection: string, contact: SahutContact) {
-  await rt.store.indexContacts(connection, [indexed(contact, rt.config.defaultRegion)], new Date(), false);
-}
 
 /** Indexes a scan's page and notes the pairs of contacts that newly share a phone or email. */
 async function addToIndex(
@@ -56,7 +48,7 @@ async function addToIndex(
   region: string,
   note: AuditNote,
 ) {
-  const rows = listed.map((c) => indexed(c, region));
+  const rows = listed.map((c) => indexRow(c, region));
   for (const pair of await rt.store.indexContacts(connection, rows, new Date())) {
     note(null, 'duplicate-suspected', {
       sahutId: pair.a,

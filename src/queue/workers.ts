@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import { createActionProcessor } from './actions/processor.ts';
+import { followLatency } from './concurrency.ts';
 import { logJobFailure } from './failure-log.ts';
 import { QUEUES } from './jobs.ts';
 import { createRecordProcessor } from './record-processor.ts';
@@ -43,13 +44,33 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     removeOnComplete: { count: config.worker.keepCompleted },
     removeOnFail: { count: config.worker.keepFailed },
   });
-  const records = new Worker(QUEUES.records, createRecordProcessor(rt), {
-    ...common,
-    concurrency: opts.concurrency ?? config.worker.concurrency,
-    // Every record job calls Sahut at least once, so job starts never need to outpace its limit.
-    limiter: { max: config.sahut.rateLimit, duration: 1000 },
-    // Rate-limit pauses do not consume attempts; this bounds how often one job may be put back.
-    maxStartedAttempts: config.worker.attempts * 20,
+  const processRecords = createRecordProcessor(rt);
+  const base = opts.concurrency ?? config.worker.concurrency;
+  const records = new Worker(
+    QUEUES.records,
+    async (job, token, signal) => {
+      pace.started();
+      try {
+        return await processRecords(job, token, signal);
+      } finally {
+        pace.ended();
+      }
+    },
+    {
+      ...common,
+      concurrency: base,
+      // Every record job calls Sahut at least once, so job starts never need to outpace its limit.
+      limiter: { max: config.sahut.rateLimit, duration: 1000 },
+      // Rate-limit pauses do not consume attempts; this bounds how often one job may be put back.
+      maxStartedAttempts: config.worker.attempts * 20,
+    },
+  );
+  // Requests in flight follow Sahut's latency, between the base and WORKER_MAX_CONCURRENCY.
+  const pace = followLatency(records, rt.sahutLatency, {
+    base,
+    max: Math.max(base, config.worker.maxConcurrency),
+    ratePerSec: config.sahut.rateLimit,
+    batchSize: config.worker.batchSize,
   });
   const actions = new Worker(QUEUES.actions, createActionProcessor(rt), { ...common, concurrency: 2 });
   for (const w of [runs, records, actions])
@@ -64,6 +85,7 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     records,
     actions,
     async close(graceMs = config.worker.shutdownGraceMs) {
+      pace.stop();
       // worker.close() never resolves once Redis is gone (bullmq #4656): race it against the grace period.
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timed-out'>((resolve) => {

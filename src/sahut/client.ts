@@ -41,6 +41,8 @@ interface Call<T> {
   schema: z.ZodType<T>;
   /** What a 404 stands for when it is not an error (GET by id answers `null`). */
   notFound?: { value: T };
+  /** A page of a full listing, which the rate limiter may pace apart from record writes. */
+  scan?: true;
 }
 
 /** One failed exchange that the policy says to retry; it becomes the `cause` when retries run out. */
@@ -97,7 +99,9 @@ class HttpSahutClient implements SahutClient {
     // URLSearchParams writes `+` as %2B (a bare `+` would arrive as a space).
     const qs = query.toString();
     const path = qs ? `/contacts?${qs}` : '/contacts';
-    return this.#call({ method: 'GET', route: 'GET /contacts', path, schema: listPageSchema }, opts);
+    // A listing without `q` is a scan's page (the Sahut→CRM pass, the scan index); with it, a search.
+    const scan = params.q === undefined ? { scan: true as const } : {};
+    return this.#call({ method: 'GET', route: 'GET /contacts', path, schema: listPageSchema, ...scan }, opts);
   }
 
   /**
@@ -149,7 +153,7 @@ class HttpSahutClient implements SahutClient {
     // True while a POST may have reached Sahut's handler without a usable answer.
     let postInFlight = false;
     const attempt = async (attemptNumber: number): Promise<T> => {
-      await this.#opts.rateLimiter?.take(signal);
+      await this.#opts.rateLimiter?.take(signal, call.scan ? 'scan' : 'write');
       onSend?.();
       postInFlight = call.method === 'POST';
       try {

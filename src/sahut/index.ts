@@ -1,7 +1,12 @@
 export { createSahutClient, type SahutClient } from './client.ts';
 export * from './errors.ts';
 export { CLIENT_DEFAULTS, type SahutClientOptions } from './options.ts';
-export { createTokenBucket, type TokenBucket, type TokenBucketOptions } from './rate-limiter.ts';
+export {
+  type CallKind,
+  createTokenBucket,
+  type TokenBucket,
+  type TokenBucketOptions,
+} from './rate-limiter.ts';
 export {
   backoffMs,
   classifyFailure,

@@ -7,9 +7,15 @@ export interface TokenBucketOptions {
   now?: () => number;
 }
 
+/** `scan`: a page of a full listing (no `q`); `write`: everything a record's sync asks. */
+export type CallKind = 'write' | 'scan';
+
 export interface TokenBucket {
-  /** Resolves once a token is granted, in call order; rejects with the signal's reason if aborted first. */
-  take(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves once a token is granted, in call order; rejects with the signal's reason if aborted
+   * first. A shared limiter may pace `scan` calls apart (see SCAN_RATE_SHARE); this one does not.
+   */
+  take(signal?: AbortSignal, kind?: CallKind): Promise<void>;
 }
 
 interface Waiter {

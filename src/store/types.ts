@@ -179,6 +179,11 @@ export interface Store {
   /** Links of a connection ordered by crmId, for the Sahut→CRM scan. */
   listLinks(connection: string, afterCrmId: string | null, limit: number): Promise<Link[]>;
   upsertLink(link: Link): Promise<void>;
+  /**
+   * What a record job wrote, in one transaction: its links upserted (the last of a CRM id wins)
+   * and the contacts it created put into the scan index (an upsert, no pairs reported).
+   */
+  saveRecordWrites(writes: RecordWrites): Promise<void>;
 
   /** Links per connection (the dashboard's health page). */
   countLinks(): Promise<Map<string, number>>;
@@ -227,17 +232,16 @@ export interface Store {
 
   // Sahut's contacts kept for matching without searches (the scan index)
   /**
-   * Upserts contacts; returns the pairs sharing a phone or email not reported before for
-   * `connection` (none when `reportPairs` is false: an upsert only).
+   * Upserts a scan's contacts; returns the pairs sharing a phone or email not reported before
+   * for `connection`. (A record job's created contacts go in with `saveRecordWrites`.)
    */
-  indexContacts(
-    connection: string,
-    rows: readonly IndexedContact[],
-    seenAt: Date,
-    reportPairs?: boolean,
-  ): Promise<DuplicatePair[]>;
+  indexContacts(connection: string, rows: readonly IndexedContact[], seenAt: Date): Promise<DuplicatePair[]>;
   /** The indexed contacts (as listed, JSON) with this normalised phone or email. */
   findIndexed(identity: { phone: string | null; email: string | null }): Promise<unknown[]>;
+  /** `findIndexed` for several identities in one query: one list per identity, in their order. */
+  findIndexedBatch(
+    identities: readonly { phone: string | null; email: string | null }[],
+  ): Promise<unknown[][]>;
   startScan(id: string, at: Date): Promise<void>;
   /** Marks the scan complete and drops contacts it did not see (deleted in Sahut). */
   finishScan(id: string, counts: { contacts: number; pages: number }, at: Date): Promise<void>;
@@ -250,6 +254,12 @@ export interface Store {
    * already hold the identity or the CRM record (read under the claim).
    */
   claimIdentities(claim: Claim): Promise<ClaimResult>;
+  /**
+   * The claims of several records in one transaction, each as `claimIdentities` takes it (all
+   * its keys or none, the links holding its identity or record read under it), all under one
+   * token; released and renewed together. Their keys must not overlap (throws StoreArgumentError).
+   */
+  claimIdentitiesBatch(batch: ClaimBatch): Promise<ClaimResult[]>;
   renewIdentities(claim: Pick<Claim, 'connection' | 'keys' | 'token' | 'ttlMs'>): Promise<void>;
   releaseIdentities(claim: Pick<Claim, 'connection' | 'keys' | 'token'>): Promise<void>;
 
@@ -309,6 +319,19 @@ export interface Claim {
   crmId: string;
   phone: string | null;
   email: string | null;
+}
+
+export interface ClaimBatch {
+  connection: string;
+  token: string;
+  ttlMs: number;
+  claims: readonly Pick<Claim, 'keys' | 'crmId' | 'phone' | 'email'>[];
+}
+
+export interface RecordWrites {
+  links: readonly Link[];
+  indexed: readonly IndexedContact[];
+  seenAt: Date;
 }
 
 export interface ClaimResult {

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Command } from 'commander';
 import { type Config, type Connection, findConnection } from '../../config/index.ts';
 import { createRedis, deleteKeys, QUEUES } from '../../queue/index.ts';
-import { buildSandbox, type Sandbox } from '../../sandbox/index.ts';
+import type { Sandbox } from '../../sandbox/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { runOnce } from '../run-once.ts';
 
@@ -20,7 +20,7 @@ export function registerDemoCommand(program: Command) {
     )
     .option('--connection <name>', 'file connection of the connections file to use', 'demo')
     .action(async (opts: { connection: string }) => {
-      const sandbox = await buildSandbox({ apiKey: DEMO_KEY });
+      const sandbox = await (await import('../../sandbox/index.ts')).buildSandbox({ apiKey: DEMO_KEY });
       const baseUrl = await sandbox.listen({ port: 0, host: '127.0.0.1' });
       const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-demo-'));
       const prefix = `sahut-sync-demo-${process.pid}`;

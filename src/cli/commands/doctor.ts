@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { checklist, doctorJson, runDoctor } from '../../doctor/index.ts';
 import { loadDotenv } from '../context.ts';
 import { EXIT } from '../exit.ts';
 
@@ -13,6 +12,8 @@ export function registerDoctorCommand(program: Command) {
     .option('--connection <name>', 'check only this connection')
     .option('--json', 'print the checks as JSON')
     .action(async (opts: { connection?: string; json?: boolean }) => {
+      // Loaded here: no other command (a worker, run --once) compiles the doctor's checks at start-up.
+      const { checklist, doctorJson, runDoctor } = await import('../../doctor/index.ts');
       const checks = await runDoctor(loadDotenv(), opts.connection);
       const report = doctorJson(checks);
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : checklist(checks));

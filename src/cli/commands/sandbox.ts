@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log/index.ts';
-import { buildSandbox } from '../../sandbox/index.ts';
 import { createLifecycle } from '../lifecycle.ts';
 import { intOption } from '../options.ts';
 
@@ -25,7 +24,7 @@ export function registerSandboxCommand(program: Command) {
       }) => {
         const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
         const life = createLifecycle(log);
-        const sandbox = await buildSandbox({
+        const sandbox = await (await import('../../sandbox/index.ts')).buildSandbox({
           apiKey: opts.apiKey ?? process.env.SAHUT_API_KEY ?? 'sandbox-key',
           ...(opts.dataFile ? { dataFile: opts.dataFile } : {}),
           ...(opts.rateLimit ? { faults: { rateLimit: { requests: opts.rateLimit, windowMs: 1000 } } } : {}),

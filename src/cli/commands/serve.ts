@@ -3,12 +3,17 @@ import type { Config, Connection } from '../../config/index.ts';
 import type { Logger } from '../../log/index.ts';
 import { createMetrics } from '../../metrics/index.ts';
 import { checkRedis, createRedis } from '../../queue/index.ts';
-import { startHttp } from '../../server/index.ts';
 import { connectionsOf, loadContext, openMigratedStore } from '../context.ts';
 import { createLifecycle } from '../lifecycle.ts';
 import { intOption } from '../options.ts';
 
-export { startHttp };
+/**
+ * The server (Fastify, the board, the pages) is loaded only by a command that serves: every
+ * `run --once` and worker starts without compiling it.
+ */
+export async function startHttp(deps: Parameters<typeof import('../../server/index.ts').startHttp>[0]) {
+  return (await import('../../server/index.ts')).startHttp(deps);
+}
 
 export function registerServeCommand(program: Command) {
   program

@@ -1,5 +1,11 @@
 import type { RouteOptions } from 'fastify';
-import { type AttentionDeps, type SyncHealth, syncHealth } from '../attention/index.ts';
+import {
+  type AttentionDeps,
+  type FullPass,
+  fullPass,
+  type SyncHealth,
+  syncHealth,
+} from '../attention/index.ts';
 import type { ChartAssets } from '../charts/index.ts';
 import { attentionFigure } from './charts.ts';
 import { formatTime } from './format.ts';
@@ -17,7 +23,7 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
     url: '/',
     handler: async (_request, reply) => {
       // Names, ids, counts and times only: nothing here to mask.
-      const rows = await syncHealth(deps);
+      const [rows, pass] = await Promise.all([syncHealth(deps), fullPass(deps)]);
       const table = rows.length
         ? html`<table id="health" data-testid="health-table"><thead><tr><th>Connection</th><th>Direction</th>
 <th>Last successful run</th><th>Last run</th><th>Linked records</th><th>Needs attention</th><th>Next scheduled run</th><th>In flight</th></tr></thead>
@@ -30,7 +36,11 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
       const drawn = trends.some((h) => h.trend.some((t) => Object.keys(t.attention).length > 0));
       return sendPage(
         reply,
-        page('Sync health', html`<h1>Sync health</h1>${table}${trend}`, drawn ? charts : undefined),
+        page(
+          'Sync health',
+          html`<h1>Sync health</h1>${table}${passNote(pass)}${trend}`,
+          drawn ? charts : undefined,
+        ),
       );
     },
   };
@@ -55,6 +65,23 @@ function healthRow(h: SyncHealth): SafeHtml {
 <td>${success}</td><td>${last}</td><td class="num">${h.linked}</td><td>${attention}</td>
 <td>${h.nextRun === undefined ? unknown() : h.nextRun ? formatTime(h.nextRun) : html`<span class="muted">not scheduled</span>`}</td>
 <td>${h.inFlight === undefined ? unknown() : h.inFlight ? html`${runLink(h.inFlight.runId)} (${h.inFlight.state})` : html`<span class="muted">no</span>`}</td></tr>`;
+}
+
+/** What a full pass over Sahut costs today: a schedule shorter than it cannot finish one. */
+function passNote(p: FullPass | null): SafeHtml {
+  if (!p)
+    return html`<p id="full-pass" class="muted">A full pass over Sahut: no complete scan yet, so its size is not known.</p>`;
+  return html`<p id="full-pass">A full pass over Sahut (the sahut-to-crm direction, or a refresh of the scan index):
+<strong>${p.contacts}</strong> contacts at the last scan <span class="muted">(${formatTime(p.countedAt)})</span> are ${p.pages} list calls,
+<strong>${formatSeconds(p.aloneSeconds)}</strong> alone at SAHUT_RATE_LIMIT=${p.rateLimit},
+<strong>${formatSeconds(p.sharedSeconds)}</strong> while record writes wait (SCAN_RATE_SHARE=${p.share}).
+A sahut-to-crm schedule shorter than that cannot finish a pass.</p>`;
+}
+
+function formatSeconds(s: number): string {
+  if (s < 90) return `${Math.ceil(s)} s`;
+  if (s < 90 * 60) return `${Math.ceil(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
 }
 
 const unknown = () => html`<span class="muted" title="Redis did not answer">unknown</span>`;

@@ -1,7 +1,8 @@
 import { linkCountRowSchema } from '../attention-rows.ts';
+import { lastWrites } from '../claim-batch.ts';
 import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
-import type { Link, LinkLookup } from '../types.ts';
+import type { Link, LinkLookup, RecordWrites } from '../types.ts';
 import { type PgContext, query } from './context.ts';
 
 const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
@@ -91,6 +92,49 @@ export async function upsertLink(ctx: PgContext, link: Link): Promise<void> {
       link.syncedAt,
       link.writtenBy?.runId ?? null,
       link.writtenBy?.action ?? null,
+    ],
+  );
+}
+
+/**
+ * A record job's links and created contacts in one statement (two inserts as data-modifying
+ * CTEs): atomic, one round trip.
+ */
+export async function saveRecordWrites(ctx: PgContext, writes: RecordWrites): Promise<void> {
+  const { links, indexed } = lastWrites(writes);
+  if (links.length === 0 && indexed.length === 0) return;
+  const s = ctx.schema;
+  await query(
+    ctx,
+    `with saved as (
+       insert into ${s}.links (${LINK_COLUMNS})
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                            $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[])
+       ${LINK_UPSERT}
+       returning 1
+     )
+     insert into ${s}.sahut_index (sahut_id, phone, email, contact, seen_at)
+     select r.*, $16::timestamptz from unnest($12::text[], $13::text[], $14::text[], $15::jsonb[])
+       as r(sahut_id, phone, email, contact)
+     on conflict (sahut_id) do update set
+       phone = excluded.phone, email = excluded.email, contact = excluded.contact, seen_at = excluded.seen_at`,
+    [
+      links.map((l) => l.connection),
+      links.map((l) => l.crmId),
+      links.map((l) => l.sahutId),
+      links.map((l) => l.phone),
+      links.map((l) => l.email),
+      links.map((l) => JSON.stringify(l.base)),
+      links.map((l) => l.crmHash),
+      links.map((l) => l.sahutHash),
+      links.map((l) => l.syncedAt),
+      links.map((l) => l.writtenBy?.runId ?? null),
+      links.map((l) => l.writtenBy?.action ?? null),
+      indexed.map((c) => c.sahutId),
+      indexed.map((c) => c.phone),
+      indexed.map((c) => c.email),
+      indexed.map((c) => JSON.stringify(c.contact)),
+      writes.seenAt,
     ],
   );
 }

@@ -3,7 +3,7 @@ import type { DuplicatePair, IndexedContact, SahutScan } from '../sahut-index-ty
 import { inTransaction, type PgContext, query } from './context.ts';
 
 /**
- * Upserts one page of scanned (or just created) contacts and returns the pairs
+ * Upserts one page of scanned contacts and returns the pairs
  * sharing a phone or email that involve them and were not reported yet for
  * `connection`: each pair is reported once.
  */
@@ -12,7 +12,6 @@ export async function indexContacts(
   connection: string,
   rows: readonly IndexedContact[],
   seenAt: Date,
-  reportPairs = true,
 ): Promise<DuplicatePair[]> {
   if (rows.length === 0) return [];
   const s = ctx.schema;
@@ -31,7 +30,6 @@ export async function indexContacts(
       seenAt,
     ],
   );
-  if (!reportPairs) return [];
   // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
   const { rows: pairs } = await query(
     ctx,
@@ -65,6 +63,27 @@ export async function findIndexed(
     [identity.phone, identity.email],
   );
   return rows.map((row) => indexedContactRowSchema.parse(row).contact);
+}
+
+/** `findIndexed` for several identities, in one query; one list per identity, in their order. */
+export async function findIndexedBatch(
+  ctx: PgContext,
+  identities: readonly { phone: string | null; email: string | null }[],
+): Promise<unknown[][]> {
+  const found: unknown[][] = identities.map(() => []);
+  const asked = identities.flatMap((id, i) => (id.phone || id.email ? [i] : []));
+  if (asked.length === 0) return found;
+  const { rows } = await query(
+    ctx,
+    `select q.i, x.contact from unnest($1::int[], $2::text[], $3::text[]) as q(i, phone, email)
+     cross join lateral (
+       select sahut_id, contact from ${ctx.schema}.sahut_index where phone = q.phone or email = q.email
+     ) as x
+     order by q.i, x.sahut_id`,
+    [asked, asked.map((i) => identities[i]?.phone ?? null), asked.map((i) => identities[i]?.email ?? null)],
+  );
+  for (const row of rows as { i: number }[]) found[row.i]?.push(indexedContactRowSchema.parse(row).contact);
+  return found;
 }
 
 export async function startScan(ctx: PgContext, id: string, at: Date): Promise<void> {

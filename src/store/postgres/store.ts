@@ -7,14 +7,29 @@ import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, auditTimeline, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
-import { claimIdentities, releaseIdentities, renewIdentities } from './claims.ts';
+import { claimIdentities, claimIdentitiesBatch, releaseIdentities, renewIdentities } from './claims.ts';
 import type { PgContext } from './context.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
-import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
+import {
+  countLinks,
+  findLinks,
+  getLinks,
+  getLinksBySahutIds,
+  listLinks,
+  saveRecordWrites,
+  upsertLink,
+} from './links.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
-import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
+import {
+  findIndexed,
+  findIndexedBatch,
+  finishScan,
+  indexContacts,
+  lastScan,
+  startScan,
+} from './sahut-index.ts';
 import { searchLinks } from './search.ts';
 
 export const DEFAULT_SCHEMA = 'sahut_sync';
@@ -59,6 +74,7 @@ export function createPostgresStore(options: PostgresOptions): Store {
     listLinks: async (connection, afterCrmId, limit) =>
       listLinks(ctx, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
     upsertLink: (link) => upsertLink(ctx, link),
+    saveRecordWrites: (writes) => saveRecordWrites(ctx, writes),
     countLinks: () => countLinks(ctx),
 
     // audit
@@ -90,15 +106,16 @@ export function createPostgresStore(options: PostgresOptions): Store {
     setRunMatch: (runId, match, callsSaved) => setRunMatch(ctx, runId, match, callsSaved),
 
     // the scan index
-    indexContacts: (connection, rows, seenAt, reportPairs) =>
-      indexContacts(ctx, connection, rows, seenAt, reportPairs),
+    indexContacts: (connection, rows, seenAt) => indexContacts(ctx, connection, rows, seenAt),
     findIndexed: (identity) => findIndexed(ctx, identity),
+    findIndexedBatch: (identities) => findIndexedBatch(ctx, identities),
     startScan: (id, at) => startScan(ctx, id, at),
     finishScan: (id, counts, at) => finishScan(ctx, id, counts, at),
     lastScan: () => lastScan(ctx),
 
     // identity claims
     claimIdentities: (claim) => claimIdentities(ctx, claim),
+    claimIdentitiesBatch: (batch) => claimIdentitiesBatch(ctx, batch),
     renewIdentities: (claim) => renewIdentities(ctx, claim),
     releaseIdentities: (claim) => releaseIdentities(ctx, claim),
 

@@ -1,6 +1,7 @@
+import { assertDisjoint } from '../claim-batch.ts';
 import { LINK_COLUMNS } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
-import type { Claim, ClaimResult } from '../types.ts';
+import type { Claim, ClaimBatch, ClaimResult } from '../types.ts';
 import { type SqliteDatabase, toSqlTime } from './database.ts';
 
 /**
@@ -49,6 +50,13 @@ export function claimIdentities(db: SqliteDatabase, claim: Claim): ClaimResult {
     if (err instanceof ClaimBusy) return { claimed: false, stale: false, links: [] };
     throw err;
   }
+}
+
+/** Each claim in its own transaction: in-process, SQLite has no round trips to save. */
+export function claimIdentitiesBatch(db: SqliteDatabase, batch: ClaimBatch): ClaimResult[] {
+  assertDisjoint(batch);
+  const { connection, token, ttlMs } = batch;
+  return batch.claims.map((claim) => claimIdentities(db, { ...claim, connection, token, ttlMs }));
 }
 
 export function renewIdentities(

@@ -1,8 +1,10 @@
 import { linkCountRowSchema } from '../attention-rows.ts';
+import { lastWrites } from '../claim-batch.ts';
 import { LINK_COLUMNS, LINK_UPSERT } from '../link-sql.ts';
 import { linkRowSchema } from '../rows.ts';
-import type { Link, LinkLookup } from '../types.ts';
+import type { Link, LinkLookup, RecordWrites } from '../types.ts';
 import { type SqliteDatabase, toSqlTime } from './database.ts';
+import { upsertIndexed } from './sahut-index.ts';
 
 const parseLink = (row: unknown): Link => linkRowSchema.parse(row);
 
@@ -96,6 +98,16 @@ export function upsertLink(db: SqliteDatabase, link: Link): void {
     syncedAt: toSqlTime(link.syncedAt),
     writtenRun: link.writtenBy?.runId ?? null,
     writtenAction: link.writtenBy?.action ?? null,
+  });
+}
+
+/** A record job's links and created contacts, in one transaction. */
+export function saveRecordWrites(db: SqliteDatabase, writes: RecordWrites): void {
+  const { links, indexed } = lastWrites(writes);
+  if (links.length === 0 && indexed.length === 0) return;
+  db.transaction(() => {
+    for (const link of links) upsertLink(db, link);
+    upsertIndexed(db, indexed, writes.seenAt);
   });
 }
 

@@ -3,7 +3,7 @@ import type { DuplicatePair, IndexedContact, SahutScan } from '../sahut-index-ty
 import { nowSqlTime, type SqliteDatabase, toSqlTime } from './database.ts';
 
 /**
- * Upserts one page of scanned (or just created) contacts and returns the pairs
+ * Upserts one page of scanned contacts and returns the pairs
  * sharing a phone or email that involve them and were not reported yet for
  * `connection`: each pair is reported once.
  */
@@ -12,15 +12,8 @@ export function indexContacts(
   connection: string,
   rows: readonly IndexedContact[],
   seenAt: Date,
-  reportPairs = true,
 ): DuplicatePair[] {
   if (rows.length === 0) return [];
-  const upsert = db.statement(
-    `insert into sahut_index (sahut_id, phone, email, contact, seen_at)
-     values (:sahutId, :phone, :email, :contact, :seenAt)
-     on conflict (sahut_id) do update set
-       phone = excluded.phone, email = excluded.email, contact = excluded.contact, seen_at = excluded.seen_at`,
-  );
   // From this page's contacts out, by the phone and email indexes: never a scan of the whole index.
   const pairs = db.statement(
     `insert into duplicate_pairs (connection, a, b, by, at)
@@ -39,19 +32,29 @@ export function indexContacts(
      returning a, b, by`,
   );
   return db.transaction(() => {
-    for (const r of rows) {
-      upsert.run({
-        sahutId: r.sahutId,
-        phone: r.phone,
-        email: r.email,
-        contact: JSON.stringify(r.contact),
-        seenAt: toSqlTime(seenAt),
-      });
-    }
-    if (!reportPairs) return [];
+    upsertIndexed(db, rows, seenAt);
     const ids = JSON.stringify(rows.map((r) => r.sahutId));
     return pairs.all({ connection, ids, at: nowSqlTime() }).map((row) => duplicatePairRowSchema.parse(row));
   });
+}
+
+/** Upserts contacts into the index; the caller holds the transaction. */
+export function upsertIndexed(db: SqliteDatabase, rows: readonly IndexedContact[], seenAt: Date): void {
+  const upsert = db.statement(
+    `insert into sahut_index (sahut_id, phone, email, contact, seen_at)
+     values (:sahutId, :phone, :email, :contact, :seenAt)
+     on conflict (sahut_id) do update set
+       phone = excluded.phone, email = excluded.email, contact = excluded.contact, seen_at = excluded.seen_at`,
+  );
+  for (const r of rows) {
+    upsert.run({
+      sahutId: r.sahutId,
+      phone: r.phone,
+      email: r.email,
+      contact: JSON.stringify(r.contact),
+      seenAt: toSqlTime(seenAt),
+    });
+  }
 }
 
 /** The indexed contacts with this phone or email. */
@@ -64,6 +67,13 @@ export function findIndexed(
     .statement('select contact from sahut_index where phone = :phone or email = :email order by sahut_id')
     .all({ phone: identity.phone, email: identity.email })
     .map((row) => indexedContactRowSchema.parse(row).contact);
+}
+
+export function findIndexedBatch(
+  db: SqliteDatabase,
+  identities: readonly { phone: string | null; email: string | null }[],
+): unknown[][] {
+  return identities.map((identity) => findIndexed(db, identity));
 }
 
 export function startScan(db: SqliteDatabase, id: string, at: Date): void {

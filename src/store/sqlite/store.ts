@@ -4,14 +4,29 @@ import { NON_OUTCOME_ACTIONS, type Store } from '../types.ts';
 import { countAttention, getAttention, listAttention } from './attention.ts';
 import { appendAudit, auditTimeline, queryAudit } from './audit.ts';
 import { addRunRecords, dropRunRecords, listCarried, settleRunRecords, unaccounted } from './books.ts';
-import { claimIdentities, releaseIdentities, renewIdentities } from './claims.ts';
+import { claimIdentities, claimIdentitiesBatch, releaseIdentities, renewIdentities } from './claims.ts';
 import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { SqliteDatabase, type SqliteOptions } from './database.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
-import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
+import {
+  countLinks,
+  findLinks,
+  getLinks,
+  getLinksBySahutIds,
+  listLinks,
+  saveRecordWrites,
+  upsertLink,
+} from './links.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
-import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
+import {
+  findIndexed,
+  findIndexedBatch,
+  finishScan,
+  indexContacts,
+  lastScan,
+  startScan,
+} from './sahut-index.ts';
 import { searchLinks } from './search.ts';
 
 /**
@@ -38,6 +53,7 @@ export function createSqliteStore(options: SqliteOptions): Store {
     listLinks: async (connection, afterCrmId, limit) =>
       listLinks(db, connection, afterCrmId, checkLimit('Link page size', limit, MAX_PAGE)),
     upsertLink: async (link) => upsertLink(db, link),
+    saveRecordWrites: async (writes) => saveRecordWrites(db, writes),
     countLinks: async () => countLinks(db),
 
     // audit
@@ -69,15 +85,16 @@ export function createSqliteStore(options: SqliteOptions): Store {
     setRunMatch: async (runId, match, callsSaved) => setRunMatch(db, runId, match, callsSaved),
 
     // the scan index
-    indexContacts: async (connection, rows, seenAt, reportPairs) =>
-      indexContacts(db, connection, rows, seenAt, reportPairs),
+    indexContacts: async (connection, rows, seenAt) => indexContacts(db, connection, rows, seenAt),
     findIndexed: async (identity) => findIndexed(db, identity),
+    findIndexedBatch: async (identities) => findIndexedBatch(db, identities),
     startScan: async (id, at) => startScan(db, id, at),
     finishScan: async (id, counts, at) => finishScan(db, id, counts, at),
     lastScan: async () => lastScan(db),
 
     // identity claims
     claimIdentities: async (claim) => claimIdentities(db, claim),
+    claimIdentitiesBatch: async (batch) => claimIdentitiesBatch(db, batch),
     renewIdentities: async (claim) => renewIdentities(db, claim),
     releaseIdentities: async (claim) => releaseIdentities(db, claim),
 
