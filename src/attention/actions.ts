@@ -15,6 +15,8 @@ export const ACTIONS_BY_KIND: Readonly<Record<AttentionKind, readonly AttentionA
   rejected: ['acknowledge'],
   conflict: ['take', 'acknowledge'],
   'duplicate-suspected': ['acknowledge'],
+  // recreate: POST the contact again from the CRM record; unlink: close the link, the CRM record stays.
+  'gone-in-sahut': ['recreate', 'unlink', 'acknowledge'],
 };
 
 const name = z.string().trim().min(1).max(200);
@@ -27,6 +29,8 @@ export const actionRequestSchema = z.discriminatedUnion('action', [
   z.strictObject({ ...base, action: z.literal('retry') }),
   z.strictObject({ ...base, action: z.literal('acknowledge') }),
   z.strictObject({ ...base, action: z.literal('take'), field: name, side: z.enum(['crm', 'sahut']) }),
+  z.strictObject({ ...base, action: z.literal('recreate') }),
+  z.strictObject({ ...base, action: z.literal('unlink') }),
 ]);
 export type ActionRequest = z.infer<typeof actionRequestSchema>;
 
@@ -77,5 +81,9 @@ export function describeAction(request: ActionRequest): string {
       return `acknowledge ${request.id}`;
     case 'take':
       return `keep ${request.side === 'crm' ? "the CRM's" : "Sahut's"} ${request.field} of ${request.id}`;
+    case 'recreate':
+      return `create the contact of ${request.id} again in Sahut`;
+    case 'unlink':
+      return `unlink ${request.id} from its vanished contact`;
   }
 }

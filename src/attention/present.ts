@@ -50,5 +50,7 @@ export function summaryOf(entry: AttentionEntry): string {
         ? `${pair.pair[0]} and ${pair.pair[1]} share ${pair.by || 'a phone or email'}`
         : (entry.error ?? '');
     }
+    case 'gone-in-sahut':
+      return `contact ${entry.sahutId ?? '?'} vanished in Sahut: recreate it, unlink the record, or acknowledge`;
   }
 }

@@ -1,5 +1,6 @@
 import type { CrmRecord } from '../crm/types.ts';
 import { sahutContactSchema } from '../sahut/index.ts';
+import type { NewRemoval } from '../store/types.ts';
 import type { ApplyPorts, CrmWriter, RecordOutcome, ScanIndex } from '../sync/apply/ports.ts';
 import { prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
@@ -42,28 +43,42 @@ export async function prepareToSahut(
     runId: job.runId,
     ...(signal ? { signal } : {}),
   };
-  // Two-way: a CRM change is merged with the contact as Sahut holds it now (and the CRM gets
-  // Sahut's side back), whichever direction's run comes first.
-  const twoWay =
-    connection.directions.includes('sahut-to-crm') && rt.connector(connection.name).capabilities.update;
   const ports: ApplyPorts = {
-    sahut: rt.sahut,
-    store: {
-      getLinks: (name, ids) => rt.store.getLinks(name, ids),
-      upsertLink: (link) => rt.store.upsertLink(link),
-      findLinks: (lookup, limit) => rt.store.findLinks(lookup, limit),
-      getDecision: async (_name, crmId) => decisions.get(crmId) ?? null,
-    },
-    locks: rt.locks,
-    claims: createClaims(rt.store, { connection: connection.name, lockMs: rt.config.worker.lockMs }),
-    index: scanIndex(rt, connection.name),
-    ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
+    ...toSahutPorts(rt, connection.name, async (_name, crmId) => decisions.get(crmId) ?? null),
+    removals: (removal) => rt.store.noteRemovals(connection.name, job.runId, [removal]),
   };
   return async (record) => {
     const prepared = prepareRecord(record, connection, rt.config.defaultRegion);
     if (prepared.kind === 'rejected')
       return { action: 'rejected', crmId: record.id, sahutId: null, diff: null, error: prepared.reason };
     return syncToSahut(ports, ctx, prepared, links.get(prepared.crmId));
+  };
+}
+
+/** What applying a record to Sahut needs (decisions read one by one unless the caller has them). */
+export function toSahutPorts(
+  rt: Runtime,
+  name: string,
+  getDecision: ApplyPorts['store']['getDecision'] = (connection, crmId) =>
+    rt.store.getDecision(connection, crmId),
+): ApplyPorts {
+  const connection = rt.connection(name);
+  // Two-way: a CRM change is merged with the contact as Sahut holds it now (and the CRM gets
+  // Sahut's side back), whichever direction's run comes first.
+  const twoWay =
+    connection.directions.includes('sahut-to-crm') && rt.connector(connection.name).capabilities.update;
+  return {
+    sahut: rt.sahut,
+    store: {
+      getLinks: (n, ids) => rt.store.getLinks(n, ids),
+      upsertLink: (link) => rt.store.upsertLink(link),
+      findLinks: (lookup, limit) => rt.store.findLinks(lookup, limit),
+      getDecision,
+    },
+    locks: rt.locks,
+    claims: createClaims(rt.store, { connection: connection.name, lockMs: rt.config.worker.lockMs }),
+    index: scanIndex(rt, connection.name),
+    ...(twoWay ? { crm: crmWriter(rt, connection.name) } : {}),
   };
 }
 
@@ -81,7 +96,12 @@ export async function applyToCrm(
     runId: job.runId,
     ...(signal ? { signal } : {}),
   };
-  const ports = { sahut: rt.sahut, store: rt.store, crm: crmWriter(rt, connection.name) };
+  const ports = {
+    sahut: rt.sahut,
+    store: rt.store,
+    crm: crmWriter(rt, connection.name),
+    removals: (removal: NewRemoval) => rt.store.noteRemovals(connection.name, job.runId, [removal]),
+  };
   return syncToCrm(ports, ctx, { sahutId: target.sahutId, crmId: target.crmId });
 }
 

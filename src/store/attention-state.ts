@@ -30,7 +30,8 @@ export interface AttentionState extends Omit<AttentionEntry, 'id' | 'since' | 'a
 }
 
 const KINDS = new Set<string>(ATTENTION_KINDS);
-const SYNCED = new Set(['created', 'updated', 'linked']);
+/** Synced, or a removal settled (the record deleted, relinked, recreated or unlinked). */
+const SYNCED = new Set(['created', 'updated', 'linked', 'deleted', 'relinked', 'recreated', 'unlinked']);
 /** An `unchanged` of the same direction means a person has nothing left to do about these. */
 const SETTLED_BY_UNCHANGED = new Set(['failed', 'rejected', 'ambiguous']);
 

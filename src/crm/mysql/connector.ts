@@ -20,6 +20,7 @@ import {
   pageQuery,
   tableSql,
 } from './sql.ts';
+import { mysqlTombstoneLog } from './tombstones.ts';
 import { insertRow, updateRow, type WriteContext } from './write.ts';
 
 export interface MysqlConnectorOptions {
@@ -37,6 +38,8 @@ export interface MysqlConnectorOptions {
   pageSize?: number;
   /** Columns only `create` may set besides the mapped ones (defaults of new records); never read. */
   insertColumns?: readonly string[];
+  /** A soft-delete column (a time set when deleted, or a boolean): such rows read as `deleted`. */
+  deletedColumn?: string;
 }
 
 const position = z.object({ key: z.string().nullable(), id: z.string().nullable() });
@@ -135,6 +138,8 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
         return item.ok ? [item.record] : [];
       });
     },
+
+    tombstones: mysqlTombstoneLog(opts.pool, opts.database),
 
     async close() {},
   };

@@ -19,6 +19,7 @@ import {
   pageQuery,
   tableSql,
 } from './sql.ts';
+import { postgresTombstoneLog } from './tombstones.ts';
 import { insertRow, updateRow, type WriteContext } from './write.ts';
 
 export interface PostgresConnectorOptions {
@@ -39,6 +40,8 @@ export interface PostgresConnectorOptions {
   pageSize?: number;
   /** Columns only `create` may set besides the mapped ones (defaults of new records); never read. */
   insertColumns?: readonly string[];
+  /** A soft-delete column (a time set when deleted, or a boolean): such rows read as `deleted`. */
+  deletedColumn?: string;
 }
 
 const cursorSchema = z
@@ -138,6 +141,8 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
         return item.ok ? [item.record] : [];
       });
     },
+
+    tombstones: postgresTombstoneLog(opts.pool, opts.schema),
 
     async close() {},
   };

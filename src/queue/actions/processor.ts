@@ -49,6 +49,8 @@ export function createActionProcessor(rt: Runtime) {
         const outcome = await takeConflictValue(rt, entry, request, decided, signal);
         return { outcome, actionId };
       }
+      if (request.action === 'recreate' || request.action === 'unlink')
+        return await decideRemoval(rt, entry, request.action, decided);
       return await rerun(rt, entry, request, decided, actor);
     } catch (err) {
       if (isSahutError(err) && err.permanent) throw new UnrecoverableError(err.message);
@@ -93,6 +95,25 @@ async function rerun(
     { actionId: decided.runId, runId, by: actor.by, action: request.action },
     'attention action queued a run',
   );
+  return { outcome: 'run', runId, runJobId: jobId, actionId: decided.runId };
+}
+
+/**
+ * recreate, unlink (a contact gone in Sahut): the decision goes on the removal, due again, and
+ * a run is queued (or joined) whose removal step carries it out; its outcome settles the entry.
+ */
+async function decideRemoval(
+  rt: Runtime,
+  entry: AttentionEntry,
+  decision: 'recreate' | 'unlink',
+  decided: AuditEntry,
+): Promise<ActionResult> {
+  const crmId = entry.crmId as string;
+  if (!(await rt.store.getRemoval(entry.connection, crmId, 'sahut')))
+    throw new UnrecoverableError(`${crmId} no longer waits on a vanished contact: nothing to ${decision}`);
+  await rt.store.setRemoval(entry.connection, crmId, 'sahut', { state: 'due', decision });
+  await rt.store.appendAudit([decided]);
+  const { runId, jobId } = await followUpRun(rt, entry.connection, entry.direction);
   return { outcome: 'run', runId, runJobId: jobId, actionId: decided.runId };
 }
 

@@ -13,6 +13,18 @@ import { getCursor, lastFullRead, markFullRead, setCursor } from './cursors.ts';
 import { addCarried, getDecision, getDecisions, saveDecision } from './decisions.ts';
 import { countLinks, findLinks, getLinks, getLinksBySahutIds, listLinks, upsertLink } from './links.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
+import {
+  closedContacts,
+  closeLink,
+  countRemovals,
+  countScanMisses,
+  dropRemovals,
+  getRemoval,
+  listRemovals,
+  noteAbsentRecords,
+  noteRemovals,
+  setRemoval,
+} from './removals.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import { findIndexed, finishScan, indexContacts, lastScan, startScan } from './sahut-index.ts';
 import { searchLinks } from './search.ts';
@@ -96,6 +108,19 @@ export function createPostgresStore(options: PostgresOptions): Store {
     startScan: (id, at) => startScan(ctx, id, at),
     finishScan: (id, counts, at) => finishScan(ctx, id, counts, at),
     lastScan: () => lastScan(ctx),
+
+    // removals
+    noteRemovals: (connection, runId, removals) => noteRemovals(ctx, connection, runId, removals),
+    countScanMisses: (connection, runId) => countScanMisses(ctx, connection, runId),
+    noteAbsentRecords: (connection, runId) => noteAbsentRecords(ctx, connection, runId),
+    listRemovals: async (connection, state, after, limit) =>
+      listRemovals(ctx, connection, state, after, checkLimit('Removal page size', limit, MAX_PAGE)),
+    countRemovals: (connection, state) => countRemovals(ctx, connection, state),
+    getRemoval: (connection, crmId, side) => getRemoval(ctx, connection, crmId, side),
+    setRemoval: (connection, crmId, side, change) => setRemoval(ctx, connection, crmId, side, change),
+    dropRemovals: (connection, keys) => dropRemovals(ctx, connection, keys),
+    closeLink: (connection, crmId, closure) => closeLink(ctx, connection, crmId, closure),
+    closedContacts: (connection, sahutIds) => closedContacts(ctx, connection, sahutIds),
 
     // identity claims
     claimIdentities: (claim) => claimIdentities(ctx, claim),

@@ -1,0 +1,134 @@
+import type { Connection } from '../../config/index.ts';
+import type { SahutContact } from '../../sahut/types.ts';
+import type { AuditEntry, Link, Removal } from '../../store/types.ts';
+import { prepareRecord } from '../../sync/apply/prepare.ts';
+import { relinkTo, searchSahut, syncToSahut } from '../../sync/apply/to-sahut.ts';
+import { crmDeletePatch } from '../../sync/removal.ts';
+import { toSahutPorts } from '../apply-record.ts';
+import type { Runtime } from '../runtime.ts';
+
+/** The audit row a removal ends with (its run, job and attempt are the caller's). */
+export type Settled = Pick<AuditEntry, 'action' | 'sahutId' | 'diff' | 'error' | 'detail'>;
+
+export interface ActContext {
+  rt: Runtime;
+  connection: Connection;
+  runId: string;
+}
+
+const note = (
+  action: Settled['action'],
+  sahutId: string | null,
+  error: string | null,
+  extra: Partial<Settled> = {},
+): Settled => ({
+  action,
+  sahutId,
+  diff: null,
+  error,
+  ...extra,
+});
+
+/**
+ * Carries out one due removal, checked again first (a record or contact that
+ * answers again is left alone). Returns the audit row it ends with.
+ */
+export async function actOnRemoval(ctx: ActContext, removal: Removal): Promise<Settled> {
+  const { rt, connection } = ctx;
+  const link = (await rt.store.getLinks(connection.name, [removal.crmId])).get(removal.crmId);
+  const drop = () => rt.store.dropRemovals(connection.name, [removal]);
+  if (!link || (removal.side === 'sahut' && link.sahutId !== removal.sahutId)) {
+    await drop();
+    const now = link ? `linked to ${link.sahutId} now` : 'no longer linked';
+    return note('unchanged', link?.sahutId ?? removal.sahutId, `removal dropped: ${removal.crmId} is ${now}`);
+  }
+  return removal.side === 'crm' ? crmDeleted(ctx, removal, link) : goneInSahut(ctx, removal, link);
+}
+
+/** `options.onCrmDelete` applied to the contact, then the link closed: the phone and email are free. */
+async function crmDeleted(ctx: ActContext, removal: Removal, link: Link): Promise<Settled> {
+  const { rt, connection, runId } = ctx;
+  const record = await rt.connector(connection.name).get(removal.crmId);
+  if (record && !record.deleted) {
+    await rt.store.dropRemovals(connection.name, [removal]);
+    return note('unchanged', link.sahutId, `removal dropped: CRM record ${removal.crmId} is there again`);
+  }
+  const { onCrmDelete, crmDeletedTag } = connection.options;
+  const contact = await rt.sahut.get(link.sahutId);
+  const change = contact && crmDeletePatch(onCrmDelete, contact, connection.mapping, crmDeletedTag);
+  if (contact && change) await rt.sahut.update(contact.id, change.patch);
+  await rt.store.closeLink(connection.name, removal.crmId, {
+    reason: `deleted in the CRM (${removal.reason})`,
+    runId,
+  });
+  await rt.store.dropRemovals(connection.name, [removal]);
+  const error = contact ? null : `contact ${link.sahutId} is gone from Sahut too`;
+  return note('deleted', link.sahutId, error, {
+    diff: change?.diff ?? null,
+    detail: { found: removal.reason, onCrmDelete },
+  });
+}
+
+/**
+ * A contact gone from Sahut: relinked when exactly one other contact holds its phone
+ * or email (an agent merged the two), else `options.onSahutDelete` (or what a person decided).
+ */
+async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promise<Settled> {
+  const { rt, connection, runId } = ctx;
+  const drop = () => rt.store.dropRemovals(connection.name, [removal]);
+  if (await rt.sahut.get(removal.sahutId)) {
+    await drop();
+    return note('unchanged', removal.sahutId, `removal dropped: contact ${removal.sahutId} answers again`);
+  }
+  const record = await rt.connector(connection.name).get(removal.crmId);
+  const close = (reason: string) => rt.store.closeLink(connection.name, removal.crmId, { reason, runId });
+  if (!record || record.deleted) {
+    await close('gone from both sides');
+    await drop();
+    return note('unlinked', removal.sahutId, `contact and CRM record are both gone`);
+  }
+  const prepared = prepareRecord(record, connection, rt.config.defaultRegion);
+  const sctx = { connection, defaultRegion: rt.config.defaultRegion, runId };
+  const ports = toSahutPorts(rt, connection.name);
+  const survivor = await findSurvivor(rt, link);
+  if (survivor && prepared.kind === 'ready') {
+    const outcome = await relinkTo(ports, sctx, prepared, survivor);
+    await drop();
+    // A conflict stays a conflict, for a person to see; anything else is the relink.
+    const action = outcome.action === 'conflict' ? 'conflict' : 'relinked';
+    return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail) };
+  }
+  const decision = removal.decision ?? connection.options.onSahutDelete;
+  if (decision === 'flag') {
+    await rt.store.setRemoval(connection.name, removal.crmId, 'sahut', { state: 'flagged' });
+    const why = `contact ${removal.sahutId} vanished from Sahut and no other contact holds its phone or email`;
+    return note('gone-in-sahut', removal.sahutId, why, { detail: { found: removal.reason } });
+  }
+  await close(decision === 'recreate' ? 'gone in Sahut: created again' : 'gone in Sahut: unlinked');
+  await drop();
+  if (decision === 'unlink' || prepared.kind === 'rejected') {
+    const why = prepared.kind === 'rejected' ? `cannot recreate: ${prepared.reason}` : null;
+    return note('unlinked', removal.sahutId, why, { detail: { found: removal.reason } });
+  }
+  const outcome = await syncToSahut(ports, sctx, prepared, undefined);
+  const action =
+    outcome.action === 'created' ? 'recreated' : outcome.action === 'linked' ? 'relinked' : outcome.action;
+  return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail) };
+}
+
+/** The outcome's detail, naming the vanished contact the record was linked to. */
+function withFrom(from: string, detail: unknown): Record<string, unknown> {
+  const isObject = typeof detail === 'object' && detail !== null && !Array.isArray(detail);
+  return { from, ...(isObject ? (detail as Record<string, unknown>) : {}) };
+}
+
+/** The one contact now holding the link's phone or email (an agent's merge kept it), if exactly one does. */
+async function findSurvivor(rt: Runtime, link: Link): Promise<SahutContact | null> {
+  if (!link.phone && !link.email) return null;
+  const found = await searchSahut(
+    rt.sahut,
+    { phone: link.phone, email: link.email },
+    { defaultRegion: rt.config.defaultRegion },
+  );
+  return found.kind === 'one' && found.contact.id !== link.sahutId ? found.contact : null;
+}
