@@ -1,0 +1,196 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
+import { runTriggerSql, sourceSchema, triggerSql } from '../src/crm/index.ts';
+import { parseMapping } from '../src/mapping/index.ts';
+import type { CrmKind } from './helpers/crm-tables.ts';
+import {
+  DELETIONS_MAPPING,
+  type DeletionDeployment,
+  type DeletionTable,
+  deletionDeployment,
+  deletionTable,
+  runWith,
+} from './helpers/deletions.ts';
+import { type Node, startNode } from './helpers/engine.ts';
+import { PG_URL, uniqueName, until } from './helpers/env.ts';
+
+/**
+ * Records deleted in a real CRM table (PostgreSQL, MariaDB) reach Sahut as the
+ * connection's `onCrmDelete` says, however the CRM deletes: a soft-delete
+ * column, a hard delete seen by the install-trigger's tombstones, or a hard
+ * delete found by a full read. Sahut is the sandbox over HTTP.
+ */
+describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kind) => {
+  let deployment: DeletionDeployment;
+  let table: DeletionTable;
+  let node: Node | undefined;
+  // A name of its own: MariaDB's tombstone table is shared by every table of the database.
+  const name = uniqueName('del').replace(/^t-/, '').replace(/-/g, '_');
+
+  beforeEach(async () => {
+    // Both stores: the PostgreSQL CRM beside a SQLite store, MariaDB beside a PostgreSQL one.
+    deployment = await deletionDeployment(kind === 'postgres' ? 'sqlite' : 'postgres');
+    table = await deletionTable(kind);
+  });
+  afterEach(async () => {
+    await node?.close();
+    node = undefined;
+    await deployment.dispose();
+    await table.drop();
+  });
+
+  function start(
+    options: Record<string, unknown> = {},
+    extra: { view?: boolean; deletedColumn?: string } = {},
+  ) {
+    const connection: Connection = {
+      name,
+      source: sourceSchema.parse(table.source(extra)),
+      mapping: parseMapping(DELETIONS_MAPPING, 'yaml'),
+      directions: ['crm-to-sahut'],
+      schedule: undefined,
+      options: syncOptionsSchema.parse(options),
+    };
+    node = startNode(deployment.config, deployment.store, [connection]);
+    return { node, connection };
+  }
+  const run = (extra: { full?: boolean; allowDeletes?: number } = {}) =>
+    runWith(node as Node, 'crm-to-sahut', extra, name);
+  const people = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({
+      name: `Person ${from + i}`,
+      phone: `+62812${String(7_000_000 + from + i)}`,
+      tags: 'vip',
+    }));
+  const contactOf = async (crmId: string) => {
+    const link = (await deployment.store.getLinks(name, [crmId])).get(crmId);
+    return { link, contact: deployment.sandbox.contacts().find((c) => c.id === link?.sahutId) };
+  };
+
+  it('soft delete: the contact is tagged, its link closed; the person re-created with the same phone is relinked, not duplicated', async () => {
+    start({}, { deletedColumn: 'deleted_at' });
+    const [gone, kept] = await table.insert(people(2));
+    expect((await run()).counts).toEqual({ created: 2 });
+    const { contact } = await contactOf(gone as string);
+    expect(contact?.tags).toEqual(['vip', 'crm-sync']);
+
+    await table.softDelete(gone as string);
+    const deleting = await run();
+    expect(deleting.status).toBe('succeeded');
+    expect(deleting.counts.deleted).toBe(1);
+    expect(deleting.counts.created).toBeUndefined();
+    const tagged = deployment.sandbox.contacts().find((c) => c.id === contact?.id);
+    // The mapping's constant tag comes off, the configured one goes on; the contact stays.
+    expect(tagged?.tags).toEqual(['vip', 'crm-deleted']);
+    expect((await contactOf(gone as string)).link).toBeUndefined();
+    expect((await contactOf(kept as string)).link).toBeDefined();
+    const [row] = (await deployment.store.queryAudit({ runId: deleting.id, action: 'deleted', limit: 5 }))
+      .rows;
+    expect(row).toMatchObject({
+      crmId: gone,
+      sahutId: contact?.id,
+      diff: { tags: { before: ['vip', 'crm-sync'], after: ['vip', 'crm-deleted'] } },
+      detail: { found: 'soft-deleted', onCrmDelete: 'tag' },
+    });
+
+    // Read again (the cursor's overlap): nothing more to do for it.
+    const again = await run();
+    expect(again.counts.deleted).toBeUndefined();
+
+    // The same person entered again: one contact, linked again, not a second one.
+    const [back] = await table.insert([{ name: 'Person 0', phone: '+628127000000', tags: 'vip' }]);
+    const relinked = await run();
+    expect(relinked.counts.created).toBeUndefined();
+    expect(relinked.counts.linked).toBe(1);
+    expect(deployment.sandbox.contacts()).toHaveLength(2);
+    const now = await contactOf(back as string);
+    expect(now.link?.sahutId).toBe(contact?.id);
+    // The CRM owns the tags: the new record's tags replace the deletion's marker.
+    expect(now.contact?.tags).toEqual(['vip', 'crm-sync']);
+  });
+
+  it('hard delete with the install-trigger: the tombstone is read by the next run and then forgotten', async () => {
+    const { connection } = start({ onCrmDelete: 'clear' });
+    await runTriggerSql(connection.source, triggerSql(name, connection.source).install, {
+      postgresUrl: PG_URL,
+      baseDir: '/',
+    });
+    const [gone] = await table.insert(people(3));
+    expect((await run()).counts).toEqual({ created: 3 });
+    const { contact } = await contactOf(gone as string);
+
+    await table.hardDelete(gone as string);
+    expect(await table.tombstones(name)).toBe(1);
+    const deleting = await run();
+    expect(deleting.status).toBe('succeeded');
+    expect(deleting.counts.deleted).toBe(1);
+    // clear: every crm-owned field but the name emptied; the contact and its id stay.
+    expect(deployment.sandbox.contacts().find((c) => c.id === contact?.id)).toMatchObject({
+      name: 'Person 0',
+      phone: null,
+      tags: [],
+    });
+    expect(await table.tombstones(name)).toBe(0);
+    expect((await contactOf(gone as string)).link).toBeUndefined();
+    expect(deployment.sandbox.contacts()).toHaveLength(3);
+  });
+
+  it('hard delete without a trigger: an incremental run cannot see it, a full read finds it', async () => {
+    start({ onCrmDelete: 'keep' });
+    const [gone] = await table.insert(people(3));
+    await run();
+    const before = deployment.sandbox.contacts();
+    await table.hardDelete(gone as string);
+
+    const incremental = await run();
+    expect(incremental.counts.deleted).toBeUndefined();
+    expect((await contactOf(gone as string)).link).toBeDefined();
+
+    const full = await run({ full: true });
+    expect(full.status).toBe('succeeded');
+    expect(full.counts).toEqual({ deleted: 1, unchanged: 2 });
+    const [row] = (await deployment.store.queryAudit({ runId: full.id, action: 'deleted', limit: 5 })).rows;
+    expect(row).toMatchObject({ crmId: gone, diff: null, detail: { found: 'absent', onCrmDelete: 'keep' } });
+    // keep: Sahut is not touched at all.
+    expect(deployment.sandbox.contacts()).toEqual(before);
+    expect((await contactOf(gone as string)).link).toBeUndefined();
+  });
+
+  it('the guard: a view that suddenly filters every row acts on none, fails the run, alerts; confirming then acts', async () => {
+    start({}, { view: true });
+    await table.insert(people(60));
+    expect((await run()).counts).toEqual({ created: 60 });
+    const before = deployment.sandbox.contacts();
+
+    await table.hideAll();
+    const tripped = await run({ full: true });
+    expect(tripped.status).toBe('failed');
+    expect(tripped.note).toMatch(
+      new RegExp(
+        `^deletion guard: 60 of the 60 links of ${name} are gone .* more than deleteGuard allows \\(50\\)`,
+      ),
+    );
+    expect(tripped.note).toContain(`--allow-deletes 60`);
+    expect(deployment.sandbox.contacts()).toEqual(before);
+    expect((await deployment.store.countLinks()).get(name)).toBe(60);
+    const deleted = await deployment.store.queryAudit({ connection: name, action: 'deleted', limit: 5 });
+    expect(deleted.rows).toEqual([]);
+    await until(async () => deployment.alerts.bodies.length > 0, 10_000, 'the run-failed alert');
+    expect(deployment.alerts.bodies[0]).toMatchObject({
+      event: 'run.failed',
+      connection: name,
+      run_id: tripped.id,
+      error: expect.stringMatching(/^deletion guard: 60 of the 60 links/),
+    });
+
+    // Fewer allowed than due: still nothing.
+    expect((await run({ full: true, allowDeletes: 59 })).status).toBe('failed');
+    expect((await deployment.store.countLinks()).get(name)).toBe(60);
+
+    const confirmed = await run({ full: true, allowDeletes: 60 });
+    expect(confirmed.status).toBe('succeeded');
+    expect(confirmed.counts).toEqual({ deleted: 60 });
+    expect(deployment.sandbox.contacts().every((c) => c.tags.includes('crm-deleted'))).toBe(true);
+    expect((await deployment.store.countLinks()).get(name)).toBeUndefined();
+  });
+});
