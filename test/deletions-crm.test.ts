@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
 import { runTriggerSql, sourceSchema, triggerSql } from '../src/crm/index.ts';
@@ -192,5 +195,76 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
     expect(confirmed.counts).toEqual({ deleted: 60 });
     expect(deployment.sandbox.contacts().every((c) => c.tags.includes('crm-deleted'))).toBe(true);
     expect((await deployment.store.countLinks()).get(name)).toBeUndefined();
+  });
+});
+
+/** A CSV export dropped again and again: a missing record means deleted only when it is a full export. */
+describe('CRM deletions (file source)', () => {
+  let deployment: DeletionDeployment;
+  let dir: string;
+  let node: Node | undefined;
+
+  beforeEach(async () => {
+    deployment = await deletionDeployment('sqlite');
+    dir = await mkdtemp(join(tmpdir(), 'deletions-file-'));
+  });
+  afterEach(async () => {
+    await node?.close();
+    node = undefined;
+    await deployment.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const row = (i: number) => `${i},Person ${i},+62812800000${i},,,vip`;
+  const write = (path: string, lines: string[]) =>
+    writeFile(path, `id,name,phone,email,company,tags\n${lines.join('\n')}\n`);
+
+  function start(fullExport: boolean) {
+    const path = join(dir, 'export.csv');
+    const connection: Connection = {
+      name: 'crm',
+      source: sourceSchema.parse({ type: 'file', path, fullExport }),
+      mapping: parseMapping(DELETIONS_MAPPING, 'yaml'),
+      directions: ['crm-to-sahut'],
+      schedule: undefined,
+      options: syncOptionsSchema.parse({}),
+    };
+    node = startNode(deployment.config, deployment.store, [connection]);
+    return path;
+  }
+
+  it('fullExport: a linked record missing from the new export is deleted; a half-written export deletes nothing', async () => {
+    const path = start(true);
+    await write(path, [row(1), row(2), row(3)]);
+    expect((await runWith(node as Node)).counts).toEqual({ created: 3 });
+
+    // Cut off mid-row: one line cannot be read, so no absence is judged from this file.
+    await write(path, [row(1), '"2,Person 2']);
+    const broken = await runWith(node as Node);
+    expect(broken.counts.deleted).toBeUndefined();
+    expect(broken.counts.rejected).toBe(1);
+    expect((await deployment.store.countLinks()).get('crm')).toBe(3);
+
+    await write(path, [row(1), row(3)]);
+    const run = await runWith(node as Node);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toEqual({ unchanged: 2, deleted: 1 });
+    const [deleted] = (await deployment.store.queryAudit({ runId: run.id, action: 'deleted', limit: 5 }))
+      .rows;
+    expect(deleted).toMatchObject({ crmId: '2', detail: { found: 'absent' } });
+    expect(deployment.sandbox.contacts().find((c) => c.name === 'Person 2')?.tags).toEqual([
+      'vip',
+      'crm-deleted',
+    ]);
+  });
+
+  it('without fullExport a record missing from the file means nothing, even on a full read', async () => {
+    const path = start(false);
+    await write(path, [row(1), row(2)]);
+    await runWith(node as Node);
+    await write(path, [row(1)]);
+    const run = await runWith(node as Node, 'crm-to-sahut', { full: true });
+    expect(run.counts).toEqual({ unchanged: 1 });
+    expect((await deployment.store.countLinks()).get('crm')).toBe(2);
   });
 });
