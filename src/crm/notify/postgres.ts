@@ -33,7 +33,7 @@ export function postgresTriggerSql(connection: string, source: PostgresTable) {
   const trigger = quoteIdent(objectName('sahut_sync_', connection));
   const tombstones = postgresTombstones(source.schema);
   const onDelete = `${schema}${quoteIdent(objectName('sahut_sync_deleted_', connection))}`;
-  const deleteTrigger = quoteIdent(objectName('sahut_sync_', connection, '_del'));
+  const deleteTrigger = quoteIdent(objectName('sahut_sync_deleted_', connection));
   return {
     install: [
       `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
