@@ -13,6 +13,7 @@ import {
   deletionDeployment,
   deletionTable,
   runWith,
+  sandboxAdmin,
 } from './helpers/deletions.ts';
 import { type Node, startNode } from './helpers/engine.ts';
 import { PG_URL, uniqueName, until } from './helpers/env.ts';
@@ -45,12 +46,13 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
   function start(
     options: Record<string, unknown> = {},
     extra: { view?: boolean; deletedColumn?: string } = {},
+    directions: Connection['directions'] = ['crm-to-sahut'],
   ) {
     const connection: Connection = {
       name,
       source: sourceSchema.parse(table.source(extra)),
       mapping: parseMapping(DELETIONS_MAPPING, 'yaml'),
-      directions: ['crm-to-sahut'],
+      directions,
       schedule: undefined,
       options: syncOptionsSchema.parse(options),
     };
@@ -157,6 +159,31 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
     // keep: Sahut is not touched at all.
     expect(deployment.sandbox.contacts()).toEqual(before);
     expect((await contactOf(gone as string)).link).toBeUndefined();
+  });
+
+  it('deleteInCrm soft: a record unlinked from a contact gone from Sahut gets its soft-delete column set', async () => {
+    start({ onSahutDelete: 'unlink', deleteInCrm: 'soft' }, { deletedColumn: 'deleted_at' }, [
+      'crm-to-sahut',
+      'sahut-to-crm',
+    ]);
+    const [gone, kept] = await table.insert(people(2));
+    await run();
+    const { link } = await contactOf(gone as string);
+    await sandboxAdmin(deployment.baseUrl).remove(link?.sahutId as string);
+    await runWith(node as Node, 'sahut-to-crm', {}, name);
+    expect(await table.isSoftDeleted(gone as string)).toBe(false);
+    const second = await runWith(node as Node, 'sahut-to-crm', {}, name);
+    expect(second.counts.unlinked).toBe(1);
+    const [row] = (await deployment.store.queryAudit({ runId: second.id, action: 'unlinked', limit: 5 }))
+      .rows;
+    expect(row).toMatchObject({ crmId: gone, detail: { found: 'missing', deleteInCrm: 'soft' } });
+    expect(await table.isSoftDeleted(gone as string)).toBe(true);
+    expect(await table.isSoftDeleted(kept as string)).toBe(false);
+    // The next CRM→Sahut run reads the row as deleted, and has nothing left to do for it.
+    const after = await run();
+    expect(after.counts.deleted).toBeUndefined();
+    expect(after.counts.created).toBeUndefined();
+    expect(deployment.sandbox.contacts()).toHaveLength(1);
   });
 
   it('the guard: a view that suddenly filters every row acts on none, fails the run, alerts; confirming then acts', async () => {

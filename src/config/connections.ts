@@ -112,6 +112,12 @@ const connectionSchema = z
   .strict()
   .superRefine((c, ctx) => {
     for (const p of createInCrmProblems(c)) ctx.addIssue({ code: 'custom', ...p });
+    if (c.options.deleteInCrm === 'soft' && (c.source.type === 'file' || !c.source.deletedColumn))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', 'deleteInCrm'],
+        message: 'soft needs source.deletedColumn on a postgres or mysql source',
+      });
   });
 
 /** The connections file (`SYNC_CONFIG`). Connection names become parts of job ids and Redis keys: no ':'. */

@@ -87,6 +87,11 @@ export interface CrmConnector {
    * `crm install-trigger` recorded them (a tombstone table beside the CRM table); an empty
    * list when the trigger was never installed.
    */
+  /**
+   * Marks the row deleted in its soft-delete column (now, or true for a boolean column) and
+   * stamps its cursor column; only with `source.deletedColumn`. False when no row has the id.
+   */
+  softDelete?(id: string): Promise<boolean>;
   tombstones?: {
     read(connection: string, limit: number): Promise<string[]>;
     forget(connection: string, ids: readonly string[]): Promise<void>;

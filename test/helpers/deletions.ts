@@ -129,6 +129,8 @@ export interface DeletionTable {
   /** Soft-deletes a row as a CRM does: its deleted_at and updated_at set. */
   softDelete(id: string): Promise<void>;
   hardDelete(id: string): Promise<void>;
+  /** Whether the row's deleted_at is set (null when there is no such row). */
+  isSoftDeleted(id: string): Promise<boolean | null>;
   /** Hides every row from the view (a CRM view that suddenly filters everything). */
   hideAll(): Promise<void>;
   /** Rows of the tombstone table for this connection. */
@@ -182,6 +184,10 @@ export async function deletionTable(kind: CrmKind): Promise<DeletionTable> {
       hideAll: async () => {
         await pool.query(`UPDATE ${schema}.contacts SET visible = false, updated_at = now()`);
       },
+      async isSoftDeleted(id) {
+        const { rows } = await pool.query(`SELECT deleted_at FROM ${schema}.contacts WHERE id = $1`, [id]);
+        return rows[0] ? rows[0].deleted_at !== null : null;
+      },
       async tombstones(connection) {
         const { rows } = await pool.query(
           `SELECT count(*)::int AS n FROM ${schema}.sahut_sync_deletions WHERE connection = $1`,
@@ -229,6 +235,10 @@ export async function deletionTable(kind: CrmKind): Promise<DeletionTable> {
     },
     hideAll: async () => {
       await pool.query(`UPDATE ${table} SET visible = 0, updated_at = NOW(6)`);
+    },
+    async isSoftDeleted(id) {
+      const [rows] = await pool.query<RowDataPacket[]>(`SELECT deleted_at FROM ${table} WHERE id = ?`, [id]);
+      return rows[0] ? rows[0].deleted_at !== null : null;
     },
     async tombstones(connection) {
       const [rows] = await pool.query<RowDataPacket[]>(

@@ -9,6 +9,7 @@ import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { selectArrays } from './pool.ts';
 import { keysetItem, plainValue } from './rows.ts';
+import { mysqlSoftDelete } from './soft-delete.ts';
 import {
   type ColumnKinds,
   columnKindsQuery,
@@ -139,6 +140,15 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
       });
     },
 
+    ...(opts.deletedColumn
+      ? {
+          softDelete: mysqlSoftDelete(opts.pool, sql, {
+            database: opts.database,
+            table: opts.table,
+            column: opts.deletedColumn,
+          }),
+        }
+      : {}),
     tombstones: mysqlTombstoneLog(opts.pool, opts.database),
 
     async close() {},

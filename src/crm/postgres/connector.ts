@@ -8,6 +8,7 @@ import { readKeysetPages, tableColumns } from '../sql-table.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { keysetItem, plainValue, readTypes } from './rows.ts';
+import { postgresSoftDelete } from './soft-delete.ts';
 import {
   cursorTypeQuery,
   getQuery,
@@ -142,6 +143,7 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
       });
     },
 
+    ...(opts.deletedColumn ? { softDelete: postgresSoftDelete(opts.pool, sql, opts.deletedColumn) } : {}),
     tombstones: postgresTombstoneLog(opts.pool, opts.schema),
 
     async close() {},

@@ -108,12 +108,22 @@ async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promi
   await drop();
   if (decision === 'unlink' || prepared.kind === 'rejected') {
     const why = prepared.kind === 'rejected' ? `cannot recreate: ${prepared.reason}` : null;
-    return note('unlinked', removal.sahutId, why, { detail: { found: removal.reason } });
+    const softDeleted = decision === 'unlink' && (await softDeleteInCrm(ctx, removal.crmId));
+    return note('unlinked', removal.sahutId, why, {
+      detail: { found: removal.reason, ...(softDeleted ? { deleteInCrm: 'soft' } : {}) },
+    });
   }
   const outcome = await syncToSahut(ports, sctx, prepared, undefined);
   const action =
     outcome.action === 'created' ? 'recreated' : outcome.action === 'linked' ? 'relinked' : outcome.action;
   return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail) };
+}
+
+/** `options.deleteInCrm: soft`: the record unlinked from its vanished contact is soft-deleted in the CRM too. */
+async function softDeleteInCrm(ctx: ActContext, crmId: string): Promise<boolean> {
+  if (ctx.connection.options.deleteInCrm !== 'soft') return false;
+  const softDelete = ctx.rt.connector(ctx.connection.name).softDelete;
+  return softDelete ? softDelete(crmId) : false;
 }
 
 /** The outcome's detail, naming the vanished contact the record was linked to. */
