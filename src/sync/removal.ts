@@ -78,9 +78,12 @@ export function guardTrips(due: number, limit: number, allowed: number | undefin
   return allowed === undefined || due > allowed;
 }
 
+/** How a run failed by the guard begins its note: what the health page looks for. */
+export const GUARD_NOTE = 'deletion guard:';
+
 export function guardMessage(connection: string, due: number, links: number, limit: number): string {
   return (
-    `deletion guard: ${due} of the ${links} links of ${connection} are gone from the CRM or Sahut, ` +
+    `${GUARD_NOTE} ${due} of the ${links} links of ${connection} are gone from the CRM or Sahut, ` +
     `more than deleteGuard allows (${limit}); nothing was deleted, tagged, recreated or unlinked. ` +
     `If these removals are real, confirm them: sahut-sync run --once --connection ${connection} --allow-deletes ${due}`
   );

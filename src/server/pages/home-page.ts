@@ -1,5 +1,5 @@
 import type { RouteOptions } from 'fastify';
-import { type AttentionDeps, type SyncHealth, syncHealth } from '../attention/index.ts';
+import { type AttentionDeps, REMOVAL_ACTIONS, type SyncHealth, syncHealth } from '../attention/index.ts';
 import type { ChartAssets } from '../charts/index.ts';
 import { attentionFigure } from './charts.ts';
 import { formatTime } from './format.ts';
@@ -30,7 +30,11 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
       const drawn = trends.some((h) => h.trend.some((t) => Object.keys(t.attention).length > 0));
       return sendPage(
         reply,
-        page('Sync health', html`<h1>Sync health</h1>${table}${trend}`, drawn ? charts : undefined),
+        page(
+          'Sync health',
+          html`<h1>Sync health</h1>${table}${removalsTable(rows)}${trend}`,
+          drawn ? charts : undefined,
+        ),
       );
     },
   };
@@ -55,6 +59,22 @@ function healthRow(h: SyncHealth): SafeHtml {
 <td>${success}</td><td>${last}</td><td class="num">${h.linked}</td><td>${attention}</td>
 <td>${h.nextRun === undefined ? unknown() : h.nextRun ? formatTime(h.nextRun) : html`<span class="muted">not scheduled</span>`}</td>
 <td>${h.inFlight === undefined ? unknown() : h.inFlight ? html`${runLink(h.inFlight.runId)} (${h.inFlight.state})` : html`<span class="muted">no</span>`}</td></tr>`;
+}
+
+/** Deletions and disappearances acted on per run, and every run the deletion guard stopped. */
+function removalsTable(rows: readonly SyncHealth[]): SafeHtml {
+  const runs = rows.flatMap((h) =>
+    h.removals.map((r) => ({ ...r, connection: h.connection, direction: h.direction })),
+  );
+  if (runs.length === 0) return html``;
+  const row = (r: (typeof runs)[number]) =>
+    html`<tr data-run="${r.runId}"${r.guard ? html` class="guard"` : html``}><td>${r.connection}</td><td>${r.direction}</td>
+<td><a href="${href('/audit', { run: r.runId })}">${r.runId}</a> <span class="muted">${formatTime(r.startedAt)}</span></td>
+${REMOVAL_ACTIONS.map((a) => html`<td class="num">${r.counts[a] ?? 0}</td>`)}<td>${r.guard ? html`<span class="error">${r.guard}</span>` : html`<span class="muted">no</span>`}</td></tr>`;
+  return html`<h2>Deletions, run by run</h2>
+<table id="removals" data-testid="removals-table"><thead><tr><th>Connection</th><th>Direction</th><th>Run</th>
+${REMOVAL_ACTIONS.map((a) => html`<th>${a}</th>`)}<th>Deletion guard</th></tr></thead>
+<tbody>${runs.map(row)}</tbody></table>`;
 }
 
 const unknown = () => html`<span class="muted" title="Redis did not answer">unknown</span>`;
