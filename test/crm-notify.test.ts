@@ -332,9 +332,9 @@ describe('trigger SQL', () => {
         triggerSql(long(tail), sourceSchema.parse({ type: 'mysql', url: MYSQL_URL, table: 't' })),
       ].flatMap((sql) => sql.install.join('\n').match(/(?<=TRIGGER IF EXISTS ["`])[^"`]+/g) ?? []),
     );
-    // Per connection: PostgreSQL's change and delete triggers, MySQL's insert, update and delete ones.
-    expect(names).toHaveLength(10);
-    expect(new Set(names).size).toBe(10);
+    // Per connection: PostgreSQL's change and delete triggers; MySQL's insert, update, delete and tombstone ones.
+    expect(names).toHaveLength(12);
+    expect(new Set(names).size).toBe(12);
     for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
   });
 

@@ -55,11 +55,15 @@ export function mysqlTriggerSql(connection: string, source: MysqlTable) {
   deleted_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
   KEY by_connection (connection, id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`,
+      // Two one-statement triggers rather than a BEGIN … END block, which the mysql client
+      // would need a DELIMITER for when a person runs the printed SQL by hand.
       `DROP TRIGGER IF EXISTS ${name('del')}`,
-      `CREATE TRIGGER ${name('del')} AFTER DELETE ON ${table} FOR EACH ROW BEGIN ${bury}; ${append}; END`,
+      `CREATE TRIGGER ${name('del')} AFTER DELETE ON ${table} FOR EACH ROW ${append}`,
+      `DROP TRIGGER IF EXISTS ${name('gone')}`,
+      `CREATE TRIGGER ${name('gone')} AFTER DELETE ON ${table} FOR EACH ROW ${bury}`,
     ],
     // The tombstone table stays: other connections may share it, and it may hold deletions not yet read.
-    remove: ['ins', 'upd', 'del'].map((event) => `DROP TRIGGER IF EXISTS ${name(event)}`),
+    remove: ['ins', 'upd', 'del', 'gone'].map((event) => `DROP TRIGGER IF EXISTS ${name(event)}`),
   };
 }
 
