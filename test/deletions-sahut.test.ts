@@ -110,16 +110,14 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut disappearances (%s store
       { connection: 'crm', id: 'crm-1', action: 'recreate' },
       { by: 'ops@example.com', via: 'cli' },
     );
-    await until(
-      async () => (await linkOf('crm-1'))?.sahutId !== gone,
-      20_000,
-      'the recreate to relink crm-1',
-    );
+    const recreated = async () =>
+      (await deployment.store.queryAudit({ crmId: 'crm-1', action: 'recreated', limit: 5 })).rows;
+    await until(async () => (await recreated()).length > 0, 20_000, 'the run the recreate started');
     const again = contact((await linkOf('crm-1'))?.sahutId);
     expect(again).toMatchObject({ name: 'Customer 1', phone: e164(1) });
+    expect(again?.id).not.toBe(gone);
     expect(deployment.sandbox.contacts()).toHaveLength(3);
-    const recreated = await deployment.store.queryAudit({ crmId: 'crm-1', action: 'recreated', limit: 5 });
-    expect(recreated.rows[0]).toMatchObject({ sahutId: again?.id, detail: { from: gone } });
+    expect((await recreated())[0]).toMatchObject({ sahutId: again?.id, detail: { from: gone } });
     await until(
       async () => (await deployment.store.getAttention('crm', 'crm-1')) === null,
       10_000,
@@ -139,7 +137,43 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut disappearances (%s store
     expect(now?.id).not.toBe(gone);
     expect(now).toMatchObject({ name: 'Customer 0', phone: e164(0), company: 'New Co' });
     expect(deployment.sandbox.contacts()).toHaveLength(2);
+    // A recreated record is read once more by the next run (in case the POST had never happened):
+    // settled by its hash, with no call to Sahut.
+    deployment.sandbox.resetCounts();
+    expect((await runWith(node)).counts).toEqual({ unchanged: 1 });
+    expect(deployment.sandbox.counts()).toEqual({});
     expect((await runWith(node)).counts).toEqual({});
+  });
+
+  it('a 404 that was not true (a glitch): the removal step asks again, finds the contact, and leaves it linked', async () => {
+    await synced(2, { onSahutDelete: 'recreate' });
+    const kept = (await linkOf('crm-0'))?.sahutId as string;
+    await crm.edit('crm-0', { company: 'New Co' });
+    // The record job's GET answers 404 once; the removal step's GET gets the contact.
+    deployment.sandbox.setFaults({ rules: [{ route: 'GET /contacts/:id', script: [404] }] });
+
+    const run = await runWith(node);
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toEqual({ unchanged: 1 });
+    const [row] = (await deployment.store.queryAudit({ runId: run.id, crmId: 'crm-0', limit: 5 })).rows;
+    expect(row?.error).toBe(`removal dropped: contact ${kept} answers again`);
+    expect((await linkOf('crm-0'))?.sahutId).toBe(kept);
+    expect(deployment.sandbox.contacts()).toHaveLength(2);
+    expect(await deployment.store.getRemoval('crm', 'crm-0', 'sahut')).toBeNull();
+    // The edit was not lost: the record's hash was never stored, so the next run pushes it.
+    expect((await runWith(node)).counts).toEqual({ updated: 1 });
+    expect(contact(kept)?.company).toBe('New Co');
+  });
+
+  it('counts every removal outcome in sahut_sync_records_total', async () => {
+    await synced(2, { onSahutDelete: 'unlink' });
+    await admin().remove((await linkOf('crm-0'))?.sahutId as string);
+    await runWith(node, 'sahut-to-crm');
+    await runWith(node, 'sahut-to-crm');
+    const text = await node.rt.metrics?.registry.getSingleMetricAsString('sahut_sync_records_total');
+    expect(text).toMatch(
+      /sahut_sync_records_total\{action="unlinked",direction="sahut-to-crm",connection="crm"\} 1/,
+    );
   });
 
   it('onSahutDelete unlink: after two scans the link is closed and the CRM record stays as it was', async () => {

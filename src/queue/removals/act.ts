@@ -50,7 +50,7 @@ async function crmDeleted(ctx: ActContext, removal: Removal, link: Link): Promis
   const { rt, connection, runId } = ctx;
   const record = await rt.connector(connection.name).get(removal.crmId);
   if (record && !record.deleted) {
-    await rt.store.dropRemovals(connection.name, [removal]);
+    await keep(ctx, removal);
     return note('unchanged', link.sahutId, `removal dropped: CRM record ${removal.crmId} is there again`);
   }
   const { onCrmDelete, crmDeletedTag } = connection.options;
@@ -77,7 +77,7 @@ async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promi
   const { rt, connection, runId } = ctx;
   const drop = () => rt.store.dropRemovals(connection.name, [removal]);
   if (await rt.sahut.get(removal.sahutId)) {
-    await drop();
+    await keep(ctx, removal);
     return note('unchanged', removal.sahutId, `removal dropped: contact ${removal.sahutId} answers again`);
   }
   const record = await rt.connector(connection.name).get(removal.crmId);
@@ -104,6 +104,9 @@ async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promi
     const why = `contact ${removal.sahutId} vanished from Sahut and no other contact holds its phone or email`;
     return note('gone-in-sahut', removal.sahutId, why, { detail: { found: removal.reason } });
   }
+  // Should this stop between closing the link and the POST, the next run still creates it.
+  if (decision === 'recreate' && connection.directions.includes('crm-to-sahut'))
+    await rt.store.addCarried(connection.name, 'crm-to-sahut', [removal.crmId], runId);
   await close(decision === 'recreate' ? 'gone in Sahut: created again' : 'gone in Sahut: unlinked');
   await drop();
   if (decision === 'unlink' || prepared.kind === 'rejected') {
@@ -117,6 +120,18 @@ async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promi
   const action =
     outcome.action === 'created' ? 'recreated' : outcome.action === 'linked' ? 'relinked' : outcome.action;
   return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail) };
+}
+
+/**
+ * Both sides are there after all (a 404 in passing, a row back): the removal goes, and the
+ * record is read again by the next CRM→Sahut run, since the change that met the 404 was
+ * settled without being written and the cursor has moved past it.
+ */
+async function keep(ctx: ActContext, removal: Removal) {
+  const { rt, connection, runId } = ctx;
+  await rt.store.dropRemovals(connection.name, [removal]);
+  if (connection.directions.includes('crm-to-sahut'))
+    await rt.store.addCarried(connection.name, 'crm-to-sahut', [removal.crmId], runId);
 }
 
 /** `options.deleteInCrm: soft`: the record unlinked from its vanished contact is soft-deleted in the CRM too. */
