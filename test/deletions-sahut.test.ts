@@ -165,6 +165,23 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut disappearances (%s store
     expect(contact(kept)?.company).toBe('New Co');
   });
 
+  it('a 404 in a Sahut→CRM record job: noted, asked again by the removal step, and flagged', async () => {
+    await synced(2);
+    const gone = (await linkOf('crm-0'))?.sahutId as string;
+    await node.rt.sahut.update(gone, { company: 'Agent Co' });
+    // The scan lists the changed contact; its record job's GET, and the removal step's, answer 404.
+    deployment.sandbox.setFaults({ rules: [{ route: 'GET /contacts/:id', script: [404, 404] }] });
+    const run = await runWith(node, 'sahut-to-crm');
+    expect(run.status).toBe('succeeded');
+    expect(run.counts).toEqual({ 'gone-in-sahut': 1, unchanged: 1 });
+    // Nothing was written back from a contact that did not answer.
+    expect(crm.records().find((r) => r.id === 'crm-0')?.data.company).toBe('Company 0');
+    expect(await deployment.store.getAttention('crm', 'crm-0')).toMatchObject({
+      kind: 'gone-in-sahut',
+      sahutId: gone,
+    });
+  });
+
   it('counts every removal outcome in sahut_sync_records_total', async () => {
     await synced(2, { onSahutDelete: 'unlink' });
     await admin().remove((await linkOf('crm-0'))?.sahutId as string);
