@@ -218,23 +218,37 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut disappearances (%s store
     );
     expect(deployment.sandbox.contacts()).toEqual(before);
     expect((await deployment.store.countLinks()).get('crm')).toBe(60);
+    // The run's only audit row is the guard's note, which lists it for a person to confirm.
     const acted = await deployment.store.queryAudit({ connection: 'crm', runId: second.id, limit: 5 });
-    expect(acted.rows).toEqual([]);
-    await until(
-      async () => deployment.alerts.bodies.some((b) => b.run_id === second.id),
-      10_000,
-      'the alert',
-    );
-    expect(deployment.alerts.bodies.find((b) => b.run_id === second.id)).toMatchObject({
-      event: 'run.failed',
-      error: expect.stringMatching(/^deletion guard: 60 of the 60 links of crm/),
+    expect(acted.rows.map((r) => [r.action, r.crmId])).toEqual([['deletion-guard', null]]);
+    expect(await deployment.store.getAttention('crm', 'guard:sahut-to-crm')).toMatchObject({
+      kind: 'deletion-guard',
+      runId: second.id,
+      detail: { due: 60, links: 60, limit: 50 },
     });
+    const failedAlert = () =>
+      deployment.alerts.bodies.find((b) => b.run_id === second.id && b.event === 'run.failed');
+    await until(async () => failedAlert() !== undefined, 10_000, 'the alert');
+    expect(failedAlert()?.error).toMatch(/^deletion guard: 60 of the 60 links of crm/);
 
-    // Confirmed: every contact is asked for by id first; they all answer, so none is recreated.
-    const confirmed = await runWith(node, 'sahut-to-crm', { allowDeletes: 60 });
-    expect(confirmed.status).toBe('succeeded');
-    expect(confirmed.counts).toEqual({ unchanged: 60 });
+    // A person confirms from the listing: a run acts on the 60, but asks for each contact by id
+    // first; they all answer, so none is recreated.
+    deployment.sandbox.resetCounts();
+    await enqueueAction(
+      node.rt.queues.actions,
+      deployment.config,
+      { connection: 'crm', id: 'guard:sahut-to-crm', action: 'confirm' },
+      { by: 'ops@example.com', via: 'cli' },
+    );
+    const confirmed = async () =>
+      (await deployment.store.listRuns({ connection: 'crm', limit: 1 })).find(
+        (r) => r.id !== second.id && r.status !== 'running',
+      );
+    await until(async () => (await confirmed()) !== undefined, 20_000, 'the confirmed run');
+    expect(await confirmed()).toMatchObject({ status: 'succeeded', counts: { unchanged: 60 } });
+    expect(deployment.sandbox.counts()['POST /contacts']).toBeUndefined();
     expect(deployment.sandbox.contacts()).toEqual(before);
     expect(await deployment.store.countRemovals('crm', 'due')).toBe(0);
+    expect(await deployment.store.getAttention('crm', 'guard:sahut-to-crm')).toBeNull();
   });
 });

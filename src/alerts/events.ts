@@ -7,7 +7,8 @@ export type AttentionKind =
   | 'failed'
   | 'conflict'
   | 'duplicate-suspected'
-  | 'gone-in-sahut';
+  | 'gone-in-sahut'
+  | 'deletion-guard';
 
 /** A run ended failed for good: its retries ran out, or it could not start. */
 export interface RunFailedEvent {

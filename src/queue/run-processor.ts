@@ -5,7 +5,7 @@ import { checkBooks, closeWindow } from './books.ts';
 import { type RunJob, runIdOf, runJobSchema } from './jobs.ts';
 import { matchingSummary } from './matching.ts';
 import { CARRY_WINDOW, fanOutCarried, fanOutCrmWindow } from './read-crm.ts';
-import { removalStep } from './removals/index.ts';
+import { type GuardTrip, removalStep } from './removals/index.ts';
 import { notifyRunFailure } from './run-failed.ts';
 import { claimConnection, reapOrphanRuns, releaseConnection } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
@@ -142,10 +142,27 @@ async function tripped(
   job: Job,
   data: RunJob,
   runId: string,
-  message: string,
+  trip: GuardTrip,
   log: Runtime['log'],
 ) {
   const { connection, direction } = data;
+  const { message, due, links, limit } = trip;
+  // A note in the attention listing (`guard:<direction>`), where a person can confirm.
+  await rt.store.appendAudit([
+    {
+      runId,
+      jobId: job.id ?? null,
+      connection,
+      direction,
+      crmId: null,
+      sahutId: null,
+      action: 'deletion-guard',
+      diff: null,
+      error: message,
+      attempt: job.attemptsMade + 1,
+      detail: { due, links, limit },
+    },
+  ]);
   await rt.store.finishRun(runId, 'failed', message);
   await releaseConnection(rt, connection, job.id as string);
   rt.metrics?.runs.inc({ connection, direction, outcome: 'failed' });

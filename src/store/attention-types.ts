@@ -10,6 +10,8 @@ export const ATTENTION_KINDS = [
   'duplicate-suspected',
   /** A linked contact vanished in Sahut and `options.onSahutDelete` is `flag`. */
   'gone-in-sahut',
+  /** The deletion guard stopped a run of the connection: `guard:<direction>`, to confirm. */
+  'deletion-guard',
 ] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
@@ -22,6 +24,7 @@ export const ATTENTION_ACTIONS = [
   'take',
   'recreate',
   'unlink',
+  'confirm',
 ] as const;
 export type AttentionAction = (typeof ATTENTION_ACTIONS)[number];
 

@@ -40,12 +40,14 @@ export const AUDIT_ACTIONS = [
   'unlinked',
   /** Its contact vanished in Sahut and waits for a person (`options.onSahutDelete: flag`). */
   'gone-in-sahut',
+  /** The deletion guard stopped a run: a note for a person to confirm (not a record outcome). */
+  'deletion-guard',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Actions that settle a record for its run; `retrying`, notes and decisions do not. */
 export const OUTCOME_ACTIONS = AUDIT_ACTIONS.filter(
-  (a) => a !== 'retrying' && a !== 'duplicate-suspected' && a !== 'decided',
+  (a) => a !== 'retrying' && a !== 'duplicate-suspected' && a !== 'decided' && a !== 'deletion-guard',
 ) as readonly AuditAction[];
 export const NON_OUTCOME_ACTIONS = AUDIT_ACTIONS.filter((a) => !OUTCOME_ACTIONS.includes(a));
 

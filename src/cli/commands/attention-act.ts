@@ -62,6 +62,10 @@ export function registerAttentionActions(attention: Command) {
     'unlink',
     'A contact gone from Sahut (gone-in-sahut): close the link, keeping the CRM record, in a run started now.',
   ).action((o: ActOptions) => act({ action: 'unlink' }, o));
+  common(
+    'confirm',
+    'A deletion guard entry (--id guard:<direction>): a run started now acts on the removals it held back.',
+  ).action((o: ActOptions) => act({ action: 'confirm' }, o));
   common('take', "Resolve a conflict: keep one side's value of a field, on both sides, now.")
     .requiredOption('--field <field>', 'the conflicting field, e.g. company or custom_attributes.tier')
     .addOption(

@@ -2,4 +2,4 @@
 
 export { GUARD_NOTE } from '../../sync/removal.ts';
 export { judgesAbsence, noteSoftDeleted } from './find.ts';
-export { removalStep } from './step.ts';
+export { type GuardTrip, removalStep } from './step.ts';

@@ -15,19 +15,28 @@ const PAGE = 100;
  * (the run fails with it, and a person confirms with `--allow-deletes`).
  * Each removal acted on is booked in the run (window `window`) with one audit row.
  */
+/** What stopped a run: the guard's message, and its numbers (a person confirms `due`). */
+export interface GuardTrip {
+  message: string;
+  due: number;
+  links: number;
+  limit: number;
+}
+
 export async function removalStep(
   rt: Runtime,
   job: Job,
   data: RunJob,
   runId: string,
-): Promise<string | null> {
+): Promise<GuardTrip | null> {
   const connection = rt.connection(data.connection);
   await findRemovals(rt, connection, data, runId);
   const due = await rt.store.countRemovals(connection.name, 'due');
   if (due === 0) return null;
   const links = (await rt.store.countLinks()).get(connection.name) ?? 0;
   const limit = guardLimit(connection.options.deleteGuard, links);
-  if (guardTrips(due, limit, data.allowDeletes)) return guardMessage(connection.name, due, links, limit);
+  if (guardTrips(due, limit, data.allowDeletes))
+    return { message: guardMessage(connection.name, due, links, limit), due, links, limit };
 
   const out = createFanOut(rt, job, runId, connection.name, data.direction, data.window + 1);
   const ctx = { rt, connection, runId };
