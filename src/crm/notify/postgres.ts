@@ -51,7 +51,9 @@ $fn$`,
   deleted_at timestamptz NOT NULL DEFAULT now()
 )`,
       `CREATE INDEX IF NOT EXISTS ${quoteIdent(`${TOMBSTONES}_connection`)} ON ${tombstones} (connection, id)`,
-      `CREATE OR REPLACE FUNCTION ${onDelete}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      // The search_path of the install, not of whichever session deletes: an unqualified
+      // tombstone table must not be looked for elsewhere (or the CRM's own deletes would fail).
+      `CREATE OR REPLACE FUNCTION ${onDelete}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
 BEGIN
   INSERT INTO ${tombstones} (connection, crm_id) VALUES (${literal(connection, false)}, OLD.${quoteIdent(source.idColumn)}::text);
   RETURN NULL;
