@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
 import { runTriggerSql, sourceSchema, triggerSql } from '../src/crm/index.ts';
@@ -294,5 +295,31 @@ describe('CRM deletions (file source)', () => {
     const run = await runWith(node as Node, 'crm-to-sahut', { full: true });
     expect(run.counts).toEqual({ unchanged: 1 });
     expect((await deployment.store.countLinks()).get('crm')).toBe(2);
+  });
+});
+
+describe('the PostgreSQL delete trigger on a table found through the search_path', () => {
+  it("records a delete made by a session with another search_path, and never fails the CRM's delete", async () => {
+    const schema = `crm_sp_${uniqueName('x').slice(-8)}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      await admin.query(
+        `CREATE TABLE ${schema}.contacts (id serial PRIMARY KEY, name text, updated_at timestamptz DEFAULT now())`,
+      );
+      // Installed through a session whose search_path finds the table: no schema in the source.
+      const url = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+      const source = sourceSchema.parse({ type: 'postgres', url, table: 'contacts' });
+      await runTriggerSql(source, triggerSql('sp', source).install, { postgresUrl: url, baseDir: '/' });
+      await admin.query(`INSERT INTO ${schema}.contacts (name) VALUES ('a'), ('b')`);
+      // The CRM's own session: the default search_path, which does not name the schema.
+      await admin.query(`DELETE FROM ${schema}.contacts WHERE name = 'a'`);
+      const { rows } = await admin.query(`SELECT connection, crm_id FROM ${schema}.sahut_sync_deletions`);
+      expect(rows).toEqual([{ connection: 'sp', crm_id: '1' }]);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
   });
 });
