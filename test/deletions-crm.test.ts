@@ -115,6 +115,24 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
     expect(now.contact?.tags).toEqual(['vip', 'crm-sync']);
   });
 
+  it('a contact whose CRM record was deleted is never created back in the CRM as a walk-in', async () => {
+    start({ createInCrm: 'all' }, { deletedColumn: 'deleted_at' }, ['crm-to-sahut', 'sahut-to-crm']);
+    const [gone] = await table.insert(people(2));
+    await run();
+    await table.softDelete(gone as string);
+    expect((await run()).counts.deleted).toBe(1);
+
+    // The contact is unlinked now, and createInCrm takes every unlinked contact: but not this one.
+    const scan = await runWith(node as Node, 'sahut-to-crm', {}, name);
+    expect(scan.status).toBe('succeeded');
+    expect(scan.counts.created).toBeUndefined();
+    expect(scan.counts).toEqual({ unchanged: 1 });
+    // A real walk-in is still created.
+    deployment.sandbox.seed([{ name: 'Walk-in', phone: '+6281299990001' }]);
+    const again = await runWith(node as Node, 'sahut-to-crm', {}, name);
+    expect(again.counts.created).toBe(1);
+  });
+
   it('hard delete with the install-trigger: the tombstone is read by the next run and then forgotten', async () => {
     const { connection } = start({ onCrmDelete: 'clear' });
     await runTriggerSql(connection.source, triggerSql(name, connection.source).install, {
