@@ -128,7 +128,8 @@ async function work(rt: Runtime, job: Job, data: RunJob, runId: string, token?: 
     };
     await job.updateData(data);
   }
-  const guard = await removalStep(rt, job, data, runId);
+  // A replay holds no claim on the connection: what its records noted waits for the next run.
+  const guard = data.trigger === 'replay' ? null : await removalStep(rt, job, data, runId);
   if (guard) return tripped(rt, job, data, runId, guard, log);
   return finish(rt, job, data, runId, log);
 }
