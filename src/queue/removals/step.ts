@@ -45,8 +45,14 @@ export async function removalStep(
     await out.read(page.map((r) => r.crmId));
     for (const removal of page) {
       try {
-        const settled = await actOnRemoval(ctx, removal);
-        out.audit(removal.crmId, settled.action, settled);
+        const { action, sahutId, diff, error, detail } = await actOnRemoval(ctx, removal);
+        // Only the audit row's own fields: an outcome from the apply step carries its link too.
+        out.audit(removal.crmId, action, {
+          sahutId,
+          diff,
+          error,
+          ...(detail === undefined ? {} : { detail }),
+        });
       } catch (err) {
         // It stays due: the next run tries again.
         const error = `removal (${removal.side}, ${removal.reason}) not carried out: ${(err as Error).message}`;
