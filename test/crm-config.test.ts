@@ -29,13 +29,21 @@ describe('sourceSchema', () => {
       format,
       idField: 'id',
       delimiter,
+      fullExport: false,
     });
   });
 
   it('lets an explicit format and delimiter win', () => {
     expect(
       sourceSchema.parse({ type: 'file', path: 'a.txt', format: 'csv', delimiter: ';', idField: 'crm_id' }),
-    ).toEqual({ type: 'file', path: 'a.txt', format: 'csv', delimiter: ';', idField: 'crm_id' });
+    ).toEqual({
+      type: 'file',
+      path: 'a.txt',
+      format: 'csv',
+      delimiter: ';',
+      idField: 'crm_id',
+      fullExport: false,
+    });
   });
 
   it('names the field of every mistake', () => {

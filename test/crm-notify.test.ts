@@ -37,6 +37,8 @@ interface Crm {
   transaction(statements: string[]): Promise<void>;
   /** An UPDATE of one row's company that bumps its cursor column. */
   setCompany(id: number, company: string): string;
+  /** A hard DELETE of one row. */
+  deleteRow(id: number): string;
   /** How many sahut-sync triggers the table has. */
   triggers(): Promise<number>;
   dispose(): Promise<void>;
@@ -56,6 +58,7 @@ async function postgresCrm(): Promise<Crm> {
     },
     setCompany: (id, company) =>
       `UPDATE ${schema}.contacts SET company_name = '${company}', updated_at = clock_timestamp() WHERE id = ${id}`,
+    deleteRow: (id) => `DELETE FROM ${schema}.contacts WHERE id = ${id}`,
     async triggers() {
       const { rows } = await client.query(
         `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = '${schema}.contacts'::regclass AND tgname LIKE 'sahut_sync%'`,
@@ -92,6 +95,7 @@ async function mariadbCrm(): Promise<Crm> {
     },
     // ON UPDATE CURRENT_TIMESTAMP(6) bumps updated_at, as the CRM's own schema says.
     setCompany: (id, company) => `UPDATE contacts SET company_name = '${company}' WHERE id = ${id}`,
+    deleteRow: (id) => `DELETE FROM contacts WHERE id = ${id}`,
     async triggers() {
       const [rows] = await pool.query<RowDataPacket[]>(
         `SELECT COUNT(*) AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND EVENT_OBJECT_TABLE = 'contacts'`,
@@ -257,6 +261,20 @@ describe.each([
       expect(done?.returnvalue).not.toHaveProperty('skippedFor');
     });
 
+    it('a DELETE in the CRM table tags its contact within seconds (the tombstone, read by the change run)', async () => {
+      await until(idle, 15_000, 'no run in flight');
+      const contact = () => sandbox.contacts().find((c) => c.email === emailOf[kind](12));
+      expect(contact()?.tags).toContain('crm-sync');
+      const start = Date.now();
+      await crm.transaction([crm.deleteRow(12)]);
+      await until(() => contact()?.tags.includes('crm-deleted') ?? false, 15_000, 'the contact to be tagged');
+      expect(Date.now() - start).toBeLessThan(10_000);
+      expect(contact()?.tags).not.toContain('crm-sync');
+      await until(idle, 15_000, 'the run to end');
+      const [row] = (await store.queryAudit({ connection: 'crm', action: 'deleted', limit: 5 })).rows;
+      expect(row).toMatchObject({ crmId: '12', detail: { found: 'tombstone', onCrmDelete: 'tag' } });
+    });
+
     it('remove-trigger drops what install-trigger created', async () => {
       expect(await crm.triggers()).toBeGreaterThan(0);
       const cli = await runCli(['crm', 'remove-trigger', '--connection', 'crm'], {
@@ -332,8 +350,9 @@ describe('trigger SQL', () => {
         triggerSql(long(tail), sourceSchema.parse({ type: 'mysql', url: MYSQL_URL, table: 't' })),
       ].flatMap((sql) => sql.install.join('\n').match(/(?<=TRIGGER IF EXISTS ["`])[^"`]+/g) ?? []),
     );
-    expect(names).toHaveLength(6);
-    expect(new Set(names).size).toBe(6);
+    // Per connection: PostgreSQL's change and delete triggers; MySQL's insert, update, delete and tombstone ones.
+    expect(names).toHaveLength(12);
+    expect(new Set(names).size).toBe(12);
     for (const name of names) expect(name.length).toBeLessThanOrEqual(63);
   });
 

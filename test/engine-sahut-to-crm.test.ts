@@ -273,19 +273,21 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut → CRM sync (%s store)'
     );
   });
 
-  it('fails and audits a record deleted in the CRM, and finishes the run', async () => {
-    const { node, gone, agent } = await synced(2);
+  it('settles a record deleted in the CRM as deleted: its contact tagged, its link closed (onCrmDelete: tag)', async () => {
+    const { node, gone, agent, contact } = await synced(2);
     await agent(0, { company: 'Agent Co' });
+    const sahutId = contact(0)?.id;
     gone.add('crm-0');
 
     const run = await runOnce(node, 'crm', 'sahut-to-crm');
     expect(run.status).toBe('succeeded');
-    const [row] = (await store.queryAudit({ runId: run.id, action: 'failed', limit: 10 })).rows;
-    expect(row).toMatchObject({
-      crmId: 'crm-0',
-      sahutId: expect.any(String),
-      error: 'record crm-0 deleted in the CRM',
-    });
+    expect(run.counts).toEqual({ deleted: 1, unchanged: 1 });
+    const [row] = (await store.queryAudit({ runId: run.id, action: 'deleted', limit: 10 })).rows;
+    expect(row).toMatchObject({ crmId: 'crm-0', sahutId, error: null });
+    const tagged = sandbox.contacts().find((c) => c.id === sahutId);
+    expect(tagged?.tags).toEqual(['crm', 'customer', 'crm-deleted']);
+    expect(tagged?.company).toBe('Agent Co');
+    expect((await store.getLinks('crm', ['crm-0'])).size).toBe(0);
   });
 
   it('refuses to run against a connector that cannot write back', async () => {

@@ -343,3 +343,79 @@ describe('sandbox: data file', () => {
     await expect(startSandbox({ apiKey: KEY, dataFile })).rejects.toThrow(/contacts\[0\]\.id|id/);
   });
 });
+
+describe('sandbox: test-only admin routes', () => {
+  it('are off unless asked for: deleting or merging answers 404 no route', async () => {
+    const a = await create({ name: 'A', phone: '+628111111111' });
+    const del = await call('DELETE', `/_admin/contacts/${a.id}`);
+    expect(del.status).toBe(404);
+    expect(del.json.error.message).toMatch(/no route/);
+    expect((await call('POST', '/_admin/merges', { survivor: a.id, absorbed: a.id })).status).toBe(404);
+    expect((await call('GET', `/contacts/${a.id}`)).status).toBe(200);
+  });
+
+  it('with admin: delete makes GET answer 404 and drops the contact from lists and totals', async () => {
+    const admin = await startSandbox({ apiKey: KEY, admin: true });
+    try {
+      const at = (path: string, method = 'GET', body?: unknown) =>
+        fetch(`${admin.baseUrl}${path}`, {
+          method,
+          headers: body === undefined ? AUTH : { ...AUTH, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const [a, b] = admin.sandbox.seed([{ name: 'A' }, { name: 'B' }]);
+      expect((await at(`/_admin/contacts/${a?.id}`, 'DELETE')).status).toBe(204);
+      expect((await at(`/contacts/${a?.id}`)).status).toBe(404);
+      expect((await at(`/_admin/contacts/${a?.id}`, 'DELETE')).status).toBe(404);
+      const list = (await (await at('/contacts')).json()) as {
+        data: { id: string }[];
+        meta: { total: number };
+      };
+      expect(list.data.map((c) => c.id)).toEqual([b?.id]);
+      expect(list.meta.total).toBe(1);
+      // The sandbox's own request counters name the admin route like any other.
+      expect(admin.sandbox.counts()['DELETE /_admin/contacts/:id']).toBe(2);
+    } finally {
+      await admin.sandbox.close();
+    }
+  });
+
+  it('with admin: merge keeps the survivor id, fills its missing phone/email from the absorbed one', async () => {
+    const admin = await startSandbox({ apiKey: KEY, admin: true });
+    try {
+      const [x, y] = admin.sandbox.seed([
+        { name: 'Budi', phone: '+628123456789', email: 'budi@example.com', tags: ['vip'] },
+        { name: 'Budi S.', email: 'budi.s@example.com', tags: ['reseller'] },
+      ]);
+      const res = await fetch(`${admin.baseUrl}/_admin/merges`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ survivor: y?.id, absorbed: x?.id }),
+      });
+      expect(res.status).toBe(200);
+      expect(admin.sandbox.contacts()).toEqual([
+        expect.objectContaining({
+          id: y?.id,
+          name: 'Budi S.',
+          phone: '+628123456789',
+          email: 'budi.s@example.com',
+          tags: ['reseller', 'vip'],
+        }),
+      ]);
+      const again = await fetch(`${admin.baseUrl}/_admin/merges`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ survivor: y?.id, absorbed: x?.id }),
+      });
+      expect(again.status).toBe(404);
+      const bad = await fetch(`${admin.baseUrl}/_admin/merges`, {
+        method: 'POST',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ survivor: 1 }),
+      });
+      expect(bad.status).toBe(422);
+    } finally {
+      await admin.sandbox.close();
+    }
+  });
+});

@@ -121,7 +121,7 @@ describe('audit JSON API', () => {
     ['limit=0', /limit/],
     ['limit=1001', /limit/],
     ['limit=ten', /limit: expected a whole number/],
-    ['action=deleted', /action/],
+    ['action=erased', /action/],
     ['since=yesterday', /since: expected an ISO 8601 date/],
     ['cursor=abc', /cursor/],
     ['crm_id=a&crm_id=b', /crm_id: expected a single value/],

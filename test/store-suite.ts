@@ -12,6 +12,7 @@ import {
   StoreArgumentError,
 } from '../src/store/index.ts';
 import { type RawSql, registerAttentionTests } from './store-attention-suite.ts';
+import { registerRemovalTests } from './store-removals-suite.ts';
 import { registerTimelineTests } from './store-timeline-suite.ts';
 
 /** How one backend's test file gives the shared suite its databases. */
@@ -81,6 +82,7 @@ export function registerStoreTests(backend: string, harness: StoreHarness): void
 
     registerAttentionTests(() => store, harness.open, harness.sql);
     registerTimelineTests(() => store, harness.sql);
+    registerRemovalTests(() => store);
 
     describe('links', () => {
       it('upserts, replaces and reads links in one batch', async () => {

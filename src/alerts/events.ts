@@ -1,7 +1,14 @@
 import type { Direction } from '../domain/index.ts';
 
 /** Why a record waits for a person (the attention listing's kinds). */
-export type AttentionKind = 'ambiguous' | 'rejected' | 'failed' | 'conflict' | 'duplicate-suspected';
+export type AttentionKind =
+  | 'ambiguous'
+  | 'rejected'
+  | 'failed'
+  | 'conflict'
+  | 'duplicate-suspected'
+  | 'gone-in-sahut'
+  | 'deletion-guard';
 
 /** A run ended failed for good: its retries ran out, or it could not start. */
 export interface RunFailedEvent {

@@ -15,6 +15,10 @@ export const ACTIONS_BY_KIND: Readonly<Record<AttentionKind, readonly AttentionA
   rejected: ['acknowledge'],
   conflict: ['take', 'acknowledge'],
   'duplicate-suspected': ['acknowledge'],
+  // recreate: POST the contact again from the CRM record; unlink: close the link, the CRM record stays.
+  'gone-in-sahut': ['recreate', 'unlink', 'acknowledge'],
+  // confirm: a run acts on the removals the guard held back (as run --once --allow-deletes).
+  'deletion-guard': ['confirm', 'acknowledge'],
 };
 
 const name = z.string().trim().min(1).max(200);
@@ -27,6 +31,9 @@ export const actionRequestSchema = z.discriminatedUnion('action', [
   z.strictObject({ ...base, action: z.literal('retry') }),
   z.strictObject({ ...base, action: z.literal('acknowledge') }),
   z.strictObject({ ...base, action: z.literal('take'), field: name, side: z.enum(['crm', 'sahut']) }),
+  z.strictObject({ ...base, action: z.literal('recreate') }),
+  z.strictObject({ ...base, action: z.literal('unlink') }),
+  z.strictObject({ ...base, action: z.literal('confirm') }),
 ]);
 export type ActionRequest = z.infer<typeof actionRequestSchema>;
 
@@ -77,5 +84,11 @@ export function describeAction(request: ActionRequest): string {
       return `acknowledge ${request.id}`;
     case 'take':
       return `keep ${request.side === 'crm' ? "the CRM's" : "Sahut's"} ${request.field} of ${request.id}`;
+    case 'recreate':
+      return `create the contact of ${request.id} again in Sahut`;
+    case 'unlink':
+      return `unlink ${request.id} from its vanished contact`;
+    case 'confirm':
+      return `confirm the removals the deletion guard held back (${request.id})`;
   }
 }

@@ -50,5 +50,9 @@ export function summaryOf(entry: AttentionEntry): string {
         ? `${pair.pair[0]} and ${pair.pair[1]} share ${pair.by || 'a phone or email'}`
         : (entry.error ?? '');
     }
+    case 'deletion-guard':
+      return entry.error ?? 'the deletion guard stopped a run';
+    case 'gone-in-sahut':
+      return `contact ${entry.sahutId ?? '?'} vanished in Sahut: recreate it, unlink the record, or acknowledge`;
   }
 }

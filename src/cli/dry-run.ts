@@ -84,6 +84,18 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
               diff: null,
               error: item.rejected.reason,
             };
+          } else if (item.record.deleted) {
+            // Soft-deleted: a run notes it and its removal step applies onCrmDelete (guard permitting).
+            const link = links.get(item.record.id);
+            outcome = {
+              action: link ? 'deleted' : 'unchanged',
+              crmId: item.record.id,
+              sahutId: link?.sahutId ?? null,
+              diff: null,
+              error: link
+                ? `deleted in the CRM: onCrmDelete ${connection.options.onCrmDelete}, then the link is closed`
+                : null,
+            };
           } else {
             const prepared = prepareRecord(item.record, connection, config.defaultRegion);
             outcome =
@@ -122,8 +134,9 @@ export async function dryRun(opts: DryRunOptions): Promise<void> {
 
 function describe(o: Pick<RecordOutcome, 'action' | 'crmId' | 'sahutId' | 'diff' | 'error'>): string {
   const verb =
-    { created: 'create', updated: 'update', linked: 'link', unchanged: 'keep' }[o.action as string] ??
-    o.action;
+    { created: 'create', updated: 'update', linked: 'link', unchanged: 'keep', deleted: 'delete' }[
+      o.action as string
+    ] ?? o.action;
   const target = o.sahutId && !o.sahutId.startsWith('(new') ? ` → ${o.sahutId}` : '';
   const detail = o.error ? `: ${o.error}` : o.diff ? `  ${formatDiff(o.diff)}` : '';
   return `  ${verb.padEnd(9)} crm ${o.crmId}${target}${detail}`;

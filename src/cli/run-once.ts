@@ -25,6 +25,8 @@ export interface RunOnceOptions {
   concurrency?: number;
   /** Read the whole source instead of what changed since the cursor. */
   full?: boolean;
+  /** Removals a person confirmed past the deletion guard (`--allow-deletes`). */
+  allowDeletes?: number;
   /** Where the summary goes. */
   report: Report;
   /** Draws the progress bar, with the log lines above it. */
@@ -54,7 +56,11 @@ export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; fail
           { runId: inFlight.runId, connection: connection.name, direction },
         );
       const { job, runId } =
-        inFlight ?? (await enqueueRun(rt, connection.name, direction, 'cli', { full: opts.full ?? false }));
+        inFlight ??
+        (await enqueueRun(rt, connection.name, direction, 'cli', {
+          full: opts.full ?? false,
+          ...(opts.allowDeletes !== undefined ? { allowDeletes: opts.allowDeletes } : {}),
+        }));
       const progress = createProgress(`${connection.name} ${direction}`, log, opts.screen);
       try {
         const run = await waitForRun(rt, job, runId, (r) => progress.update(r));

@@ -60,6 +60,33 @@ export const syncOptionsSchema = z
     scanMaxAge: duration.default(10 * UNIT_MS.m),
     /** Sahut contacts no CRM record links to that sahut-to-crm runs create in the CRM; off by default. */
     createInCrm: createInCrmSchema.optional(),
+    /**
+     * What a record deleted in the CRM does to its Sahut contact before its link is closed:
+     * `keep` (nothing), `tag` (adds `crmDeletedTag`, takes off the mapping's constant tags),
+     * `clear` (empties the crm-owned fields but the name). Sahut has no DELETE.
+     */
+    onCrmDelete: z.enum(['keep', 'tag', 'clear']).default('tag'),
+    crmDeletedTag: z.string().trim().min(1).default('crm-deleted'),
+    /**
+     * A linked contact gone from Sahut that no other contact took over (a merge relinks):
+     * `flag` (the attention listing asks a person), `recreate` (POSTed again), `unlink`.
+     */
+    onSahutDelete: z.enum(['flag', 'recreate', 'unlink']).default('flag'),
+    /** `soft`: a contact gone from Sahut and unlinked also sets the CRM's `source.deletedColumn`. */
+    deleteInCrm: z.enum(['never', 'soft']).default('never'),
+    /**
+     * A pass that would act on more removals than this (a number, or a share such as `"5%"`
+     * of the connection's links) acts on none and fails; unset, the larger of 5 % and 50.
+     */
+    deleteGuard: z
+      .union([
+        z.int().min(0),
+        z
+          .string()
+          .regex(/^\d+(\.\d+)?%$/, 'expected a number of links, or a share such as "5%"')
+          .transform((v) => v as `${number}%`),
+      ])
+      .optional(),
   })
   .strict();
 export type SyncOptions = z.infer<typeof syncOptionsSchema>;
@@ -85,6 +112,12 @@ const connectionSchema = z
   .strict()
   .superRefine((c, ctx) => {
     for (const p of createInCrmProblems(c)) ctx.addIssue({ code: 'custom', ...p });
+    if (c.options.deleteInCrm === 'soft' && (c.source.type === 'file' || !c.source.deletedColumn))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['options', 'deleteInCrm'],
+        message: 'soft needs source.deletedColumn on a postgres or mysql source',
+      });
   });
 
 /** The connections file (`SYNC_CONFIG`). Connection names become parts of job ids and Redis keys: no ':'. */

@@ -11,6 +11,11 @@ import type { CrmConnector } from './types.ts';
 
 const name = z.string().min(1);
 const pageSize = z.int().min(1).max(MAX_PAGE_SIZE).optional().describe('Records per page, 500 unless set');
+const deletedColumn = name
+  .optional()
+  .describe(
+    'Soft-delete column: a time set when the row was deleted, or a boolean; such rows count as deleted',
+  );
 const notify = z
   .boolean()
   .optional()
@@ -29,6 +34,7 @@ const postgresSourceSchema = z
     cursorColumn: name.default('updated_at').describe('Timestamp column bumped on every change'),
     pageSize,
     notify,
+    deletedColumn,
   })
   .strict();
 
@@ -67,6 +73,7 @@ const mysqlSourceSchema = z
       .optional()
       .describe('Connections per worker process: 4, idle ones closed after 60 s, connect timeout 10 s'),
     notify,
+    deletedColumn,
   })
   .strict();
 
@@ -85,6 +92,10 @@ const fileSourceSchema = z
     idField: name.default('id'),
     delimiter: z.string().length(1).optional().describe('CSV delimiter, "," unless set (tab for .tsv)'),
     pageSize,
+    fullExport: z
+      .boolean()
+      .default(false)
+      .describe('The file holds every record: a linked record missing from it counts as deleted'),
   })
   .strict()
   .transform((source, ctx) => {
@@ -146,6 +157,7 @@ function tableOptions(source: Extract<SourceConfig, { type: 'postgres' | 'mysql'
     columns: deps.columns,
     pageSize: source.pageSize,
     ...(deps.insertColumns ? { insertColumns: deps.insertColumns } : {}),
+    ...(source.deletedColumn ? { deletedColumn: source.deletedColumn } : {}),
   };
 }
 

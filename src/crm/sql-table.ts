@@ -12,6 +12,8 @@ export interface RowContext {
   idColumn: string;
   cursorColumn: string;
   columns: readonly string[];
+  /** The select list ends with the soft-delete flag (`source.deletedColumn`) after the columns. */
+  deletedFlag: boolean;
   /** A value as the driver returns it → record data that stays JSON. */
   plain(value: unknown): unknown;
 }
@@ -35,7 +37,13 @@ export function rowToItem(
   ctx.columns.forEach((column, i) => {
     data[column] = ctx.plain(values[i]);
   });
-  return { item: { ok: true, record: { id, data } }, key, id };
+  const deleted = ctx.deletedFlag && isSet(values[ctx.columns.length]);
+  return { item: { ok: true, record: { id, data, ...(deleted ? { deleted } : {}) } }, key, id };
+}
+
+/** The soft-delete flag as PostgreSQL (a boolean) or MySQL (1/0, maybe as text) returns it. */
+function isSet(flag: unknown): true | false {
+  return flag === true || flag === 1 || flag === '1' || flag === 1n;
 }
 
 /** How one connector pages through its table; `H` is a high-water mark, a position past the overlap. */
@@ -107,6 +115,7 @@ export function tableColumns(
     cursorColumn: string;
     columns: readonly string[];
     insertColumns?: readonly string[] | undefined;
+    deletedColumn?: string | undefined;
   },
   label: string,
   plain: RowContext['plain'],
@@ -115,7 +124,7 @@ export function tableColumns(
   const columns = [...new Set(opts.columns)];
   return {
     columns,
-    rows: { label, idColumn, cursorColumn, columns, plain },
+    rows: { label, idColumn, cursorColumn, columns, plain, deletedFlag: opts.deletedColumn !== undefined },
     write: {
       label,
       idColumn,

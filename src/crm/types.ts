@@ -2,6 +2,8 @@
 export interface CrmRecord {
   id: string;
   data: Record<string, unknown>;
+  /** Set when the row is soft-deleted (its `source.deletedColumn` holds a time or true). */
+  deleted?: true;
 }
 
 /** A source row that could not even be read as a record (bad CSV line, bad JSON …). */
@@ -80,5 +82,19 @@ export interface CrmConnector {
    * not, so a record created elsewhere is found before another one is created.
    */
   findByIdentity?(probe: IdentityProbe): Promise<CrmRecord[]>;
+  /**
+   * The ids of rows hard-deleted since they were last forgotten, as the trigger of
+   * `crm install-trigger` recorded them (a tombstone table beside the CRM table); an empty
+   * list when the trigger was never installed.
+   */
+  /**
+   * Marks the row deleted in its soft-delete column (now, or true for a boolean column) and
+   * stamps its cursor column; only with `source.deletedColumn`. False when no row has the id.
+   */
+  softDelete?(id: string): Promise<boolean>;
+  tombstones?: {
+    read(connection: string, limit: number): Promise<string[]>;
+    forget(connection: string, ids: readonly string[]): Promise<void>;
+  };
   close(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { Connection } from '../config/index.ts';
 import type { CrmRecord } from '../crm/types.ts';
-import type { Decision, Link } from '../store/types.ts';
+import type { Decision, Link, NewRemoval } from '../store/types.ts';
 import type { ApplyPorts, CrmWriter, RecordOutcome } from '../sync/apply/ports.ts';
 import { type Prepared, prepareRecord } from '../sync/apply/prepare.ts';
 import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
@@ -59,6 +59,7 @@ export async function applyToSahut(
   const twoWay =
     connection.directions.includes('sahut-to-crm') && rt.connector(connection.name).capabilities.update;
   const crm = twoWay ? { crm: crmWriter(rt, connection.name) } : {};
+  const removals = (removal: NewRemoval) => rt.store.noteRemovals(connection.name, job.runId, [removal]);
   const prepared = records.map((record) => ({
     record,
     prepared: prepare(record, connection, rt.config.defaultRegion),
@@ -71,7 +72,7 @@ export async function applyToSahut(
         try {
           if (p.kind === 'failed') throw p.error;
           if (p.kind === 'rejected') return { item: record, outcome: rejected(record.id, p.reason) };
-          const ports: ApplyPorts = { sahut: rt.sahut, ...batch.portsFor(p.crmId), ...crm };
+          const ports: ApplyPorts = { sahut: rt.sahut, ...batch.portsFor(p.crmId), ...crm, removals };
           return { item: record, outcome: await syncToSahut(ports, ctx, p, links.get(p.crmId)) };
         } catch (error) {
           return { item: record, error };
@@ -124,6 +125,35 @@ const rejected = (crmId: string, error: string): RecordOutcome => ({
   error,
 });
 
+/**
+ * Applies one record to Sahut outside a record job (a removal's relink or
+ * recreate): the same ports as a job's, from a batch of this one record whose
+ * writes are saved and whose locks and claims are let go before it returns.
+ */
+export async function withSahutPorts<T>(
+  rt: Runtime,
+  name: string,
+  crmId: string,
+  fn: (ports: ApplyPorts) => Promise<T>,
+): Promise<T> {
+  const connection = rt.connection(name);
+  const twoWay = connection.directions.includes('sahut-to-crm') && rt.connector(name).capabilities.update;
+  const batch = createRecordBatch(rt, name, await rt.store.getDecisions(name, [crmId]));
+  let result: T;
+  try {
+    result = await fn({
+      sahut: rt.sahut,
+      ...batch.portsFor(crmId),
+      ...(twoWay ? { crm: crmWriter(rt, name) } : {}),
+    });
+  } finally {
+    await batch.finish(crmId);
+    const unsaved = (await batch.flush()).get(crmId);
+    if (unsaved !== undefined) throw unsaved;
+  }
+  return result;
+}
+
 export async function applyToCrm(
   rt: Runtime,
   job: { connection: string; runId: string },
@@ -138,7 +168,12 @@ export async function applyToCrm(
     runId: job.runId,
     ...(signal ? { signal } : {}),
   };
-  const ports = { sahut: rt.sahut, store: rt.store, crm: crmWriter(rt, connection.name) };
+  const ports = {
+    sahut: rt.sahut,
+    store: rt.store,
+    crm: crmWriter(rt, connection.name),
+    removals: (removal: NewRemoval) => rt.store.noteRemovals(connection.name, job.runId, [removal]),
+  };
   return syncToCrm(ports, ctx, { sahutId: target.sahutId, crmId: target.crmId });
 }
 

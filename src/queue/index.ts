@@ -10,6 +10,7 @@ export { type ChangeRunOptions, createChangeRuns } from './change-runs.ts';
 export { QUEUES, type RecordJob, type RunJob } from './jobs.ts';
 export { createRedisLocks, LockTimeoutError } from './locks.ts';
 export { createRedisRateLimiter, type RateLimiter } from './rate-limit.ts';
+export { GUARD_NOTE } from './removals/index.ts';
 export { type Replay, type ReplayResult, replayFailed } from './replay.ts';
 export { notifyRunFailure, onRunJobFailed, type RunFailure } from './run-failed.ts';
 export type { RunSummary } from './run-processor.ts';

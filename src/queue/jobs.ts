@@ -12,6 +12,12 @@ export const runJobSchema = z.object({
   trigger: z.enum(['schedule', 'cli', 'replay', 'notify']).default('schedule'),
   /** Read the whole source, not only what changed since the cursor (`run --once --full`). */
   full: z.boolean().default(false),
+  /** A person confirmed this many removals past the deletion guard (`run --once --allow-deletes N`). */
+  allowDeletes: z.number().int().min(0).optional(),
+  /** Rows of the CRM read that had no id: a full read with any cannot tell a deleted record. */
+  unreadable: z.number().int().min(0).default(0),
+  /** The Sahut scan listed every contact (its total never moved, and every one counted came back). */
+  scanComplete: z.boolean().default(false),
   /** Set by the run itself on first start, so every retry keeps the same id. */
   runId: z.string().optional(),
   /** `carry`: records that failed in earlier runs are read again first (window 0). */

@@ -8,6 +8,7 @@ import { identityKeys } from '../sync/identity.ts';
 import { createFanOut } from './fan-out.ts';
 import type { RunJob } from './jobs.ts';
 import { createMatcher, type Unlinked } from './matching.ts';
+import { noteSoftDeleted } from './removals/index.ts';
 import type { Runtime } from './runtime.ts';
 import { readWindow } from './window.ts';
 
@@ -26,16 +27,24 @@ export async function fanOutCrmWindow(rt: Runtime, job: Job, data: RunJob, runId
   const overlapMs = data.window === CARRY_WINDOW + 1 ? cursorOverlap : 0;
   const window = readWindow(rt.connector(connection.name), data.cursor, windowSize, { pageSize, overlapMs });
   const triage = createTriage(rt, job, data, runId);
+  let unreadable = 0;
   for await (const page of window.pages) {
     const records = page.items.flatMap((item) => {
       if (item.ok) return [item.record];
       triage.out.audit(null, 'rejected', { error: `${item.rejected.ref}: ${item.rejected.reason}` });
       return [];
     });
+    unreadable += page.items.length - records.length;
     await triage.page(records, page.items.length - records.length);
   }
   await triage.end();
-  return { ...triage.data(), step: 'wait', windowEnd: window.end(), more: window.more() };
+  return {
+    ...triage.data(),
+    step: 'wait',
+    windowEnd: window.end(),
+    more: window.more(),
+    unreadable: data.unreadable + unreadable,
+  };
 }
 
 /**
@@ -94,7 +103,20 @@ function createTriage(rt: Runtime, job: Job, data: RunJob, runId: string, opts: 
     },
     async page(read: readonly CrmRecord[], unidentified = 0) {
       // A record listed twice in one page (a duplicated id in a file) is taken as its last version.
-      const records = [...new Map(read.map((r) => [r.id, r])).values()];
+      const all = [...new Map(read.map((r) => [r.id, r])).values()];
+      // Soft-deleted and linked: the run's removal step books and settles it. Never synced: nothing to do.
+      const unsynced = await noteSoftDeleted(
+        rt,
+        connection.name,
+        runId,
+        all.filter((r) => r.deleted),
+      );
+      if (unsynced.length > 0) {
+        const booked = await out.read(unsynced.map((r) => r.id));
+        for (const id of booked)
+          out.audit(id, 'unchanged', { error: 'deleted in the CRM and never synced: nothing to do' });
+      }
+      const records = all.filter((r) => !r.deleted);
       const prepared = records.map((record) => ({
         record,
         ready: prepareRecord(record, connection, region),

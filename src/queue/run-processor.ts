@@ -5,6 +5,7 @@ import { checkBooks, closeWindow } from './books.ts';
 import { type RunJob, runIdOf, runJobSchema } from './jobs.ts';
 import { matchingSummary } from './matching.ts';
 import { CARRY_WINDOW, fanOutCarried, fanOutCrmWindow } from './read-crm.ts';
+import { type GuardTrip, removalStep } from './removals/index.ts';
 import { notifyRunFailure } from './run-failed.ts';
 import { claimConnection, reapOrphanRuns, releaseConnection } from './run-guard.ts';
 import type { Runtime } from './runtime.ts';
@@ -94,7 +95,7 @@ async function startRun(rt: Runtime, job: Job, data: RunJob, connection: Connect
     dryRun: false,
     jobId,
   });
-  const full = data.full || (await fullReadDue(rt, connection, data));
+  const full = data.full || fullExport(connection, data) || (await fullReadDue(rt, connection, data));
   const cursor = full ? null : await rt.store.getCursor(connection.name, data.direction);
   // CRM→Sahut starts with the records carried over from earlier runs (window 0).
   const step = data.direction === 'crm-to-sahut' ? 'carry' : 'read';
@@ -127,7 +128,48 @@ async function work(rt: Runtime, job: Job, data: RunJob, runId: string, token?: 
     };
     await job.updateData(data);
   }
+  // A replay holds no claim on the connection: what its records noted waits for the next run.
+  const guard = data.trigger === 'replay' ? null : await removalStep(rt, job, data, runId);
+  if (guard) return tripped(rt, job, data, runId, guard, log);
   return finish(rt, job, data, runId, log);
+}
+
+/**
+ * The deletion guard stopped the run: it ends failed with the guard's message (nothing was
+ * acted on, the removals wait), and the alert webhook says so. Not thrown: a retry would trip again.
+ */
+async function tripped(
+  rt: Runtime,
+  job: Job,
+  data: RunJob,
+  runId: string,
+  trip: GuardTrip,
+  log: Runtime['log'],
+) {
+  const { connection, direction } = data;
+  const { message, due, links, limit } = trip;
+  // A note in the attention listing (`guard:<direction>`), where a person can confirm.
+  await rt.store.appendAudit([
+    {
+      runId,
+      jobId: job.id ?? null,
+      connection,
+      direction,
+      crmId: null,
+      sahutId: null,
+      action: 'deletion-guard',
+      diff: null,
+      error: message,
+      attempt: job.attemptsMade + 1,
+      detail: { due, links, limit },
+    },
+  ]);
+  await rt.store.finishRun(runId, 'failed', message);
+  await releaseConnection(rt, connection, job.id as string);
+  rt.metrics?.runs.inc({ connection, direction, outcome: 'failed' });
+  log.error({ reason: message }, 'deletion guard tripped; run failed, nothing removed');
+  notifyRunFailure(rt, { connection, direction, runId, error: message });
+  return { runId, connection, direction };
 }
 
 async function finish(rt: Runtime, job: Job, data: RunJob, runId: string, log: Runtime['log']) {
@@ -154,6 +196,13 @@ async function finish(rt: Runtime, job: Job, data: RunJob, runId: string, log: R
     log.info('run finished');
   }
   return { runId, connection, direction };
+}
+
+/** A file that is a full export (`source.fullExport`) is read whole by every run: what it lacks was deleted. */
+function fullExport(connection: Connection, data: RunJob): boolean {
+  return (
+    data.direction === 'crm-to-sahut' && connection.source.type === 'file' && connection.source.fullExport
+  );
 }
 
 /** `options.fullReadEvery`: a CRM→Sahut run reads the whole source when the last full read is that old. */

@@ -13,7 +13,7 @@ export async function enqueueRun(
   connection: string,
   direction: Direction,
   trigger: RunJob['trigger'] = 'cli',
-  extra: Partial<Pick<RunJob, 'full'>> = {},
+  extra: Partial<Pick<RunJob, 'full' | 'allowDeletes'>> = {},
 ): Promise<{ job: Job; runId: string }> {
   rt.connection(connection);
   const data: Partial<RunJob> = { connection, direction, trigger, ...extra };

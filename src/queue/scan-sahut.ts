@@ -30,8 +30,16 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
   const walkIns = walkInScan(rt, connection, out);
   // Offset pages shift under concurrent writes: a contact listed twice is handled once, since the
   // run's books (out.read) take each record once; memory stays flat in Sahut's size.
+  // Complete (what the removal step may judge disappearances by) only if Sahut's total never
+  // moved and every contact it counted came back.
+  let total: number | null = null;
+  let steady = true;
+  let listed = 0;
   for (let page = 1; ; page++) {
     const { data: contacts, meta } = await rt.sahut.list({ page, perPage: SCAN_PER_PAGE });
+    total ??= meta.total;
+    steady &&= meta.total === total;
+    listed += contacts.length;
     const fresh = new Map(contacts.map((c) => [c.id, c]));
     await indexer.page(contacts);
     const found = await rt.store.getLinksBySahutIds(connection.name, [...fresh.keys()]);
@@ -64,5 +72,6 @@ export async function scanSahut(rt: Runtime, job: Job, data: RunJob, runId: stri
     if (contacts.length === 0 || page >= meta.total_pages) break;
   }
   await indexer.finish();
-  return { ...data, step: 'wait', windowEnd: null, more: false };
+  const scanComplete = steady && listed === total;
+  return { ...data, step: 'wait', windowEnd: null, more: false, scanComplete };
 }

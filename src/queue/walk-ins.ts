@@ -29,7 +29,14 @@ export function walkInScan(rt: Runtime, connection: Connection, out: ReturnType<
   if (option) creatorOf(rt, connection.name);
   return {
     async page(unlinked: readonly SahutContact[]): Promise<void> {
-      const selected = unlinked.filter((contact) => selectsWalkIn(option, contact.tags));
+      const chosen = unlinked.filter((contact) => selectsWalkIn(option, contact.tags));
+      if (chosen.length === 0) return;
+      // A contact whose CRM record was deleted (its link closed) is not a walk-in: that would undo the delete.
+      const closed = await rt.store.closedContacts(
+        connection.name,
+        chosen.map((c) => c.id),
+      );
+      const selected = chosen.filter((contact) => !closed.has(contact.id));
       if (selected.length === 0) return;
       const mine = await out.read(selected.map((contact) => walkInKey(contact.id)));
       for (const contact of selected) {

@@ -21,9 +21,9 @@ const haystackOf = (c: StoredContact): string =>
   [c.name, c.phone ?? '', c.email ?? ''].join('\n').toLowerCase();
 
 /**
- * In-memory contacts in creation order. There is no DELETE in the contract, so an
- * array of entries gives unfiltered pages by slicing; filtered pages scan linearly,
- * which stays in the low milliseconds at 10k contacts.
+ * In-memory contacts in creation order. There is no DELETE in the contract (only the
+ * test-only admin route removes one), so an array of entries gives unfiltered pages by
+ * slicing; filtered pages scan linearly, which stays in the low milliseconds at 10k contacts.
  */
 export class ContactStore {
   readonly #byId = new Map<string, Entry>();
@@ -97,6 +97,31 @@ export class ContactStore {
     entry.contact = next;
     entry.haystack = haystackOf(next);
     return next;
+  }
+
+  /** Removes a contact (the admin route: Sahut's API itself has no DELETE); false when there is none. */
+  remove(id: string): boolean {
+    const entry = this.#byId.get(id);
+    if (!entry) return false;
+    this.#byId.delete(id);
+    this.#order.splice(this.#order.indexOf(entry), 1);
+    return true;
+  }
+
+  /**
+   * What an agent's merge in Sahut's inbox does: `absorbed` disappears, `survivor` keeps its id
+   * and gains the absorbed contact's phone and email where it had none, and its tags.
+   */
+  merge(survivorId: string, absorbedId: string): StoredContact | undefined {
+    const survivor = this.#byId.get(survivorId)?.contact;
+    const absorbed = this.#byId.get(absorbedId)?.contact;
+    if (!survivor || !absorbed || survivorId === absorbedId) return undefined;
+    this.remove(absorbedId);
+    return this.update(survivorId, {
+      phone: survivor.phone ?? absorbed.phone,
+      email: survivor.email ?? absorbed.email,
+      tags: [...new Set([...survivor.tags, ...absorbed.tags])],
+    });
   }
 
   /** Pre-loads contacts as given (no format checks: tests may plant data the API would refuse). */

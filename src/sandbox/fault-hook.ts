@@ -32,6 +32,11 @@ export function installFaultHook(
       case 'commit-then-drop':
         toDrop.add(request);
         return;
+      case 'empty-list': {
+        const page = Number((request.query as { page?: string }).page ?? 1) || 1;
+        const perPage = Number((request.query as { per_page?: string }).per_page ?? 25) || 25;
+        return reply.send({ data: [], meta: { total: 0, page, per_page: perPage, total_pages: 0 } });
+      }
       case 'reset':
         settled.add(request);
         counters.ended(routeOf(request), 'reset');

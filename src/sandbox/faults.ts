@@ -6,12 +6,14 @@ const status = z.number().int().min(400).max(599);
  * What a faulted request gets. A bare number is a status answered without running
  * the handler; `reset` destroys the socket without answering; `commit-then-drop`
  * runs the handler (the write happens) and then destroys the socket instead of
- * answering; `pass` lets a script skip one request.
+ * answering; `pass` lets a script skip one request; `empty-list` answers a list request
+ * with no contacts and a total of 0 (a token that lost its permissions, a broken search).
  */
 export const faultActionSchema = z.union([
   z.literal('pass'),
   z.literal('reset'),
   z.literal('commit-then-drop'),
+  z.literal('empty-list'),
   status,
   z.object({ status, retryAfterSec: z.number().int().nonnegative().optional() }),
   z.object({ delayMs: z.number().int().nonnegative() }),
@@ -52,7 +54,8 @@ export type FaultOutcome =
   | { kind: 'none' }
   | { kind: 'status'; status: number; retryAfterSec?: number }
   | { kind: 'reset' }
-  | { kind: 'commit-then-drop' };
+  | { kind: 'commit-then-drop' }
+  | { kind: 'empty-list' };
 
 export interface FaultDecision {
   delayMs: number;
@@ -149,6 +152,7 @@ export class FaultSchedule {
 function toOutcome(action: Exclude<FaultAction, 'pass' | { delayMs: number }>): FaultOutcome {
   if (action === 'reset') return { kind: 'reset' };
   if (action === 'commit-then-drop') return { kind: 'commit-then-drop' };
+  if (action === 'empty-list') return { kind: 'empty-list' };
   if (typeof action === 'number') return { kind: 'status', status: action };
   return { kind: 'status', ...action };
 }

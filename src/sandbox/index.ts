@@ -1,3 +1,4 @@
+export { ADMIN_PATH } from './admin-routes.ts';
 export type { SeedContact } from './contact-store.ts';
 export type { RequestOutcome } from './counters.ts';
 export { type FaultAction, type FaultConfig, type FaultRule, faultConfigSchema } from './faults.ts';

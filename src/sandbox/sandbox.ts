@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { adminRoutes } from './admin-routes.ts';
 import { bearerAuth } from './auth.ts';
 import { ContactStore, type SeedContact } from './contact-store.ts';
 import { RequestCounters } from './counters.ts';
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   listWithoutCustomAttributes?: boolean;
   /** List the newest contact first (the contract does not state an order). Default: creation order. */
   newestFirst?: boolean;
+  /** Serve the test-only admin routes (delete a contact, merge two) under `/v1/_admin`. Default false. */
+  admin?: boolean;
 }
 
 export interface ListenOptions {
@@ -86,6 +89,7 @@ export async function buildSandbox(opts: SandboxOptions): Promise<Sandbox> {
       prefix: BASE_PATH,
     },
   );
+  if (opts.admin) await app.register(adminRoutes(store), { prefix: BASE_PATH });
 
   const save = async () => {
     if (dataFile) await saveDataFile(dataFile, store.all());

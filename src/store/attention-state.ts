@@ -30,7 +30,8 @@ export interface AttentionState extends Omit<AttentionEntry, 'id' | 'since' | 'a
 }
 
 const KINDS = new Set<string>(ATTENTION_KINDS);
-const SYNCED = new Set(['created', 'updated', 'linked']);
+/** Synced, or a removal settled (the record deleted, relinked, recreated or unlinked). */
+const SYNCED = new Set(['created', 'updated', 'linked', 'deleted', 'relinked', 'recreated', 'unlinked']);
 /** An `unchanged` of the same direction means a person has nothing left to do about these. */
 const SETTLED_BY_UNCHANGED = new Set(['failed', 'rejected', 'ambiguous']);
 
@@ -48,12 +49,16 @@ export function keysOf(row: AuditEntry): string[] {
     return detail.success ? [detail.data.id] : [];
   }
   if (row.action === 'duplicate-suspected') return [pairKey(row) ?? fallbackKey(row)];
+  if (row.action === 'deletion-guard') return [guardKey(row.direction)];
   if (KINDS.has(row.action)) return [fallbackKey(row)];
   if (row.action === 'retrying') return [];
   // A settling row about a pair (its contacts merged, or no longer sharing) names it in `detail.pair`.
   const pair = pairKey(row);
   return [row.crmId, row.sahutId === null ? null : `sahut:${row.sahutId}`, pair].filter((k) => k !== null);
 }
+
+/** The listing key of a connection's deletion guard in one direction. */
+export const guardKey = (direction: string) => `guard:${direction}`;
 
 function pairKey(row: AuditEntry): string | null {
   const pair = (row.detail as { pair?: unknown } | null | undefined)?.pair;
@@ -127,7 +132,8 @@ function transition(state: AttentionState | undefined, row: AuditedEntry, key: s
   }
   if (row.action !== 'decided') return state;
   const decided = decidedDetailSchema.parse(row.detail);
-  if (decided.action === 'take') return undefined;
+  // take writes the value now; confirm queues the run that acts (a new trip raises it again).
+  if (decided.action === 'take' || decided.action === 'confirm') return undefined;
   if (decided.action === 'acknowledge')
     return { ...state, ackedFingerprint: state.fingerprint, ackedBy: decided.by, ackedAt: row.at };
   const { action, by, candidate } = decided;

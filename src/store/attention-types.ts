@@ -8,11 +8,24 @@ export const ATTENTION_KINDS = [
   'failed',
   'conflict',
   'duplicate-suspected',
+  /** A linked contact vanished in Sahut and `options.onSahutDelete` is `flag`. */
+  'gone-in-sahut',
+  /** The deletion guard stopped a run of the connection: `guard:<direction>`, to confirm. */
+  'deletion-guard',
 ] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 /** What a person may do about an entry of the listing (which kinds allow which: src/attention). */
-export const ATTENTION_ACTIONS = ['link', 'create', 'retry', 'acknowledge', 'take'] as const;
+export const ATTENTION_ACTIONS = [
+  'link',
+  'create',
+  'retry',
+  'acknowledge',
+  'take',
+  'recreate',
+  'unlink',
+  'confirm',
+] as const;
 export type AttentionAction = (typeof ATTENTION_ACTIONS)[number];
 
 /** Where a person acted from; audited beside who. */

@@ -7,9 +7,11 @@ import type {
   Decision,
   NewAttention,
 } from './attention-types.ts';
+import type { NewRemoval, Removal, RemovalDecision, RemovalSide, RemovalState } from './removal-types.ts';
 import type { DuplicatePair, IndexedContact, SahutScan } from './sahut-index-types.ts';
 
 export * from './attention-types.ts';
+export * from './removal-types.ts';
 export * from './sahut-index-types.ts';
 
 export const AUDIT_ACTIONS = [
@@ -28,12 +30,24 @@ export const AUDIT_ACTIONS = [
   'duplicate-suspected',
   /** A person acted on a record of the attention listing (who, what; `detail` per `decidedDetailSchema`). */
   'decided',
+  /** The CRM record was deleted: `options.onCrmDelete` was applied to its contact and the link closed. */
+  'deleted',
+  /** Its contact vanished in Sahut (merged by an agent): linked to the one contact now holding its phone/email. */
+  'relinked',
+  /** Its contact vanished in Sahut: created again from the CRM record (`options.onSahutDelete: recreate`). */
+  'recreated',
+  /** Its contact vanished in Sahut (or both sides are gone): the link was closed. */
+  'unlinked',
+  /** Its contact vanished in Sahut and waits for a person (`options.onSahutDelete: flag`). */
+  'gone-in-sahut',
+  /** The deletion guard stopped a run: a note for a person to confirm (not a record outcome). */
+  'deletion-guard',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Actions that settle a record for its run; `retrying`, notes and decisions do not. */
 export const OUTCOME_ACTIONS = AUDIT_ACTIONS.filter(
-  (a) => a !== 'retrying' && a !== 'duplicate-suspected' && a !== 'decided',
+  (a) => a !== 'retrying' && a !== 'duplicate-suspected' && a !== 'decided' && a !== 'deletion-guard',
 ) as readonly AuditAction[];
 export const NON_OUTCOME_ACTIONS = AUDIT_ACTIONS.filter((a) => !OUTCOME_ACTIONS.includes(a));
 
@@ -247,6 +261,45 @@ export interface Store {
   finishScan(id: string, counts: { contacts: number; pages: number }, at: Date): Promise<void>;
   /** The latest complete scan, or null. */
   lastScan(): Promise<SahutScan | null>;
+
+  // removals: linked records gone from one side, until a run acts on them (docs/deletions.md)
+  /** Notes them due (a flagged one stays flagged); `runId` is the run that found them. */
+  noteRemovals(connection: string, runId: string, removals: readonly NewRemoval[]): Promise<void>;
+  /**
+   * After a complete Sahut scan by run `runId`: links whose contact it did not list (none of
+   * its records in the run's books) count one more miss, due at MISSES_TO_GONE; a listed
+   * contact's count starts over. Idempotent per run.
+   */
+  countScanMisses(connection: string, runId: string): Promise<void>;
+  /** After a full read of the CRM by run `runId`: linked records it did not read are noted `absent`. */
+  noteAbsentRecords(connection: string, runId: string): Promise<void>;
+  /** In crm id order, after `after` (a crm id and side). */
+  listRemovals(
+    connection: string,
+    state: RemovalState,
+    after: { crmId: string; side: RemovalSide } | null,
+    limit: number,
+  ): Promise<Removal[]>;
+  countRemovals(connection: string, state: RemovalState): Promise<number>;
+  getRemoval(connection: string, crmId: string, side: RemovalSide): Promise<Removal | null>;
+  setRemoval(
+    connection: string,
+    crmId: string,
+    side: RemovalSide,
+    change: { state: RemovalState; decision?: RemovalDecision | null },
+  ): Promise<void>;
+  dropRemovals(connection: string, keys: readonly { crmId: string; side: RemovalSide }[]): Promise<void>;
+  /**
+   * Deletes the link (so its phone and email are free for a new record) and keeps it among the
+   * closed links; returns it, or null when there was none.
+   */
+  closeLink(
+    connection: string,
+    crmId: string,
+    closure: { reason: string; runId: string },
+  ): Promise<Link | null>;
+  /** Of these contacts, those a closed link of the connection held and no link holds now. */
+  closedContacts(connection: string, sahutIds: readonly string[]): Promise<Set<string>>;
 
   // claims on identities while a contact is created for them (what survives the loss of Redis)
   /**

@@ -54,6 +54,18 @@ export function registerAttentionActions(attention: Command) {
     'ack',
     'Acknowledge: hidden from the listing until it is reported with another reason or values.',
   ).action((o: ActOptions) => act({ action: 'acknowledge' }, o));
+  common(
+    'recreate',
+    'A contact gone from Sahut (gone-in-sahut): create it again from the CRM record, in a run started now.',
+  ).action((o: ActOptions) => act({ action: 'recreate' }, o));
+  common(
+    'unlink',
+    'A contact gone from Sahut (gone-in-sahut): close the link, keeping the CRM record, in a run started now.',
+  ).action((o: ActOptions) => act({ action: 'unlink' }, o));
+  common(
+    'confirm',
+    'A deletion guard entry (--id guard:<direction>): a run started now acts on the removals it held back.',
+  ).action((o: ActOptions) => act({ action: 'confirm' }, o));
   common('take', "Resolve a conflict: keep one side's value of a field, on both sides, now.")
     .requiredOption('--field <field>', 'the conflicting field, e.g. company or custom_attributes.tier')
     .addOption(

@@ -15,6 +15,7 @@ interface RunOptions {
   dryRun?: boolean;
   full?: boolean;
   concurrency?: number;
+  allowDeletes?: number;
 }
 
 export function registerRunCommand(program: Command) {
@@ -37,6 +38,11 @@ export function registerRunCommand(program: Command) {
     )
     .option('--full', 'read the whole CRM source, not only what changed since the last run (reconciliation)')
     .option('-c, --concurrency <n>', 'records processed at once by this process', intOption)
+    .option(
+      '--allow-deletes <n>',
+      'confirm up to n removals (deleted in the CRM, gone from Sahut) past the deletion guard',
+      intOption,
+    )
     .action(async (opts: RunOptions) => {
       const { config, log, screen, report } = loadContext();
       const { connections } = connectionsOf(config);
@@ -58,6 +64,7 @@ export function registerRunCommand(program: Command) {
           report,
           screen,
           full: opts.full ?? false,
+          ...(opts.allowDeletes !== undefined ? { allowDeletes: opts.allowDeletes } : {}),
           ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         });
         process.exitCode = failing > 0 ? EXIT.recordsFailed : EXIT.ok;

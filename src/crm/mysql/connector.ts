@@ -9,6 +9,7 @@ import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { selectArrays } from './pool.ts';
 import { keysetItem, plainValue } from './rows.ts';
+import { mysqlSoftDelete } from './soft-delete.ts';
 import {
   type ColumnKinds,
   columnKindsQuery,
@@ -20,6 +21,7 @@ import {
   pageQuery,
   tableSql,
 } from './sql.ts';
+import { mysqlTombstoneLog } from './tombstones.ts';
 import { insertRow, updateRow, type WriteContext } from './write.ts';
 
 export interface MysqlConnectorOptions {
@@ -37,6 +39,8 @@ export interface MysqlConnectorOptions {
   pageSize?: number;
   /** Columns only `create` may set besides the mapped ones (defaults of new records); never read. */
   insertColumns?: readonly string[];
+  /** A soft-delete column (a time set when deleted, or a boolean): such rows read as `deleted`. */
+  deletedColumn?: string;
 }
 
 const position = z.object({ key: z.string().nullable(), id: z.string().nullable() });
@@ -135,6 +139,17 @@ export function createMysqlConnector(opts: MysqlConnectorOptions): CrmConnector 
         return item.ok ? [item.record] : [];
       });
     },
+
+    ...(opts.deletedColumn
+      ? {
+          softDelete: mysqlSoftDelete(opts.pool, sql, {
+            database: opts.database,
+            table: opts.table,
+            column: opts.deletedColumn,
+          }),
+        }
+      : {}),
+    tombstones: mysqlTombstoneLog(opts.pool, opts.database),
 
     async close() {},
   };

@@ -25,6 +25,8 @@ export interface TableSql {
   id: string;
   key: string;
   columns: string[];
+  /** 1 for a soft-deleted row (`source.deletedColumn`: a time, or a boolean), read after the columns. */
+  deleted?: string;
 }
 
 export function tableSql(opts: {
@@ -33,8 +35,14 @@ export function tableSql(opts: {
   idColumn: string;
   cursorColumn: string;
   columns: readonly string[];
+  deletedColumn?: string | undefined;
 }): TableSql {
+  const deleted = opts.deletedColumn === undefined ? undefined : quoteIdent(opts.deletedColumn);
   return {
+    // A time (or any value) set means deleted; a boolean (TINYINT) only when not 0.
+    ...(deleted
+      ? { deleted: `(${deleted} IS NOT NULL AND CAST(${deleted} AS CHAR) NOT IN ('0', 'false', ''))` }
+      : {}),
     table:
       opts.database === undefined
         ? quoteIdent(opts.table)
@@ -102,7 +110,12 @@ function atOrBefore(t: TableSql, kinds: ColumnKinds, param: Param, hw: HighWater
 }
 
 /** The cursor column and the id as text (exact, whatever their type), then the mapped columns. */
-export const selectList = (t: TableSql) => [`CAST(${t.key} AS CHAR)`, `CAST(${t.id} AS CHAR)`, ...t.columns];
+export const selectList = (t: TableSql) => [
+  `CAST(${t.key} AS CHAR)`,
+  `CAST(${t.id} AS CHAR)`,
+  ...t.columns,
+  ...(t.deleted ? [t.deleted] : []),
+];
 
 function page(
   t: TableSql,

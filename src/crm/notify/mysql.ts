@@ -1,20 +1,33 @@
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { quoteIdent } from '../mysql/sql.ts';
-import { CHANGE_LOG, type ChangeFeed, type ChangeFeedHandlers, literal, objectName } from './names.ts';
+import {
+  CHANGE_LOG,
+  type ChangeFeed,
+  type ChangeFeedHandlers,
+  literal,
+  objectName,
+  TOMBSTONES,
+} from './names.ts';
 
 export interface MysqlTable {
   database?: string | undefined;
   table: string;
+  idColumn: string;
 }
 
 const logTable = (database: string | undefined) =>
   `${database === undefined ? '' : `${quoteIdent(database)}.`}${quoteIdent(CHANGE_LOG)}`;
 
+/** The tombstone table beside a MySQL/MariaDB CRM table (in its database). */
+export const mysqlTombstones = (database: string | undefined) =>
+  `${database === undefined ? '' : `${quoteIdent(database)}.`}${quoteIdent(TOMBSTONES)}`;
+
 /**
  * Row triggers (MySQL has no statement triggers and no LISTEN) that append the
  * connection's name to a change-log table beside the CRM table. An insert with
  * AUTO_INCREMENT takes no lock held to commit, so concurrent CRM writers do not
- * wait on each other; the poller deletes what it has seen, so the log stays small.
+ * wait on each other; the poller deletes what it has seen, so the log stays small. A
+ * delete also records the row's id in the tombstone table (TOMBSTONES), read by the next run.
  */
 export function mysqlTriggerSql(connection: string, source: MysqlTable) {
   const db = source.database === undefined ? '' : `${quoteIdent(source.database)}.`;
@@ -22,6 +35,8 @@ export function mysqlTriggerSql(connection: string, source: MysqlTable) {
   const log = logTable(source.database);
   const name = (event: string) => `${db}${quoteIdent(objectName('sahut_sync_', connection, `_${event}`))}`;
   const append = `INSERT INTO ${log} (connection) VALUES (${literal(connection, true)})`;
+  const tombstones = mysqlTombstones(source.database);
+  const bury = `INSERT INTO ${tombstones} (connection, crm_id) VALUES (${literal(connection, true)}, CAST(OLD.${quoteIdent(source.idColumn)} AS CHAR))`;
   return {
     install: [
       `CREATE TABLE IF NOT EXISTS ${log} (
@@ -33,8 +48,22 @@ export function mysqlTriggerSql(connection: string, source: MysqlTable) {
         `DROP TRIGGER IF EXISTS ${name(event)}`,
         `CREATE TRIGGER ${name(event)} AFTER ${event === 'ins' ? 'INSERT' : 'UPDATE'} ON ${table} FOR EACH ROW ${append}`,
       ]),
+      `CREATE TABLE IF NOT EXISTS ${tombstones} (
+  id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
+  connection VARCHAR(63) NOT NULL,
+  crm_id VARCHAR(255) NOT NULL,
+  deleted_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  KEY by_connection (connection, id)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4`,
+      // Two one-statement triggers rather than a BEGIN … END block, which the mysql client
+      // would need a DELIMITER for when a person runs the printed SQL by hand.
+      `DROP TRIGGER IF EXISTS ${name('del')}`,
+      `CREATE TRIGGER ${name('del')} AFTER DELETE ON ${table} FOR EACH ROW ${append}`,
+      `DROP TRIGGER IF EXISTS ${name('gone')}`,
+      `CREATE TRIGGER ${name('gone')} AFTER DELETE ON ${table} FOR EACH ROW ${bury}`,
     ],
-    remove: ['ins', 'upd'].map((event) => `DROP TRIGGER IF EXISTS ${name(event)}`),
+    // The tombstone table stays: other connections may share it, and it may hold deletions not yet read.
+    remove: ['ins', 'upd', 'del', 'gone'].map((event) => `DROP TRIGGER IF EXISTS ${name(event)}`),
   };
 }
 

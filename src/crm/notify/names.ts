@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 export const CHANNEL = 'sahut_sync';
 /** The MariaDB/MySQL change-log table, one per database, shared by the connections reading it. */
 export const CHANGE_LOG = 'sahut_sync_changes';
+/** The tombstone table `crm install-trigger` makes beside the CRM table: ids of deleted rows, per connection. */
+export const TOMBSTONES = 'sahut_sync_deletions';
 
 /** A trigger or function name within both servers' 63/64-byte limits; long names keep a hash, so they stay distinct. */
 export function objectName(prefix: string, connection: string, suffix = ''): string {

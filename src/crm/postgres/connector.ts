@@ -8,6 +8,7 @@ import { readKeysetPages, tableColumns } from '../sql-table.ts';
 import type { CrmConnector, CrmRecord, ReadOptions } from '../types.ts';
 import { findQuery } from './find.ts';
 import { keysetItem, plainValue, readTypes } from './rows.ts';
+import { postgresSoftDelete } from './soft-delete.ts';
 import {
   cursorTypeQuery,
   getQuery,
@@ -19,6 +20,7 @@ import {
   pageQuery,
   tableSql,
 } from './sql.ts';
+import { postgresTombstoneLog } from './tombstones.ts';
 import { insertRow, updateRow, type WriteContext } from './write.ts';
 
 export interface PostgresConnectorOptions {
@@ -39,6 +41,8 @@ export interface PostgresConnectorOptions {
   pageSize?: number;
   /** Columns only `create` may set besides the mapped ones (defaults of new records); never read. */
   insertColumns?: readonly string[];
+  /** A soft-delete column (a time set when deleted, or a boolean): such rows read as `deleted`. */
+  deletedColumn?: string;
 }
 
 const cursorSchema = z
@@ -138,6 +142,9 @@ export function createPostgresConnector(opts: PostgresConnectorOptions): CrmConn
         return item.ok ? [item.record] : [];
       });
     },
+
+    ...(opts.deletedColumn ? { softDelete: postgresSoftDelete(opts.pool, sql, opts.deletedColumn) } : {}),
+    tombstones: postgresTombstoneLog(opts.pool, opts.schema),
 
     async close() {},
   };

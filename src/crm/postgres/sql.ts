@@ -17,6 +17,8 @@ export interface TableSql {
   /** The id as text, empty for NULL: the keyset tie-break, compared bytewise. */
   tie: string;
   columns: string[];
+  /** True for a soft-deleted row (`source.deletedColumn`: a time, or a boolean), read after the columns. */
+  deleted?: string;
 }
 
 export function tableSql(opts: {
@@ -25,9 +27,15 @@ export function tableSql(opts: {
   idColumn: string;
   cursorColumn: string;
   columns: readonly string[];
+  deletedColumn?: string | undefined;
 }): TableSql {
   const id = quoteIdent(opts.idColumn);
+  const deleted = opts.deletedColumn === undefined ? undefined : quoteIdent(opts.deletedColumn);
   return {
+    // A timestamp (or any value) set means deleted; a boolean only when true.
+    ...(deleted
+      ? { deleted: `(${deleted} IS NOT NULL AND ${deleted}::text NOT IN ('false', 'f', '0', ''))` }
+      : {}),
     table:
       opts.schema === undefined
         ? quoteIdent(opts.table)
@@ -52,7 +60,7 @@ export interface HighWater {
 }
 
 export function selectList(t: TableSql): string {
-  return [`${t.key}::text`, `${t.id}::text`, ...t.columns].join(', ');
+  return [`${t.key}::text`, `${t.id}::text`, ...t.columns, ...(t.deleted ? [t.deleted] : [])].join(', ');
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type Job, UnrecoverableError } from 'bullmq';
+import { z } from 'zod';
 import {
   type ActionRequest,
   type Actor,
@@ -8,6 +9,7 @@ import {
 } from '../../attention/index.ts';
 import { isSahutError } from '../../sahut/errors.ts';
 import type { AttentionEntry, AuditEntry, DecidedDetail } from '../../store/types.ts';
+import { enqueueRun } from '../runs.ts';
 import type { Runtime } from '../runtime.ts';
 import { followUpRun } from './follow-up.ts';
 import { type ActionResult, actionJobSchema } from './job.ts';
@@ -49,6 +51,9 @@ export function createActionProcessor(rt: Runtime) {
         const outcome = await takeConflictValue(rt, entry, request, decided, signal);
         return { outcome, actionId };
       }
+      if (request.action === 'confirm') return await confirmRemovals(rt, entry, decided);
+      if (request.action === 'recreate' || request.action === 'unlink')
+        return await decideRemoval(rt, entry, request.action, decided);
       return await rerun(rt, entry, request, decided, actor);
     } catch (err) {
       if (isSahutError(err) && err.permanent) throw new UnrecoverableError(err.message);
@@ -94,6 +99,44 @@ async function rerun(
     'attention action queued a run',
   );
   return { outcome: 'run', runId, runJobId: jobId, actionId: decided.runId };
+}
+
+/**
+ * recreate, unlink (a contact gone in Sahut): the decision goes on the removal, due again, and
+ * a run is queued (or joined) whose removal step carries it out; its outcome settles the entry.
+ */
+async function decideRemoval(
+  rt: Runtime,
+  entry: AttentionEntry,
+  decision: 'recreate' | 'unlink',
+  decided: AuditEntry,
+): Promise<ActionResult> {
+  const crmId = entry.crmId as string;
+  if (!(await rt.store.getRemoval(entry.connection, crmId, 'sahut')))
+    throw new UnrecoverableError(`${crmId} no longer waits on a vanished contact: nothing to ${decision}`);
+  await rt.store.setRemoval(entry.connection, crmId, 'sahut', { state: 'due', decision });
+  await rt.store.appendAudit([decided]);
+  const { runId, jobId } = await followUpRun(rt, entry.connection, entry.direction);
+  return { outcome: 'run', runId, runJobId: jobId, actionId: decided.runId };
+}
+
+/**
+ * confirm (a deletion guard's entry): a run of that direction is queued allowed to act on as
+ * many removals as the guard held back, as `run --once --allow-deletes N` would; more due by
+ * then trips the guard again, and the entry comes back.
+ */
+async function confirmRemovals(
+  rt: Runtime,
+  entry: AttentionEntry,
+  decided: AuditEntry,
+): Promise<ActionResult> {
+  const parsed = z.object({ due: z.number().int().min(0) }).safeParse(entry.detail);
+  if (!parsed.success) throw new UnrecoverableError(`${entry.id} does not say how many removals to confirm`);
+  await rt.store.appendAudit([decided]);
+  const { job, runId } = await enqueueRun(rt, entry.connection, entry.direction, 'cli', {
+    allowDeletes: parsed.data.due,
+  });
+  return { outcome: 'run', runId, runJobId: job.id as string, actionId: decided.runId };
 }
 
 function decisionRow(

@@ -1,5 +1,5 @@
 import { DIRECTIONS, type Direction } from '../../domain/index.ts';
-import { findRunInFlight, schedulerId } from '../../queue/index.ts';
+import { findRunInFlight, GUARD_NOTE, schedulerId } from '../../queue/index.ts';
 import { ATTENTION_KINDS, type AttentionKind, type Run } from '../../store/index.ts';
 import { CHART_RUNS } from '../charts/index.ts';
 import { withTimeout } from '../health/timeout.ts';
@@ -20,6 +20,20 @@ export interface SyncHealth {
   inFlight: { runId: string; state: string } | null | undefined;
   /** The last runs that read the source, oldest first: what each left needing a person. */
   trend: RunAttention[];
+  /** Of those runs, newest first, the ones that acted on removals or were stopped by the deletion guard. */
+  removals: RunRemovals[];
+}
+
+/** The audit actions a removal ends with. */
+export const REMOVAL_ACTIONS = ['deleted', 'relinked', 'recreated', 'unlinked', 'gone-in-sahut'] as const;
+
+/** What one run did about deletions and disappearances, or the guard's message when it stopped it. */
+export interface RunRemovals {
+  runId: string;
+  startedAt: Date;
+  status: Run['status'];
+  counts: Partial<Record<(typeof REMOVAL_ACTIONS)[number], number>>;
+  guard: string | null;
 }
 
 /** One run's records whose outcome needs a person, by kind (the run's outcome counts). */
@@ -82,6 +96,7 @@ export async function syncHealth(deps: AttentionDeps): Promise<SyncHealth[]> {
         nextRun: schedulers === undefined ? undefined : scheduled?.next ? new Date(scheduled.next) : null,
         inFlight: await inFlight(deps, connection, direction),
         trend: runs.slice(0, CHART_RUNS).reverse().map(runAttention),
+        removals: runs.slice(0, CHART_RUNS).flatMap(runRemovals),
       };
     }),
   );
@@ -91,6 +106,14 @@ function runAttention(run: Run): RunAttention {
   const attention: RunAttention['attention'] = {};
   for (const kind of ATTENTION_KINDS) if (run.counts[kind]) attention[kind] = run.counts[kind];
   return { runId: run.id, startedAt: run.startedAt, status: run.status, attention };
+}
+
+function runRemovals(run: Run): RunRemovals[] {
+  const counts: RunRemovals['counts'] = {};
+  for (const action of REMOVAL_ACTIONS) if (run.counts[action]) counts[action] = run.counts[action];
+  const guard = run.status === 'failed' && run.note?.startsWith(GUARD_NOTE) ? run.note : null;
+  if (!guard && Object.keys(counts).length === 0) return [];
+  return [{ runId: run.id, startedAt: run.startedAt, status: run.status, counts, guard }];
 }
 
 const pick = (run: Run) => ({ id: run.id, startedAt: run.startedAt, finishedAt: run.finishedAt });

@@ -47,8 +47,17 @@ export function entrySection(raw: AttentionEntry, shown: AttentionEntry, canAct:
         : html``;
       break;
     }
+    case 'deletion-guard':
+      body = html`<p>Nothing was deleted, tagged, recreated or unlinked. Check the CRM and Sahut; if these removals are real, confirm them: a run then acts on them.</p>`;
+      break;
+    case 'gone-in-sahut':
+      body = html`<p>Contact <code>${raw.sahutId ?? '?'}</code> no longer answers in Sahut and no other contact holds its phone or email. Create it again from the CRM record, or unlink the record (it stays in the CRM).</p>`;
+      break;
   }
   const buttons = [
+    allowed.has('recreate') ? act('recreate', 'Create it again') : html``,
+    allowed.has('unlink') ? act('unlink', 'Unlink') : html``,
+    allowed.has('confirm') ? act('confirm', 'Confirm the removals') : html``,
     allowed.has('create') && onCrm ? act('create', 'Create a new contact') : html``,
     allowed.has('retry') && raw.crmId !== null ? act('retry', 'Retry now') : html``,
     act('acknowledge', 'Acknowledge'),

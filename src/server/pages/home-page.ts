@@ -3,6 +3,7 @@ import {
   type AttentionDeps,
   type FullPass,
   fullPass,
+  REMOVAL_ACTIONS,
   type SyncHealth,
   syncHealth,
 } from '../attention/index.ts';
@@ -38,7 +39,7 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
         reply,
         page(
           'Sync health',
-          html`<h1>Sync health</h1>${table}${passNote(pass)}${trend}`,
+          html`<h1>Sync health</h1>${table}${passNote(pass)}${removalsTable(rows)}${trend}`,
           drawn ? charts : undefined,
         ),
       );
@@ -82,6 +83,22 @@ function formatSeconds(s: number): string {
   if (s < 90) return `${Math.ceil(s)} s`;
   if (s < 90 * 60) return `${Math.ceil(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
+}
+
+/** Deletions and disappearances acted on per run, and every run the deletion guard stopped. */
+function removalsTable(rows: readonly SyncHealth[]): SafeHtml {
+  const runs = rows.flatMap((h) =>
+    h.removals.map((r) => ({ ...r, connection: h.connection, direction: h.direction })),
+  );
+  if (runs.length === 0) return html``;
+  const row = (r: (typeof runs)[number]) =>
+    html`<tr data-run="${r.runId}"${r.guard ? html` class="guard"` : html``}><td>${r.connection}</td><td>${r.direction}</td>
+<td><a href="${href('/audit', { run: r.runId })}">${r.runId}</a> <span class="muted">${formatTime(r.startedAt)}</span></td>
+${REMOVAL_ACTIONS.map((a) => html`<td class="num">${r.counts[a] ?? 0}</td>`)}<td>${r.guard ? html`<span class="error">${r.guard}</span>` : html`<span class="muted">no</span>`}</td></tr>`;
+  return html`<h2>Deletions, run by run</h2>
+<table id="removals" data-testid="removals-table"><thead><tr><th>Connection</th><th>Direction</th><th>Run</th>
+${REMOVAL_ACTIONS.map((a) => html`<th>${a}</th>`)}<th>Deletion guard</th></tr></thead>
+<tbody>${runs.map(row)}</tbody></table>`;
 }
 
 const unknown = () => html`<span class="muted" title="Redis did not answer">unknown</span>`;

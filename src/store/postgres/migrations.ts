@@ -227,4 +227,39 @@ export const MIGRATIONS: readonly Migration[] = [
       create unique index audit_write_key on ${s}.audit (write_key) where write_key is not null;
     `,
   },
+  {
+    id: 5,
+    name: 'removals, closed links',
+    sql: (s) => `
+      -- A linked record gone from one side (deleted in the CRM, gone from Sahut), until a run acts on it.
+      create table ${s}.removals (
+        connection text not null,
+        crm_id text collate "C" not null,
+        side text not null,
+        sahut_id text collate "C" not null,
+        reason text not null,
+        -- complete Sahut scans in a row that did not list the contact
+        misses integer not null default 0,
+        state text not null,
+        decision text,
+        run_id text not null,
+        first_at timestamptz not null default now(),
+        at timestamptz not null default now(),
+        primary key (connection, crm_id, side)
+      );
+      create index removals_state on ${s}.removals (connection, state, crm_id);
+
+      -- Links a removal closed: the contact stays in Sahut, never taken for a walk-in.
+      create table ${s}.closed_links (
+        connection text not null,
+        crm_id text collate "C" not null,
+        sahut_id text collate "C" not null,
+        reason text not null,
+        run_id text not null,
+        closed_at timestamptz not null default now(),
+        primary key (connection, crm_id, sahut_id)
+      );
+      create index closed_links_sahut_id on ${s}.closed_links (connection, sahut_id);
+    `,
+  },
 ];

@@ -21,6 +21,18 @@ import {
   upsertLink,
 } from './links.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
+import {
+  closedContacts,
+  closeLink,
+  countRemovals,
+  countScanMisses,
+  dropRemovals,
+  getRemoval,
+  listRemovals,
+  noteAbsentRecords,
+  noteRemovals,
+  setRemoval,
+} from './removals.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import {
   findIndexed,
@@ -112,6 +124,19 @@ export function createPostgresStore(options: PostgresOptions): Store {
     startScan: (id, at) => startScan(ctx, id, at),
     finishScan: (id, counts, at) => finishScan(ctx, id, counts, at),
     lastScan: () => lastScan(ctx),
+
+    // removals
+    noteRemovals: (connection, runId, removals) => noteRemovals(ctx, connection, runId, removals),
+    countScanMisses: (connection, runId) => countScanMisses(ctx, connection, runId),
+    noteAbsentRecords: (connection, runId) => noteAbsentRecords(ctx, connection, runId),
+    listRemovals: async (connection, state, after, limit) =>
+      listRemovals(ctx, connection, state, after, checkLimit('Removal page size', limit, MAX_PAGE)),
+    countRemovals: (connection, state) => countRemovals(ctx, connection, state),
+    getRemoval: (connection, crmId, side) => getRemoval(ctx, connection, crmId, side),
+    setRemoval: (connection, crmId, side, change) => setRemoval(ctx, connection, crmId, side, change),
+    dropRemovals: (connection, keys) => dropRemovals(ctx, connection, keys),
+    closeLink: (connection, crmId, closure) => closeLink(ctx, connection, crmId, closure),
+    closedContacts: (connection, sahutIds) => closedContacts(ctx, connection, sahutIds),
 
     // identity claims
     claimIdentities: (claim) => claimIdentities(ctx, claim),

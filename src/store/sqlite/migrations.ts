@@ -218,4 +218,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ${BACKFILL}
     `,
   },
+  {
+    id: 4,
+    name: 'removals, closed links',
+    sql: `
+      -- A linked record gone from one side (deleted in the CRM, gone from Sahut), until a run acts on it.
+      create table removals (
+        connection text not null,
+        crm_id text not null,
+        side text not null,
+        sahut_id text not null,
+        reason text not null,
+        -- complete Sahut scans in a row that did not list the contact
+        misses integer not null default 0,
+        state text not null,
+        decision text,
+        run_id text not null,
+        first_at text not null,
+        at text not null,
+        primary key (connection, crm_id, side)
+      ) strict;
+      create index removals_state on removals (connection, state, crm_id);
+
+      -- Links a removal closed: the contact stays in Sahut, never taken for a walk-in.
+      create table closed_links (
+        connection text not null,
+        crm_id text not null,
+        sahut_id text not null,
+        reason text not null,
+        run_id text not null,
+        closed_at text not null,
+        primary key (connection, crm_id, sahut_id)
+      ) strict;
+      create index closed_links_sahut_id on closed_links (connection, sahut_id);
+    `,
+  },
 ];

@@ -18,6 +18,18 @@ import {
   upsertLink,
 } from './links.ts';
 import { migrate, pendingMigrations } from './migrate.ts';
+import {
+  closedContacts,
+  closeLink,
+  countRemovals,
+  countScanMisses,
+  dropRemovals,
+  getRemoval,
+  listRemovals,
+  noteAbsentRecords,
+  noteRemovals,
+  setRemoval,
+} from './removals.ts';
 import { addRunTotal, finishRun, getRun, listRuns, runProgress, setRunMatch, startRun } from './runs.ts';
 import {
   findIndexed,
@@ -91,6 +103,19 @@ export function createSqliteStore(options: SqliteOptions): Store {
     startScan: async (id, at) => startScan(db, id, at),
     finishScan: async (id, counts, at) => finishScan(db, id, counts, at),
     lastScan: async () => lastScan(db),
+
+    // removals
+    noteRemovals: async (connection, runId, removals) => noteRemovals(db, connection, runId, removals),
+    countScanMisses: async (connection, runId) => countScanMisses(db, connection, runId),
+    noteAbsentRecords: async (connection, runId) => noteAbsentRecords(db, connection, runId),
+    listRemovals: async (connection, state, after, limit) =>
+      listRemovals(db, connection, state, after, checkLimit('Removal page size', limit, MAX_PAGE)),
+    countRemovals: async (connection, state) => countRemovals(db, connection, state),
+    getRemoval: async (connection, crmId, side) => getRemoval(db, connection, crmId, side),
+    setRemoval: async (connection, crmId, side, change) => setRemoval(db, connection, crmId, side, change),
+    dropRemovals: async (connection, keys) => dropRemovals(db, connection, keys),
+    closeLink: async (connection, crmId, closure) => closeLink(db, connection, crmId, closure),
+    closedContacts: async (connection, sahutIds) => closedContacts(db, connection, sahutIds),
 
     // identity claims
     claimIdentities: async (claim) => claimIdentities(db, claim),

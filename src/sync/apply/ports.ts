@@ -1,7 +1,7 @@
 import type { CrmConnector } from '../../crm/types.ts';
 import type { FieldDiff } from '../../domain/index.ts';
 import type { SahutApi, SahutContact } from '../../sahut/types.ts';
-import type { AuditAction, Link, Store } from '../../store/types.ts';
+import type { AuditAction, Link, NewRemoval, Store } from '../../store/types.ts';
 
 /** The narrow slices of I/O the apply step needs; tests can hand in small fakes or the real thing. */
 export interface ApplyPorts {
@@ -15,6 +15,27 @@ export interface ApplyPorts {
   index?: ScanIndex;
   /** Claims in the store on an identity while a contact is created for it (absent in a dry run). */
   claims?: IdentityClaims;
+  /**
+   * Where a linked record found gone is noted for the run's removal step (docs/deletions.md);
+   * absent, a contact gone from Sahut is matched afresh (a dry run, a recreate).
+   */
+  removals?: RemovalNotes;
+}
+
+/** Notes a removal: the run's removal step acts on it, under the deletion guard. */
+export type RemovalNotes = (removal: NewRemoval) => Promise<void>;
+
+/** The outcome of a record whose other side is gone: settled for now, the removal step decides. */
+export function goneOutcome(crmId: string, removal: NewRemoval): RecordOutcome {
+  const what =
+    removal.side === 'crm' ? `CRM record ${crmId} is gone` : `Sahut contact ${removal.sahutId} is gone`;
+  return {
+    action: 'unchanged',
+    crmId,
+    sahutId: removal.sahutId,
+    diff: null,
+    error: `${what}: left to the run's removal step`,
+  };
 }
 
 /**

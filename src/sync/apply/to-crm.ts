@@ -1,7 +1,7 @@
 import type { Connection } from '../../config/connections.ts';
 import type { SahutApi } from '../../sahut/types.ts';
 import type { Store } from '../../store/types.ts';
-import type { CrmWriter, RecordOutcome } from './ports.ts';
+import { type CrmWriter, goneOutcome, type RecordOutcome, type RemovalNotes } from './ports.ts';
 import { prepareRecord } from './prepare.ts';
 import { type ReconcileOutcome, reconcile } from './reconcile.ts';
 
@@ -10,6 +10,8 @@ export interface ToCrmPorts {
   sahut: Pick<SahutApi, 'get' | 'update'>;
   store: Pick<Store, 'getLinks' | 'upsertLink' | 'findLinks'>;
   crm: CrmWriter;
+  /** Where a gone side is noted for the run's removal step; absent, it fails the record. */
+  removals?: RemovalNotes;
 }
 
 export interface ToCrmContext {
@@ -48,14 +50,20 @@ export async function syncToCrm(
     const now = link ? `now linked to ${link.sahutId}` : 'no longer linked';
     return { ...target, action: 'unchanged', diff: null, error: `skipped: CRM record ${crmId} is ${now}` };
   }
+  const gone = async (side: 'crm' | 'sahut', message: string) => {
+    if (!ports.removals) throw new LinkedRecordGoneError(message);
+    const removal = { crmId, side, sahutId, reason: 'not-found' } as const;
+    await ports.removals(removal);
+    return goneOutcome(crmId, removal);
+  };
   const record = await ports.crm.get(crmId);
-  if (!record) throw new LinkedRecordGoneError(`record ${crmId} deleted in the CRM`);
+  if (!record || record.deleted) return gone('crm', `record ${crmId} deleted in the CRM`);
   const prepared = prepareRecord(record, connection, defaultRegion);
   if (prepared.kind === 'rejected')
     return { ...target, action: 'rejected', diff: null, error: prepared.reason };
   // Sahut last: a PUT computed from this read follows it with nothing else awaited in between.
   const current = await ports.sahut.get(sahutId, { signal });
-  if (!current) throw new LinkedRecordGoneError(`contact ${sahutId} deleted in Sahut`);
+  if (!current) return gone('sahut', `contact ${sahutId} deleted in Sahut`);
   const sahutReadAt = performance.now();
   return reconcile(
     ports,

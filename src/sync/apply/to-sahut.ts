@@ -9,7 +9,7 @@ import { matchContact } from '../match.ts';
 import { planCreate } from '../plan.ts';
 import { projectSahut } from '../project.ts';
 import { ambiguousDetail, decidedMatch } from './decisions.ts';
-import type { ApplyPorts, RecordOutcome } from './ports.ts';
+import { type ApplyPorts, goneOutcome, type RecordOutcome } from './ports.ts';
 import { provisionalLink } from './provisional-link.ts';
 import { knownSahut, type Ready, reconcile } from './reconcile.ts';
 import { WRITTEN_EARLIER, writtenEarlier } from './written-earlier.ts';
@@ -55,18 +55,37 @@ export async function syncToSahut(
   return ports.locks.withLocks(keys, () => matchAndWrite(ports, ctx, record), ctx.signal);
 }
 
-/** null when the contact is gone from Sahut: the record is then matched afresh. */
+/**
+ * When the contact is gone from Sahut: noted for the run's removal step (which relinks,
+ * flags, recreates or unlinks it), or, without that port, null: the record is matched afresh.
+ */
 async function updateLinked(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, link: Link) {
   const rctx = { ...ctx, direction: 'crm-to-sahut' as const };
+  const gone = async () => {
+    if (!ports.removals) return null;
+    const removal = {
+      crmId: record.crmId,
+      side: 'sahut',
+      sahutId: link.sahutId,
+      reason: 'not-found',
+    } as const;
+    await ports.removals(removal);
+    return goneOutcome(record.crmId, removal);
+  };
   try {
     const sahut = ports.crm ? await ports.sahut.get(link.sahutId, { signal: ctx.signal }) : knownSahut(link);
-    if (!sahut) return null;
+    if (!sahut) return await gone();
     const sahutReadAt = ports.crm ? performance.now() : undefined;
     return await reconcile(ports, rctx, { link, crm: record, sahut, sahutReadAt });
   } catch (err) {
-    if (err instanceof SahutRequestError && err.status === 404) return null;
+    if (err instanceof SahutRequestError && err.status === 404) return await gone();
     throw err;
   }
+}
+
+/** Links the record to `existing` (the contact that took over its vanished one), merged by the owner rules. */
+export function relinkTo(ports: ApplyPorts, ctx: ToSahutContext, record: Ready, existing: SahutContact) {
+  return linkExisting(ports, ctx, record, existing);
 }
 
 async function matchAndWrite(ports: ApplyPorts, ctx: ToSahutContext, record: Ready): Promise<RecordOutcome> {
