@@ -13,7 +13,10 @@ describe('record jobs in flight follow latency', () => {
   it('grows by a quarter while every slot is taken and the CPU has room, up to the bound', () => {
     let c = bounds.base;
     const seen = [c];
-    for (let i = 0; i < 20; i++) seen.push((c = nextConcurrency(c, sample(), bounds)));
+    for (let i = 0; i < 20; i++) {
+      c = nextConcurrency(c, sample(), bounds);
+      seen.push(c);
+    }
     expect(seen.slice(0, 4)).toEqual([8, 10, 13, 17]);
     // 10,000 req/s × 50 ms × 1.25 = 625 requests = 63 jobs of 10, under the bound of 64.
     expect(c).toBe(63);

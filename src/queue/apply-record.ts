@@ -139,19 +139,20 @@ export async function withSahutPorts<T>(
   const connection = rt.connection(name);
   const twoWay = connection.directions.includes('sahut-to-crm') && rt.connector(name).capabilities.update;
   const batch = createRecordBatch(rt, name, await rt.store.getDecisions(name, [crmId]));
-  let result: T;
-  try {
-    result = await fn({
-      sahut: rt.sahut,
-      ...batch.portsFor(crmId),
-      ...(twoWay ? { crm: crmWriter(rt, name) } : {}),
-    });
-  } finally {
-    await batch.finish(crmId);
-    const unsaved = (await batch.flush()).get(crmId);
-    if (unsaved !== undefined) throw unsaved;
-  }
-  return result;
+  const ports: ApplyPorts = {
+    sahut: rt.sahut,
+    ...batch.portsFor(crmId),
+    ...(twoWay ? { crm: crmWriter(rt, name) } : {}),
+  };
+  const settled = await fn(ports).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  await batch.finish(crmId);
+  const unsaved = (await batch.flush()).get(crmId);
+  if ('error' in settled) throw settled.error;
+  if (unsaved !== undefined) throw unsaved;
+  return settled.value;
 }
 
 export async function applyToCrm(
