@@ -173,7 +173,10 @@ describe('hubspot sandbox: limits and faults', () => {
     expect(searches.find((s) => s.status === 200)?.headers.get('x-hubspot-ratelimit-remaining')).toBeNull();
     expect(sandbox.limitCounters()).toMatchObject({ peakTenSecondly: 3, peakSearchSecondly: 5, daily: 8 });
     sandbox.setLimits({ daily: 0 });
-    expect((await search({})).json).toMatchObject({ policyName: 'DAILY', message: 'You have reached your daily limit.' });
+    expect((await search({})).json).toMatchObject({
+      policyName: 'DAILY',
+      message: 'You have reached your daily limit.',
+    });
   });
 
   it('answers a seeded share of requests 502, and a storm of 429s on demand', async () => {

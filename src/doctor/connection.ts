@@ -39,7 +39,12 @@ export async function connectionChecks(
   }
   try {
     if (facts === null) {
-      const what = source.type === 'file' ? `file ${source.path}` : `table ${source.table}`;
+      const what =
+        source.type === 'file'
+          ? `file ${source.path}`
+          : source.type === 'hubspot'
+            ? 'HubSpot contact properties'
+            : `table ${source.table}`;
       fail(
         'table',
         `${what} does not exist (or this user cannot see it)`,
@@ -65,7 +70,7 @@ function usedColumns(connection: Connection): Map<string, string[]> {
   const add = (column: string, by: string) => used.set(column, [...(used.get(column) ?? []), by]);
   for (const rule of mapping.fields) for (const column of rule.from) add(column, `fields.${rule.key}`);
   if (source.type === 'file') add(source.idField, 'source.idField');
-  else {
+  else if (source.type !== 'hubspot') {
     add(source.idColumn, 'source.idColumn');
     add(source.cursorColumn, 'source.cursorColumn');
   }
@@ -89,7 +94,7 @@ function columnChecks(connection: Connection, facts: SourceFacts, catalog: Sourc
     else fail('columns', `${facts.label} has no column ${list}`, fix);
   }
   const { source } = connection;
-  if (source.type === 'file') return;
+  if (source.type === 'file' || source.type === 'hubspot') return;
   const cursor = facts.columns.find((c) => c.name === source.cursorColumn);
   if (cursor === undefined) return;
   if (!cursor.temporal)
@@ -120,7 +125,7 @@ async function databaseChecks(
 ) {
   const { ok, fail } = list;
   const { source, mapping, options } = connection;
-  if (source.type === 'file') return;
+  if (source.type === 'file' || source.type === 'hubspot') return;
   if (source.notify && catalog.triggerInstalled) {
     if (await catalog.triggerInstalled(connection.name)) ok('notify trigger', 'installed');
     else

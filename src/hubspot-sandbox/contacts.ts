@@ -118,6 +118,24 @@ export class ContactStore {
     this.#writable = new Set([...BUILT_IN_PROPERTIES, ...opts.customProperties]);
   }
 
+  /** The account's contact properties as `GET /crm/v3/properties/contacts` lists them. */
+  propertyDefinitions() {
+    const names = [...this.#writable, ...READ_ONLY];
+    const type = (n: string) =>
+      n === 'createdate' || n === 'lastmodifieddate'
+        ? 'datetime'
+        : n === 'hs_object_id'
+          ? 'number'
+          : 'string';
+    return names.map((name) => ({
+      name,
+      label: name,
+      type: type(name),
+      fieldType: 'text',
+      modificationMetadata: { readOnlyValue: READ_ONLY.has(name) },
+    }));
+  }
+
   setIndexLag(ms: number) {
     this.opts.indexLagMs = ms;
   }

@@ -6,6 +6,7 @@ import type { Limits } from './limits.ts';
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 export const READ_SCOPE = 'crm.objects.contacts.read';
 export const WRITE_SCOPE = 'crm.objects.contacts.write';
+export const SCHEMA_SCOPE = 'crm.schemas.contacts.read';
 const isSearch = (request: FastifyRequest) =>
   request.method === 'POST' && request.url.split('?')[0]?.endsWith('/search') === true;
 const isRead = (request: FastifyRequest) =>
@@ -28,7 +29,11 @@ export function tokenGuard(token: string, scopes: () => readonly string[]) {
       return;
     }
     if (!request.url.startsWith('/crm/')) return;
-    const needed = isRead(request) ? READ_SCOPE : WRITE_SCOPE;
+    const needed = request.url.startsWith('/crm/v3/properties')
+      ? SCHEMA_SCOPE
+      : isRead(request)
+        ? READ_SCOPE
+        : WRITE_SCOPE;
     if (!scopes().includes(needed))
       await reply.code(403).send(
         hubspotError(

@@ -5,7 +5,7 @@ import { RequestCounters } from '../sandbox/counters.ts';
 import { type Contact, type ContactEvent, ContactStore, type SeedInput } from './contacts.ts';
 import { hubspotError, type PolicyName } from './errors.ts';
 import { type FaultSettings, Faults } from './faults.ts';
-import { limitGuard, READ_SCOPE, type StormState, tokenGuard, WRITE_SCOPE } from './guards.ts';
+import { limitGuard, READ_SCOPE, SCHEMA_SCOPE, type StormState, tokenGuard, WRITE_SCOPE } from './guards.ts';
 import { DEFAULT_LIMITS, type LimitCounters, type LimitSettings, Limits } from './limits.ts';
 import { CONTACTS, contactRoutes } from './routes.ts';
 import { type DeliveryStats, WebhookSender, type WebhookSettings } from './webhooks.ts';
@@ -61,7 +61,7 @@ const routeOf = (request: FastifyRequest) => `${request.method} ${request.routeO
 export async function buildHubspotSandbox(opts: HubspotSandboxOptions): Promise<HubspotSandbox> {
   if (!opts.token) throw new Error('hubspot sandbox: token is required');
   const now = opts.now ?? Date.now;
-  const scopes = [...(opts.scopes ?? [READ_SCOPE, WRITE_SCOPE])];
+  const scopes = [...(opts.scopes ?? [READ_SCOPE, WRITE_SCOPE, SCHEMA_SCOPE])];
   let sender = opts.webhook ? new WebhookSender(opts.webhook) : undefined;
   const onEvent = (event: ContactEvent) => sender?.push(event);
   const store = new ContactStore({
@@ -111,6 +111,7 @@ export async function buildHubspotSandbox(opts: HubspotSandboxOptions): Promise<
       );
   });
   await app.register(contactRoutes(store));
+  app.get('/crm/v3/properties/contacts', async () => ({ results: store.propertyDefinitions() }));
   // Private apps can ask which scopes their token carries.
   app.post('/oauth/v2/private-apps/get/access-token-info', async (request, reply) => {
     const body = tokenInfoSchema.safeParse(request.body);
