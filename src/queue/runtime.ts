@@ -15,6 +15,7 @@ import type { SahutApi } from '../sahut/types.ts';
 import type { Store } from '../store/types.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 import { withAttentionAlerts } from './actions/alerts.ts';
+import { dailyRecorder } from './crm-limits.ts';
 import { QUEUES } from './jobs.ts';
 import { createRedisLocks } from './locks.ts';
 import { createRedisRateLimiter } from './rate-limit.ts';
@@ -87,7 +88,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   for (const q of Object.values(queues))
     q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
 
-  const connectors = createConnectors(config, opts.connections, log, opts.connectorFor);
+  const connectors = createConnectors(config, opts.connections, log, opts.connectorFor, { redis, prefix });
   const connection = (name: string) => findConnection(opts.connections, name);
   const alerts = createNotifier({
     url: config.alerts.webhookUrl,
@@ -139,6 +140,8 @@ export function createConnectors(
   connections: readonly Connection[],
   log: Logger,
   connectorFor?: (connection: Connection) => CrmConnector,
+  /** Where API CRMs share their rate limits and report their daily budget (absent: a dry run). */
+  shared?: { redis: RedisClient; prefix: string },
 ) {
   const pools = new Map<string, pg.Pool>();
   const connectors = new Map<string, CrmConnector>();
@@ -173,6 +176,13 @@ export function createConnectors(
       baseDir: dirname(config.syncConfigPath),
       columns: sourceColumns(c.mapping),
       insertColumns: Object.keys(c.options.createInCrm?.defaults ?? {}),
+      ...(shared
+        ? {
+            limiterFor: (key: string, ratePerSec: number) =>
+              createRedisRateLimiter(shared.redis, { key: `${shared.prefix}:${key}`, ratePerSec }),
+            onDaily: dailyRecorder(shared.redis, shared.prefix, c.name, log),
+          }
+        : {}),
     });
   };
   return {

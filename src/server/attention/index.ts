@@ -1,3 +1,3 @@
 export type { AttentionDeps } from './deps.ts';
-export { type RunAttention, type SyncHealth, syncHealth } from './health.ts';
+export { crmDailyLimits, type RunAttention, type SyncHealth, syncHealth } from './health.ts';
 export { submitAction } from './submit.ts';

@@ -1,5 +1,6 @@
 import type { RouteOptions } from 'fastify';
-import { type AttentionDeps, type SyncHealth, syncHealth } from '../attention/index.ts';
+import type { DailyLimitSeen } from '../../crm/index.ts';
+import { type AttentionDeps, crmDailyLimits, type SyncHealth, syncHealth } from '../attention/index.ts';
 import type { ChartAssets } from '../charts/index.ts';
 import { attentionFigure } from './charts.ts';
 import { formatTime } from './format.ts';
@@ -17,7 +18,7 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
     url: '/',
     handler: async (_request, reply) => {
       // Names, ids, counts and times only: nothing here to mask.
-      const rows = await syncHealth(deps);
+      const [rows, daily] = await Promise.all([syncHealth(deps), crmDailyLimits(deps)]);
       const table = rows.length
         ? html`<table id="health" data-testid="health-table"><thead><tr><th>Connection</th><th>Direction</th>
 <th>Last successful run</th><th>Last run</th><th>Linked records</th><th>Needs attention</th><th>Next scheduled run</th><th>In flight</th></tr></thead>
@@ -30,7 +31,11 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
       const drawn = trends.some((h) => h.trend.some((t) => Object.keys(t.attention).length > 0));
       return sendPage(
         reply,
-        page('Sync health', html`<h1>Sync health</h1>${table}${trend}`, drawn ? charts : undefined),
+        page(
+          'Sync health',
+          html`<h1>Sync health</h1>${table}${dailyTable(daily)}${trend}`,
+          drawn ? charts : undefined,
+        ),
       );
     },
   };
@@ -58,3 +63,14 @@ function healthRow(h: SyncHealth): SafeHtml {
 }
 
 const unknown = () => html`<span class="muted" title="Redis did not answer">unknown</span>`;
+
+/** The CRM API's daily budget per connection that reports one (HubSpot), as the workers last saw it. */
+function dailyTable(daily: Map<string, DailyLimitSeen> | undefined): SafeHtml {
+  if (!daily || daily.size === 0) return html``;
+  const rows = [...daily].sort(([a], [b]) => a.localeCompare(b));
+  return html`<h2>CRM API budget today</h2><table id="crm-daily" data-testid="crm-daily"><thead><tr><th>Connection</th>
+<th>Calls left today</th><th>Daily limit</th><th>As of</th></tr></thead><tbody>${rows.map(
+    ([connection, d]) =>
+      html`<tr data-connection="${connection}"><td>${connection}</td><td class="num">${d.remaining}</td><td class="num">${d.daily}</td><td>${formatTime(new Date(d.at))}</td></tr>`,
+  )}</tbody></table>`;
+}
