@@ -36,8 +36,7 @@ export function createBatcher<I, O>(max: number, run: BatchRunner<I, O>, key: (i
       for (const [i, p] of now.entries()) {
         const r = results[i];
         if (r instanceof Error) p.reject(r);
-        else if (r === undefined) p.reject(new Error('batch answered no result for this input'));
-        else p.resolve(r);
+        else p.resolve(r as O);
       }
     } catch (err) {
       for (const p of now) p.reject(err);

@@ -1,6 +1,7 @@
 import { CrmError } from '../errors.ts';
 import { checkPageSize, DEFAULT_PAGE_SIZE } from '../paging.ts';
 import type { CrmConnector, CrmRecord, IdentityProbe, ReadOptions } from '../types.ts';
+import { createBatcher } from './batcher.ts';
 import { decodeHubspotCursor } from './cursor.ts';
 import { findContacts } from './find.ts';
 import { createHubspotHttp, type HubspotHttpOptions } from './http.ts';
@@ -8,8 +9,8 @@ import type { DailyLimitSeen } from './limits.ts';
 import { CONTACTS, TOKEN_INFO } from './paths.ts';
 import { listPages, recordOf, searchPages } from './read.ts';
 import { type CrmRemoval, removalsSince } from './removals.ts';
-import { publicObjectSchema, tokenInfoSchema } from './schemas.ts';
-import { createWriter } from './write.ts';
+import { batchResponseSchema, tokenInfoSchema } from './schemas.ts';
+import { BATCH_MAX, createWriter } from './write.ts';
 
 export interface HubspotConnectorOptions extends HubspotHttpOptions {
   /** The mapped properties: what `read` returns in `data`, and all that write-back may touch. */
@@ -43,6 +44,22 @@ export function createHubspotConnector(opts: HubspotConnectorOptions): HubspotCo
   const { columns } = opts;
   const defaultPageSize = checkPageSize(opts.pageSize, DEFAULT_PAGE_SIZE);
   const writer = createWriter(http, columns, opts.insertColumns ?? []);
+  // Records of a batch are read side by side: one batch read for up to 100 of them.
+  const getBatched = createBatcher<string, CrmRecord | null>(
+    BATCH_MAX,
+    async (ids) => {
+      const read = await http.call({
+        method: 'POST',
+        path: `${CONTACTS}/batch/read?archived=false`,
+        body: { inputs: ids.map((id) => ({ id })), properties: [...columns] },
+        schema: batchResponseSchema,
+      });
+      // A merged-away id answers with the merged record under its new id: this one is gone.
+      const found = new Map(read.results.map((o) => [o.id, recordOf(columns, o)]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    (id) => id,
+  );
 
   return {
     capabilities: { incremental: true, update: true, create: true },
@@ -59,17 +76,7 @@ export function createHubspotConnector(opts: HubspotConnectorOptions): HubspotCo
       else yield* searchPages(ctx, { ts: c.ts, id: c.id }, c.hw ?? null, pageSize, readOpts.overlapMs ?? 0);
     },
 
-    async get(id) {
-      if (!/^[\w.@+-]+$/.test(id)) return null;
-      const found = await http.call({
-        method: 'GET',
-        path: `${CONTACTS}/${encodeURIComponent(id)}?properties=${encodeURIComponent(columns.join(','))}`,
-        schema: publicObjectSchema.nullable(),
-        notFound: null,
-      });
-      // A merged-away id answers with the merged record under its new id: this one is gone.
-      return found && found.id === id ? recordOf(columns, found) : null;
-    },
+    get: (id) => getBatched(id),
 
     update: writer.update,
     create: writer.create,

@@ -86,12 +86,9 @@ export function hubspotWebhooks(deps: HubspotWebhookDeps) {
           { connection: connection.name, verdict },
           'HubSpot webhook refused: signature not valid',
         );
-        return reply
-          .code(401)
-          .send({
-            error:
-              verdict === 'stale' ? 'request timestamp outside the 5-minute window' : 'invalid signature',
-          });
+        return reply.code(401).send({
+          error: verdict === 'stale' ? 'request timestamp outside the 5-minute window' : 'invalid signature',
+        });
       }
       let events: z.infer<typeof eventsSchema>;
       try {
