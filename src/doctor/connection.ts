@@ -1,5 +1,6 @@
 import type { Config, Connection } from '../config/index.ts';
 import { openCatalog, type SourceCatalog, type SourceFacts } from '../crm/index.ts';
+import { hubspotChecks } from './hubspot.ts';
 import { type Check, type Checklist, checksOf, messageOf } from './types.ts';
 
 /** Rows read from a file to learn its columns (a JSONL line may lack a key). */
@@ -32,9 +33,12 @@ export async function connectionChecks(
       messageOf(err),
       source.type === 'file'
         ? 'check source.path'
-        : 'check source.url (or DATABASE_URL) and that this host may reach the CRM',
+        : source.type === 'hubspot'
+          ? 'check source.token and source.baseUrl (reading the properties needs crm.schemas.contacts.read)'
+          : 'check source.url (or DATABASE_URL) and that this host may reach the CRM',
     );
     await catalog?.close().catch(() => {});
+    if (source.type === 'hubspot') await hubspotChecks(connection, source, list);
     return checks;
   }
   try {
@@ -55,6 +59,7 @@ export async function connectionChecks(
     ok('reachable', `${facts.label} (${facts.relation}), ${facts.columns.length} columns`);
     columnChecks(connection, facts, catalog, list);
     await databaseChecks(connection, facts, catalog, list);
+    if (source.type === 'hubspot') await hubspotChecks(connection, source, list);
   } catch (err) {
     fail('catalog', messageOf(err));
   } finally {

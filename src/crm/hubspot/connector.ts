@@ -9,7 +9,7 @@ import type { DailyLimitSeen } from './limits.ts';
 import { CONTACTS, TOKEN_INFO } from './paths.ts';
 import { listPages, recordOf, searchPages } from './read.ts';
 import { type CrmRemoval, removalsSince } from './removals.ts';
-import { batchResponseSchema, tokenInfoSchema } from './schemas.ts';
+import { batchResponseSchema, listResponseSchema, tokenInfoSchema } from './schemas.ts';
 import { BATCH_MAX, createWriter } from './write.ts';
 
 export interface HubspotConnectorOptions extends HubspotHttpOptions {
@@ -30,6 +30,8 @@ export interface HubspotConnector extends CrmConnector {
   daily(): DailyLimitSeen | null;
   /** The scopes the token carries (private apps). */
   scopes(): Promise<string[]>;
+  /** One cheap call (a page of one contact), for the limits its answer reports. */
+  probe(): Promise<DailyLimitSeen | null>;
 }
 
 /**
@@ -92,6 +94,11 @@ export function createHubspotConnector(opts: HubspotConnectorOptions): HubspotCo
         schema: tokenInfoSchema,
       });
       return info.scopes;
+    },
+
+    async probe() {
+      await http.call({ method: 'GET', path: `${CONTACTS}?limit=1`, schema: listResponseSchema });
+      return http.daily();
     },
 
     close: () => http.close(),

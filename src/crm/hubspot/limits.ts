@@ -11,6 +11,8 @@ export interface DailyLimitSeen {
   remaining: number;
   /** Epoch ms of the answer. */
   at: number;
+  /** The app's requests per 10 s (`X-HubSpot-RateLimit-Max`), when the answer said. */
+  tenSecondly?: number;
 }
 
 /** Reads the daily pair off a response's headers; absent (search answers, OAuth apps) → null. */
@@ -26,7 +28,8 @@ export function dailyFromHeaders(
     headers['x-hubspot-ratelimit-daily-remaining'] === undefined
   )
     return null;
-  return { daily, remaining, at };
+  const max = Number(headers['x-hubspot-ratelimit-max']);
+  return { daily, remaining, at, ...(Number.isFinite(max) && max > 0 ? { tenSecondly: max } : {}) };
 }
 
 /**
