@@ -1,9 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDoctor } from '../src/doctor/index.ts';
 import { buildHubspotSandbox, type HubspotSandbox } from '../src/hubspot-sandbox/index.ts';
+import { runCli } from './helpers/cli.ts';
 import { API_KEY, REDIS_URL } from './helpers/env.ts';
 import { HUBSPOT_TOKEN } from './helpers/hubspot.ts';
 
@@ -80,4 +81,41 @@ describe('sahut-sync doctor: a hubspot connection', () => {
       detail: expect.stringContaining('crm.schemas.contacts.read'),
     });
   });
+});
+
+describe('sahut-sync init --hubspot-token', () => {
+  it('writes a connection that reads the token from ${HUBSPOT_TOKEN} and a mapping guessed from the properties, which doctor then passes', async () => {
+    sandbox = await buildHubspotSandbox({ token: HUBSPOT_TOKEN, customProperties: ['tags'] });
+    sandbox.seed(
+      Array.from({ length: 20 }, (_, i) => ({
+        properties: {
+          firstname: `Ana ${i}`,
+          lastname: 'Putri',
+          phone: `08123456${String(i).padStart(4, '0')}`,
+          email: `ana${i}@x.io`,
+          company: 'PT Maju',
+          tags: 'vip;lead',
+        },
+      })),
+    );
+    const baseUrl = await sandbox.listen();
+    const env = {
+      SAHUT_API_KEY: API_KEY,
+      REDIS_URL,
+      SQLITE_PATH: join(dir, 'store.sqlite'),
+      SYNC_CONFIG: join(dir, 'connections.yaml'),
+      HUBSPOT_TOKEN,
+      LOG_LEVEL: 'silent',
+    };
+    const init = await runCli(['init', '--hubspot-token', '--hubspot-url', baseUrl], env);
+    expect(init.code, init.output).toBe(0);
+    expect(init.output).toMatch(/name +← firstname \+ lastname/);
+    expect(init.output).toMatch(/phone +← phone /);
+    expect(init.output).not.toMatch(/hs_calculated/);
+    const written = await readFile(join(dir, 'connections.yaml'), 'utf8');
+    expect(written).toContain('token: ${HUBSPOT_TOKEN}');
+    expect(written + init.output).not.toContain(HUBSPOT_TOKEN);
+    const checks = (await runDoctor(env, 'hubspot')).filter((c) => c.group === 'connection hubspot');
+    expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
+  }, 60_000);
 });
