@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkDailyReserve, DAILY_RECHECK_MS } from '../src/crm/hubspot/limits.ts';
 import { createHubspotConnector, isCrmError, type StaleRecordError } from '../src/crm/index.ts';
 import { catchError, idsOf, readAll, registerConnectorTests } from './crm-connector-suite.ts';
 import { HUBSPOT_TOKEN, startHubspot } from './helpers/hubspot.ts';
@@ -262,5 +263,14 @@ describe('hubspot connector: removals (for deletion handling)', () => {
     expect(removals).toHaveLength(3);
     expect(await connector.get(b!.id)).toBeNull();
     expect((await connector.get(merged.id))?.data.name).toBe('b');
+  });
+});
+
+describe('hubspot connector: the daily reserve is asked again', () => {
+  it('refuses while the last figure is at the reserve, and lets one call through once that figure is 10 minutes old', () => {
+    const seen = { daily: 1000, remaining: 10, at: 1_000_000 };
+    expect(() => checkDailyReserve(seen, 10, seen.at + 1000)).toThrow(/10 of 1000 calls left/);
+    expect(() => checkDailyReserve(seen, 10, seen.at + DAILY_RECHECK_MS + 1)).not.toThrow();
+    expect(() => checkDailyReserve({ ...seen, remaining: 11 }, 10, seen.at)).not.toThrow();
   });
 });

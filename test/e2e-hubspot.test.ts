@@ -27,10 +27,10 @@ function typed(i: number): string {
   return [`+62 812-${a}-${b}`, `0812${d}`, `(0812) ${a} ${b}`, `62812${d}`, `+62812${d}`][i % 5] as string;
 }
 
-function hubspotConnection(baseUrl: string): Connection {
+function hubspotConnection(baseUrl: string, limits: Record<string, number> = {}): Connection {
   return {
     name: 'hub',
-    source: sourceSchema.parse({ type: 'hubspot', token: HUBSPOT_TOKEN, baseUrl }),
+    source: sourceSchema.parse({ type: 'hubspot', token: HUBSPOT_TOKEN, baseUrl, limits }),
     mapping: parseMapping(MAPPING, 'yaml'),
     directions: ['crm-to-sahut', 'sahut-to-crm'],
     schedule: undefined,
@@ -164,4 +164,20 @@ describe('end to end: HubSpot (sandbox) ⇄ Sahut (sandbox), both directions, at
     const statuses = Object.values(hubspot.statusCounts()).flatMap((s) => Object.keys(s));
     expect(statuses).toEqual(expect.arrayContaining(['429', '502']));
   }, 120_000);
+
+  it("stops a run whose reads would spend the day's budget down to the reserve, saying why; the cursor stays for the next day", async () => {
+    hubspot.seed(
+      Array.from({ length: 500 }, (_, i) => ({
+        properties: { firstname: `D${i}`, phone: typed(i), email: `d${i}@x.io` },
+      })),
+    );
+    hubspot.setLimits({ daily: 8 });
+    const baseUrl = await hubspot.listen();
+    node = startNode(deployment.config, deployment.store, [hubspotConnection(baseUrl, { dailyReserve: 5 })]);
+    const run = await runOnce(node, 'hub', 'crm-to-sahut');
+    expect(run.status).toBe('failed');
+    expect(run.note).toMatch(/HubSpot's daily API limit is nearly spent: 5 of 8 calls left/);
+    expect(hubspot.limitCounters()).toMatchObject({ daily: 3, rejected: { DAILY: 0 } });
+    expect(await deployment.store.getCursor('hub', 'crm-to-sahut')).toBeNull();
+  }, 60_000);
 });

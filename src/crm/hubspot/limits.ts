@@ -32,12 +32,15 @@ export function dailyFromHeaders(
   return { daily, remaining, at, ...(Number.isFinite(max) && max > 0 ? { tenSecondly: max } : {}) };
 }
 
+/** A figure this old is asked again (one call): the budget resets at midnight in the account's time zone. */
+export const DAILY_RECHECK_MS = 10 * 60_000;
+
 /**
  * Stops a run before it spends the calls kept back for people and other apps sharing the
- * account's daily budget: the budget resets at midnight in the account's time zone.
+ * account's daily budget.
  */
-export function checkDailyReserve(seen: DailyLimitSeen | null, reserve: number): void {
-  if (!seen || seen.remaining > reserve) return;
+export function checkDailyReserve(seen: DailyLimitSeen | null, reserve: number, now = Date.now()): void {
+  if (!seen || seen.remaining > reserve || now - seen.at > DAILY_RECHECK_MS) return;
   throw new CrmError(
     'LIMIT_EXHAUSTED',
     `HubSpot's daily API limit is nearly spent: ${seen.remaining} of ${seen.daily} calls left, at or below the reserve of ${reserve} (source.limits.dailyReserve) kept for other apps; the run stops here and the next one resumes from its cursor once HubSpot resets the count at midnight in the account's time zone`,
