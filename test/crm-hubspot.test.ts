@@ -53,10 +53,11 @@ describe('hubspot connector: incremental read at the search cap', () => {
     ]);
     const cursor = await incrementalCursor(connector);
     expect(seeded).toHaveLength(1);
-    const base = Date.now() + 1000;
+    // Stamped after the cursor and, by the time of the read, in the past (search shows a record from its stamp on).
+    const base = Date.now() + 1;
     const spread = Array.from({ length: 13_000 }, (_, i) => ({
       properties: { name: `s${i}`, email: `s${i}@x.io` },
-      updatedAt: base + Math.floor(i / 3),
+      updatedAt: base + Math.floor(i / 13),
     }));
     const bulk = sandbox.seed(
       Array.from({ length: 12_000 }, (_, i) => ({
@@ -70,6 +71,7 @@ describe('hubspot connector: incremental read at the search cap', () => {
       { name: 'bulk' },
       base + 500,
     );
+    while (Date.now() <= base + 1000) await new Promise((r) => setTimeout(r, base + 1001 - Date.now()));
     const ids = idsOf((await readAll(connector, cursor, 500)).flatMap((p) => p.items));
     expect(ids).toHaveLength(25_000);
     expect(new Set(ids).size).toBe(25_000);

@@ -130,7 +130,6 @@ describe('end to end: HubSpot (sandbox) ⇄ Sahut (sandbox), both directions, at
     expect(hubspot.store.all()).toHaveLength(N + walkIns.length);
 
     // The echoes of those writes are read back and recognised; then an idle pass writes nothing.
-    await new Promise((r) => setTimeout(r, 600));
     await runOnce(node, 'hub', 'crm-to-sahut');
     await runOnce(node, 'hub', 'sahut-to-crm');
     deployment.sandbox.resetCounts();

@@ -1,37 +1,7 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { CALCULATED_PROPERTIES, calculatedPhones } from './phone.ts';
-
-/** Properties every account has (a subset of HubSpot's contact properties), plus the account's custom ones. */
-export const BUILT_IN_PROPERTIES = [
-  'firstname',
-  'lastname',
-  'email',
-  'phone',
-  'mobilephone',
-  'company',
-  'jobtitle',
-  'city',
-  'country',
-  'lifecyclestage',
-  'hs_additional_emails',
-  'hubspot_owner_id',
-] as const;
-const READ_ONLY = new Set([
-  'hs_object_id',
-  'createdate',
-  'lastmodifieddate',
-  'hs_merged_object_ids',
-  ...CALCULATED_PROPERTIES,
-]);
-/** What a read without `properties` returns. */
-export const DEFAULT_PROPERTIES = [
-  'createdate',
-  'email',
-  'firstname',
-  'lastname',
-  'lastmodifieddate',
-  'hs_object_id',
-];
+import { BUILT_IN_PROPERTIES, READ_ONLY } from './properties.ts';
+import { SearchIndex } from './search-index.ts';
 
 export interface HistoryEntry {
   value: string;
@@ -49,12 +19,6 @@ export interface Contact {
   archivedAt?: number;
   /** Set on an id absorbed by a merge: reads of it answer the merged record. */
   mergedInto?: string;
-}
-
-/** What search sees of a contact: a copy made at a write, visible from `at` (HubSpot's index lags writes). */
-interface IndexedVersion {
-  at: number;
-  contact: Contact | null;
 }
 
 export type ContactEvent =
@@ -107,15 +71,14 @@ export interface SeedInput {
  */
 export class ContactStore {
   readonly #byId = new Map<string, Contact>();
-  /** What search shows now, and the versions it will show once the index catches up. */
-  readonly #indexed = new Map<string, Contact>();
-  readonly #pending = new Map<string, IndexedVersion[]>();
+  readonly #index: SearchIndex<Contact>;
   readonly #writable: Set<string>;
   #nextId = 101;
   private readonly opts: ContactStoreOptions;
   constructor(opts: ContactStoreOptions) {
     this.opts = opts;
     this.#writable = new Set([...BUILT_IN_PROPERTIES, ...opts.customProperties]);
+    this.#index = new SearchIndex(opts.indexLagMs);
   }
 
   /** The account's contact properties as `GET /crm/v3/properties/contacts` lists them. */
@@ -137,7 +100,7 @@ export class ContactStore {
   }
 
   setIndexLag(ms: number) {
-    this.opts.indexLagMs = ms;
+    this.#index.lagMs = ms;
   }
 
   /** Live record by id (merged ids resolve to the merged record), archived ones only when asked. */
@@ -164,16 +127,7 @@ export class ContactStore {
 
   /** What search sees at this moment. */
   searchable(): Contact[] {
-    const now = this.opts.now();
-    for (const [id, versions] of this.#pending) {
-      while (versions[0] && versions[0].at <= now) {
-        const { contact } = versions.shift() as IndexedVersion;
-        if (contact) this.#indexed.set(id, contact);
-        else this.#indexed.delete(id);
-      }
-      if (versions.length === 0) this.#pending.delete(id);
-    }
-    return [...this.#indexed.values()];
+    return this.#index.visible(this.opts.now());
   }
 
   create(properties: Record<string, string>): Contact {
@@ -218,7 +172,7 @@ export class ContactStore {
     const at = this.opts.now();
     found.archived = true;
     found.archivedAt = at;
-    this.#queueIndex(found.id, null, at);
+    this.#index.queue(found.id, null, at);
     this.opts.onEvent({ type: 'contact.deletion', objectId: found.id, at });
     return true;
   }
@@ -236,7 +190,7 @@ export class ContactStore {
     const id = this.#newId();
     for (const old of [primary, other]) {
       old.mergedInto = id;
-      this.#queueIndex(old.id, null, at);
+      this.#index.queue(old.id, null, at);
     }
     const contact = this.#write(id, { ...merged, hs_merged_object_ids: absorbed.join(';') }, at, true, false);
     this.opts.onEvent({
@@ -255,8 +209,7 @@ export class ContactStore {
 
   clear(): void {
     this.#byId.clear();
-    this.#indexed.clear();
-    this.#pending.clear();
+    this.#index.clear();
   }
 
   #newId(): string {
@@ -325,7 +278,7 @@ export class ContactStore {
     });
     contact.updatedAt = at;
     this.#byId.set(id, contact);
-    this.#queueIndex(id, structuredClone(contact), at);
+    this.#index.queue(id, structuredClone(contact), at);
     if (!events) return contact;
     if (created) this.opts.onEvent({ type: 'contact.creation', objectId: id, at });
     else
@@ -338,13 +291,6 @@ export class ContactStore {
           propertyValue: contact.properties[name] ?? '',
         });
     return contact;
-  }
-
-  #queueIndex(id: string, contact: Contact | null, at: number) {
-    const versions = this.#pending.get(id) ?? [];
-    // In write order: a later write never becomes visible before an earlier one.
-    versions.push({ at: Math.max(at + this.opts.indexLagMs, versions.at(-1)?.at ?? 0), contact });
-    this.#pending.set(id, versions);
   }
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type Contact, DEFAULT_PROPERTIES } from './contacts.ts';
+import type { Contact } from './contacts.ts';
+import { DEFAULT_PROPERTIES } from './properties.ts';
 
 /** `properties` as the SDK sends it (repeated) or as the reference writes it (comma-separated). */
 export const propertyList = z
