@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../src/config/index.ts';
-import { sourceSchema } from '../src/crm/index.ts';
+import { sourceSchema, verifyHubspotSignature } from '../src/crm/index.ts';
 import { buildHubspotSandbox, type HubspotSandbox } from '../src/hubspot-sandbox/index.ts';
 import { QUEUES } from '../src/queue/index.ts';
 import type { HttpServer } from '../src/server/index.ts';
@@ -116,5 +116,40 @@ describe('serve: HubSpot webhooks at POST /webhooks/hubspot/<connection>', () =>
     } finally {
       await sandbox?.close();
     }
+  });
+});
+
+describe('verifyHubspotSignature', () => {
+  const body = '[{"objectId":1}]';
+  const at = 1_800_000_000_000;
+  const sig = (uri: string, secret = SECRET) =>
+    createHmac('sha256', secret).update(`POST${uri}${body}${at}`).digest('base64');
+
+  it('signs the URL with the characters HubSpot decodes decoded, and compares whole signatures', () => {
+    const signed = { method: 'POST', rawBody: body, timestamp: String(at) };
+    const decoded = 'https://sync.example.com/webhooks/hubspot/hub?a=b:c';
+    const encoded = 'https://sync.example.com/webhooks/hubspot/hub?a=b%3Ac';
+    expect(verifyHubspotSignature({ ...signed, url: encoded, signature: sig(decoded) }, SECRET, at)).toBe(
+      'ok',
+    );
+    expect(
+      verifyHubspotSignature({ ...signed, url: encoded, signature: sig(decoded).slice(0, -4) }, SECRET, at),
+    ).toBe('forged');
+    expect(
+      verifyHubspotSignature({ ...signed, url: encoded, signature: sig(decoded, 'other') }, SECRET, at),
+    ).toBe('forged');
+    expect(
+      verifyHubspotSignature({ ...signed, url: encoded, signature: sig(decoded) }, SECRET, at + 300_001),
+    ).toBe('stale');
+    expect(
+      verifyHubspotSignature({ ...signed, url: encoded, signature: sig(decoded) }, SECRET, at + 300_000),
+    ).toBe('ok');
+    expect(
+      verifyHubspotSignature(
+        { ...signed, url: encoded, signature: sig(decoded), timestamp: undefined },
+        SECRET,
+        at,
+      ),
+    ).toBe('forged');
   });
 });
