@@ -2,6 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { secretsFor } from '../src/cli/context.ts';
+import { loadConfig } from '../src/config/index.ts';
 import { runDoctor } from '../src/doctor/index.ts';
 import { buildHubspotSandbox, type HubspotSandbox } from '../src/hubspot-sandbox/index.ts';
 import { runCli } from './helpers/cli.ts';
@@ -118,4 +120,23 @@ describe('sahut-sync init --hubspot-token', () => {
     const checks = (await runDoctor(env, 'hubspot')).filter((c) => c.group === 'connection hubspot');
     expect(checks.filter((c) => c.status === 'fail')).toEqual([]);
   }, 60_000);
+});
+
+describe('secrets of a hubspot source', () => {
+  it('scrubs a token and client secret written into the connections file as they are', async () => {
+    await writeFile(join(dir, 'mapping.yaml'), 'fields:\n  email: { from: email }\n');
+    await writeFile(
+      join(dir, 'connections.yaml'),
+      `connections:\n  hub:\n    source: { type: hubspot, token: ${HUBSPOT_TOKEN}, webhook: { clientSecret: literal-client-secret } }\n    mapping: mapping.yaml\n`,
+    );
+    const env = {
+      SAHUT_API_KEY: API_KEY,
+      REDIS_URL,
+      SQLITE_PATH: join(dir, 's.sqlite'),
+      SYNC_CONFIG: join(dir, 'connections.yaml'),
+    };
+    expect(secretsFor(loadConfig(env), env)).toEqual(
+      expect.arrayContaining([HUBSPOT_TOKEN, 'literal-client-secret']),
+    );
+  });
 });
