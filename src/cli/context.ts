@@ -55,9 +55,22 @@ export function secretsFor(config: Readonly<Config>, env: NodeJS.ProcessEnv): st
 
 function connectionSecrets(path: string, env: NodeJS.ProcessEnv): string[] {
   try {
-    return referencedValues(readFileSync(path, 'utf8'), env);
+    return [...referencedValues(readFileSync(path, 'utf8'), env), ...sourceSecrets(path, env)];
   } catch {
     return []; // no file yet: loading the connections reports it
+  }
+}
+
+/** A HubSpot token or client secret written into the file as it is, not through `${NAME}`. */
+function sourceSecrets(path: string, env: NodeJS.ProcessEnv): string[] {
+  try {
+    return loadConnections(path, env).flatMap(({ source }) =>
+      source.type === 'hubspot'
+        ? [source.token, ...(source.webhook ? [source.webhook.clientSecret] : [])]
+        : [],
+    );
+  } catch {
+    return []; // an invalid file is reported when the connections are loaded
   }
 }
 

@@ -8,6 +8,10 @@ export interface SourceOptions {
   schema?: string;
   file?: string;
   format?: 'csv' | 'jsonl';
+  /** A HubSpot private app's token (`--hubspot-token`), or `true` for the one in HUBSPOT_TOKEN. */
+  hubspotToken?: string | true;
+  /** HubSpot's API, or the HubSpot sandbox's URL. */
+  hubspotUrl?: string;
 }
 
 /** What init reads and what it writes into the connections file, for one source. */
@@ -34,8 +38,15 @@ const NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
  * src/crm/catalog; the guessing and the files need no change.
  */
 export function initSource(opts: SourceOptions, connection: string | undefined): InitSource {
+  if (opts.hubspotToken !== undefined) {
+    if (opts.url !== undefined || opts.file !== undefined)
+      throw new UsageError('give one source: --hubspot-token, --url or --file');
+    return hubspotSource(opts.hubspotToken, opts.hubspotUrl);
+  }
   if ((opts.url === undefined) === (opts.file === undefined))
-    throw new UsageError('give a database with --url <url> --table <table>, or a file with --file <path>');
+    throw new UsageError(
+      'give a database with --url <url> --table <table>, a file with --file <path>, or HubSpot with --hubspot-token',
+    );
   if (opts.file !== undefined) return fileSource(opts.file, opts.format);
   const { url: given = '', table } = opts;
   if (table === undefined) throw new UsageError('--url needs --table <table>');
@@ -61,6 +72,21 @@ export function initSource(opts: SourceOptions, connection: string | undefined):
   };
 }
 
+/**
+ * HubSpot's contacts: read with the token given, written as `${HUBSPOT_TOKEN}` so the connections
+ * file never holds it. HubSpot sets ids and modification times itself: no keys to write.
+ */
+function hubspotSource(token: string | true, baseUrl: string | undefined): InitSource {
+  const live = token === true ? process.env.HUBSPOT_TOKEN : token;
+  if (!live) throw new UsageError('--hubspot-token: no token given and HUBSPOT_TOKEN is not set');
+  return {
+    live: parsed({ type: 'hubspot', token: live, ...(baseUrl ? { baseUrl } : {}) }),
+    suggestedName: 'hubspot',
+    passwordVariable: 'HUBSPOT_TOKEN',
+    written: () => ({ type: 'hubspot', token: '${HUBSPOT_TOKEN}', ...(baseUrl ? { baseUrl } : {}) }),
+  };
+}
+
 function fileSource(file: string, format: 'csv' | 'jsonl' | undefined): InitSource {
   const path = resolve(file);
   return {
@@ -80,7 +106,10 @@ function parsed(input: SourceInput): SourceConfig {
   const result = sourceSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const at = { url: '--url', format: '--format', path: '--file' }[String(issue?.path[0])] ?? 'the source';
+  const at =
+    { url: '--url', format: '--format', path: '--file', token: '--hubspot-token', baseUrl: '--hubspot-url' }[
+      String(issue?.path[0])
+    ] ?? 'the source';
   throw new UsageError(`${at}: ${issue?.message ?? 'invalid'}`);
 }
 

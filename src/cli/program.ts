@@ -8,6 +8,7 @@ import { registerAuditCommand } from './commands/audit.ts';
 import { registerCrmCommand } from './commands/crm.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerHubspotSandboxCommand } from './commands/hubspot-sandbox.ts';
 import { registerInitCommand } from './commands/init.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -39,6 +40,7 @@ export function buildCli(): Command {
     registerCrmCommand,
     registerServeCommand,
     registerSandboxCommand,
+    registerHubspotSandboxCommand,
     registerDemoCommand,
   ]) {
     register(program);

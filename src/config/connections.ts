@@ -112,7 +112,10 @@ const connectionSchema = z
   .strict()
   .superRefine((c, ctx) => {
     for (const p of createInCrmProblems(c)) ctx.addIssue({ code: 'custom', ...p });
-    if (c.options.deleteInCrm === 'soft' && (c.source.type === 'file' || !c.source.deletedColumn))
+    if (
+      c.options.deleteInCrm === 'soft' &&
+      ((c.source.type !== 'postgres' && c.source.type !== 'mysql') || !c.source.deletedColumn)
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['options', 'deleteInCrm'],

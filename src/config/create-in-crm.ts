@@ -59,6 +59,8 @@ export function createInCrmProblems(c: {
     });
     return problems;
   }
+  // HubSpot sets its id and modification time itself, and refuses writes to them.
+  if (c.source.type === 'hubspot') return problems;
   for (const column of [c.source.idColumn, c.source.cursorColumn]) {
     if (Object.hasOwn(option.defaults, column))
       problems.push({

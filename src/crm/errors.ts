@@ -13,6 +13,8 @@ export const CRM_ERROR_CODES = [
   'WRITE_REFUSED',
   /** A compare-and-set write-back found the record changed since it was read: nothing was written. */
   'STALE',
+  /** The CRM's API budget (a daily limit) is spent or down to its reserve: stop, resume after its reset. */
+  'LIMIT_EXHAUSTED',
 ] as const;
 export type CrmErrorCode = (typeof CRM_ERROR_CODES)[number];
 

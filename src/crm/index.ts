@@ -46,6 +46,7 @@ export { sameRecordData } from './compare.ts';
 export {
   type ConnectorDeps,
   createConnector,
+  type HubspotSourceConfig,
   type MysqlSourceConfig,
   type SourceConfig,
   type SourceInput,
@@ -53,6 +54,16 @@ export {
 } from './config.ts';
 export { CRM_ERROR_CODES, CrmError, type CrmErrorCode, isCrmError, StaleRecordError } from './errors.ts';
 export { createFileConnector, DEFAULT_MAX_RECORD_BYTES, type FileConnectorOptions } from './file/index.ts';
+export {
+  type CrmRemoval,
+  createHubspotConnector,
+  type DailyLimitSeen,
+  HubspotApiError,
+  type HubspotConnector,
+  type HubspotConnectorOptions,
+  type Limiter,
+  verifyHubspotSignature,
+} from './hubspot/index.ts';
 export { createMemoryConnector, type MemoryConnector } from './memory/index.ts';
 export {
   createMysqlConnector,

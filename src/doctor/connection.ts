@@ -1,5 +1,6 @@
 import type { Config, Connection } from '../config/index.ts';
 import { openCatalog, type SourceCatalog, type SourceFacts } from '../crm/index.ts';
+import { hubspotChecks } from './hubspot.ts';
 import { type Check, type Checklist, checksOf, messageOf } from './types.ts';
 
 /** Rows read from a file to learn its columns (a JSONL line may lack a key). */
@@ -32,14 +33,22 @@ export async function connectionChecks(
       messageOf(err),
       source.type === 'file'
         ? 'check source.path'
-        : 'check source.url (or DATABASE_URL) and that this host may reach the CRM',
+        : source.type === 'hubspot'
+          ? 'check source.token and source.baseUrl (reading the properties needs crm.schemas.contacts.read)'
+          : 'check source.url (or DATABASE_URL) and that this host may reach the CRM',
     );
     await catalog?.close().catch(() => {});
+    if (source.type === 'hubspot') await hubspotChecks(connection, source, list);
     return checks;
   }
   try {
     if (facts === null) {
-      const what = source.type === 'file' ? `file ${source.path}` : `table ${source.table}`;
+      const what =
+        source.type === 'file'
+          ? `file ${source.path}`
+          : source.type === 'hubspot'
+            ? 'HubSpot contact properties'
+            : `table ${source.table}`;
       fail(
         'table',
         `${what} does not exist (or this user cannot see it)`,
@@ -50,6 +59,7 @@ export async function connectionChecks(
     ok('reachable', `${facts.label} (${facts.relation}), ${facts.columns.length} columns`);
     columnChecks(connection, facts, catalog, list);
     await databaseChecks(connection, facts, catalog, list);
+    if (source.type === 'hubspot') await hubspotChecks(connection, source, list);
   } catch (err) {
     fail('catalog', messageOf(err));
   } finally {
@@ -65,7 +75,7 @@ function usedColumns(connection: Connection): Map<string, string[]> {
   const add = (column: string, by: string) => used.set(column, [...(used.get(column) ?? []), by]);
   for (const rule of mapping.fields) for (const column of rule.from) add(column, `fields.${rule.key}`);
   if (source.type === 'file') add(source.idField, 'source.idField');
-  else {
+  else if (source.type !== 'hubspot') {
     add(source.idColumn, 'source.idColumn');
     add(source.cursorColumn, 'source.cursorColumn');
   }
@@ -89,7 +99,7 @@ function columnChecks(connection: Connection, facts: SourceFacts, catalog: Sourc
     else fail('columns', `${facts.label} has no column ${list}`, fix);
   }
   const { source } = connection;
-  if (source.type === 'file') return;
+  if (source.type === 'file' || source.type === 'hubspot') return;
   const cursor = facts.columns.find((c) => c.name === source.cursorColumn);
   if (cursor === undefined) return;
   if (!cursor.temporal)
@@ -120,7 +130,7 @@ async function databaseChecks(
 ) {
   const { ok, fail } = list;
   const { source, mapping, options } = connection;
-  if (source.type === 'file') return;
+  if (source.type === 'file' || source.type === 'hubspot') return;
   if (source.notify && catalog.triggerInstalled) {
     if (await catalog.triggerInstalled(connection.name)) ok('notify trigger', 'installed');
     else

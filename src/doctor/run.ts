@@ -69,7 +69,9 @@ function fileSecrets(path: string, env: NodeJS.ProcessEnv, connections: readonly
   } catch {
     // reported by the connections-file check
   }
-  const urls = connections.flatMap((c) => (c.source.type === 'file' || !c.source.url ? [] : [c.source.url]));
+  const urls = connections.flatMap((c) =>
+    (c.source.type !== 'postgres' && c.source.type !== 'mysql') || !c.source.url ? [] : [c.source.url],
+  );
   const passwords = urls.map((url) => {
     try {
       return decodeURIComponent(new URL(url).password);

@@ -53,7 +53,7 @@ export function createChangeRuns(rt: RunQueue, log: Logger, opts: ChangeRunOptio
     const my = new Map<string, { source: MysqlSourceConfig; names: string[] }>();
     const storeUrl = rt.config.store.kind === 'postgres' ? rt.config.store.url : undefined;
     for (const c of connections) {
-      if (c.source.type === 'file' || !c.source.notify) continue;
+      if (c.source.type === 'file' || c.source.type === 'hubspot' || !c.source.notify) continue;
       if (!c.directions.includes('crm-to-sahut')) {
         log.warn(
           { connection: c.name },

@@ -7,6 +7,7 @@ export {
   redactUrl,
 } from '../redis/index.ts';
 export { type ChangeRunOptions, createChangeRuns } from './change-runs.ts';
+export { dailyRecorder, readDailyLimits } from './crm-limits.ts';
 export { QUEUES, type RecordJob, type RunJob } from './jobs.ts';
 export { createRedisLocks, LockTimeoutError } from './locks.ts';
 export { createRedisRateLimiter, type RateLimiter } from './rate-limit.ts';

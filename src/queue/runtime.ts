@@ -16,6 +16,7 @@ import type { Store } from '../store/types.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 import { withAttentionAlerts } from './actions/alerts.ts';
 import { createLatencyMeter, type LatencyMeter } from './concurrency.ts';
+import { dailyRecorder } from './crm-limits.ts';
 import { QUEUES } from './jobs.ts';
 import { createRedisLocks } from './locks.ts';
 import { createRedisRateLimiter } from './rate-limit.ts';
@@ -97,7 +98,7 @@ export function createRuntime(opts: RuntimeOptions): Runtime {
   for (const q of Object.values(queues))
     q.on('error', (err) => log.error({ err, queue: q.name }, 'queue error'));
 
-  const connectors = createConnectors(config, opts.connections, log, opts.connectorFor);
+  const connectors = createConnectors(config, opts.connections, log, opts.connectorFor, { redis, prefix });
   const connection = (name: string) => findConnection(opts.connections, name);
   const alerts = createNotifier({
     url: config.alerts.webhookUrl,
@@ -150,6 +151,8 @@ export function createConnectors(
   connections: readonly Connection[],
   log: Logger,
   connectorFor?: (connection: Connection) => CrmConnector,
+  /** Where API CRMs share their rate limits and report their daily budget (absent: a dry run). */
+  shared?: { redis: RedisClient; prefix: string },
 ) {
   const pools = new Map<string, pg.Pool>();
   const connectors = new Map<string, CrmConnector>();
@@ -184,6 +187,13 @@ export function createConnectors(
       baseDir: dirname(config.syncConfigPath),
       columns: sourceColumns(c.mapping),
       insertColumns: Object.keys(c.options.createInCrm?.defaults ?? {}),
+      ...(shared
+        ? {
+            limiterFor: (key: string, ratePerSec: number) =>
+              createRedisRateLimiter(shared.redis, { key: `${shared.prefix}:${key}`, ratePerSec }),
+            onDaily: dailyRecorder(shared.redis, shared.prefix, c.name, log),
+          }
+        : {}),
     });
   };
   return {

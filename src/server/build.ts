@@ -13,6 +13,7 @@ import { frameworkErrors, MAX_PARAM_LENGTH, rejectUnsafeParams } from './input/p
 import { scrapeRefresher } from './metrics/refresh.ts';
 import { metricsRoute } from './metrics/route.ts';
 import { registerAuditPages } from './pages/plugin.ts';
+import { hubspotWebhooks } from './webhooks/hubspot.ts';
 
 /**
  * Reads (probes, scrapes, the board's polling, audit searches that carry a
@@ -47,6 +48,15 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
     if (deps.dashboard && auth) {
       const queues = openQueues(deps.redis, deps.config.redis.prefix, deps.log);
       app.addHook('onClose', () => queues.close());
+      // Signed by HubSpot, not logged in: outside the dashboard's authentication.
+      await app.register(
+        hubspotWebhooks({
+          config: deps.config,
+          connections: deps.connections ?? [],
+          runs: queues.get(QUEUES.runs),
+          log: deps.log,
+        }),
+      );
       refresh = scrapeRefresher({
         queues: queues.list,
         store: deps.store,
@@ -68,6 +78,7 @@ export async function buildApp(deps: ServerDeps, host: string): Promise<FastifyI
           queues: { runs: queues.get(QUEUES.runs), actions: queues.get(QUEUES.actions) },
           config: deps.config,
           connections: deps.connections ?? [],
+          redis: deps.redis,
         };
         await registerAuditApi(scope, { store: deps.store, redactPii, attention });
         await registerAuditPages(scope, {

@@ -39,7 +39,11 @@ export function registerCrmCommand(program: Command) {
         });
         const done = part === 'install' ? 'installed' : 'removed';
         process.stdout.write(`-- trigger of ${connection.name} ${done}\n`);
-        if (part === 'install' && connection.source.type !== 'file' && !connection.source.notify) {
+        if (
+          part === 'install' &&
+          (connection.source.type === 'postgres' || connection.source.type === 'mysql') &&
+          !connection.source.notify
+        ) {
           process.stderr.write(
             `Set source.notify: true on ${connection.name} for the scheduler to listen.\n`,
           );

@@ -39,6 +39,14 @@ export function registerInitCommand(program: Command) {
       "PostgreSQL schema or MySQL database of the table (default: the search_path, the URL's)",
     )
     .option('--file <path>', 'a CSV or JSON Lines export, instead of a database')
+    .option(
+      '--hubspot-token [token]',
+      "HubSpot contacts, through a private app's token (default: HUBSPOT_TOKEN); the file gets ${HUBSPOT_TOKEN}",
+    )
+    .option(
+      '--hubspot-url <url>',
+      "HubSpot's API (default: https://api.hubapi.com), e.g. the HubSpot sandbox",
+    )
     .addOption(
       program
         .createOption('--format <format>', 'format of --file, when its extension does not say')
@@ -81,7 +89,7 @@ export function registerInitCommand(program: Command) {
         const facts = source.live.type === 'file' ? { ...read, label: `file ${from}` } : read;
         const input = {
           facts,
-          needsCursor: source.live.type !== 'file',
+          needsCursor: source.live.type !== 'file' && source.live.type !== 'hubspot',
           region: config.defaultRegion,
           fields: parseFields(opts.field ?? []),
           idColumn: opts.idColumn,
@@ -121,7 +129,11 @@ export function registerInitCommand(program: Command) {
           replaced: `Wrote ${mappingFile} and replaced connection "${connection}" in ${configFile}`,
         }[how];
         process.stdout.write(`\n${what}; both load.\n`);
-        if (source.passwordVariable)
+        if (source.live.type === 'hubspot')
+          process.stdout.write(
+            'The token is not in the file: the source reads it from ${HUBSPOT_TOKEN}. Set HUBSPOT_TOKEN in the environment or .env.\n',
+          );
+        else if (source.passwordVariable)
           process.stdout.write(
             `The password is not in the file: the URL reads it from \${${source.passwordVariable}}. ` +
               `Set ${source.passwordVariable} in the environment or .env, as written in the URL.\n`,
@@ -152,7 +164,9 @@ function parseFields(flags: readonly string[]): Record<string, string[]> {
 }
 
 const describeSource = (opts: SourceOptions) =>
-  opts.file ?? `table ${opts.schema === undefined ? '' : `${opts.schema}.`}${opts.table}`;
+  opts.hubspotToken !== undefined
+    ? 'HubSpot contacts'
+    : (opts.file ?? `table ${opts.schema === undefined ? '' : `${opts.schema}.`}${opts.table}`);
 
 const indexHint = (catalog: SourceCatalog) => (column: string) =>
   catalog.createIndexSql ? `add one: ${catalog.createIndexSql(column)}` : 'add one';

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { postgresUrlOf, type SourceConfig } from '../config.ts';
 import { fileCatalog } from './file.ts';
+import { hubspotCatalog } from './hubspot.ts';
 import { mysqlCatalog } from './mysql.ts';
 import { postgresCatalog } from './postgres.ts';
 import type { SourceCatalog } from './types.ts';
@@ -22,5 +23,7 @@ export function openCatalog(
       return mysqlCatalog(source, deps.baseDir);
     case 'file':
       return fileCatalog({ ...source, path: resolve(deps.baseDir, source.path) });
+    case 'hubspot':
+      return hubspotCatalog(source);
   }
 }

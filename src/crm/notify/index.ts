@@ -20,9 +20,10 @@ export function triggerSql(
     case 'mysql':
       return mysqlTriggerSql(connection, source);
     case 'file':
+    case 'hubspot':
       throw new CrmError(
         'SOURCE_INVALID',
-        `Connection ${connection} reads a file: only database sources have triggers`,
+        `Connection ${connection} reads ${source.type === 'file' ? 'a file' : 'HubSpot (its changes arrive by webhook)'}: only database sources have triggers`,
       );
   }
 }

@@ -1,5 +1,6 @@
+import type { DailyLimitSeen } from '../../crm/index.ts';
 import { DIRECTIONS, type Direction } from '../../domain/index.ts';
-import { findRunInFlight, GUARD_NOTE, schedulerId } from '../../queue/index.ts';
+import { findRunInFlight, GUARD_NOTE, readDailyLimits, schedulerId } from '../../queue/index.ts';
 import { ATTENTION_KINDS, type AttentionKind, type Run } from '../../store/index.ts';
 import { CHART_RUNS } from '../charts/index.ts';
 import { withTimeout } from '../health/timeout.ts';
@@ -123,6 +124,19 @@ async function inFlight(deps: AttentionDeps, connection: string, direction: Dire
     const found = await withTimeout(findRunInFlight(deps, connection, direction), REDIS_TIMEOUT_MS);
     if (!found) return null;
     return { runId: found.runId, state: await withTimeout(found.job.getState(), REDIS_TIMEOUT_MS) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CRM's daily API budget per connection (HubSpot's `X-HubSpot-RateLimit-Daily-Remaining`), as
+ * the workers last saw it; undefined when Redis did not answer.
+ */
+export async function crmDailyLimits(deps: AttentionDeps): Promise<Map<string, DailyLimitSeen> | undefined> {
+  try {
+    if (!deps.redis) return undefined;
+    return await withTimeout(readDailyLimits(deps.redis, deps.config.redis.prefix), REDIS_TIMEOUT_MS);
   } catch {
     return undefined;
   }

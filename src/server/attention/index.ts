@@ -1,6 +1,7 @@
 export type { AttentionDeps } from './deps.ts';
 export { type FullPass, fullPass } from './full-pass.ts';
 export {
+  crmDailyLimits,
   REMOVAL_ACTIONS,
   type RunAttention,
   type RunRemovals,

@@ -1,6 +1,8 @@
 import type { RouteOptions } from 'fastify';
+import type { DailyLimitSeen } from '../../crm/index.ts';
 import {
   type AttentionDeps,
+  crmDailyLimits,
   type FullPass,
   fullPass,
   REMOVAL_ACTIONS,
@@ -24,7 +26,7 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
     url: '/',
     handler: async (_request, reply) => {
       // Names, ids, counts and times only: nothing here to mask.
-      const [rows, pass] = await Promise.all([syncHealth(deps), fullPass(deps)]);
+      const [rows, pass, daily] = await Promise.all([syncHealth(deps), fullPass(deps), crmDailyLimits(deps)]);
       const table = rows.length
         ? html`<table id="health" data-testid="health-table"><thead><tr><th>Connection</th><th>Direction</th>
 <th>Last successful run</th><th>Last run</th><th>Linked records</th><th>Needs attention</th><th>Next scheduled run</th><th>In flight</th></tr></thead>
@@ -39,7 +41,7 @@ export function homePageRoute(deps: AttentionDeps, charts: ChartAssets['scripts'
         reply,
         page(
           'Sync health',
-          html`<h1>Sync health</h1>${table}${passNote(pass)}${removalsTable(rows)}${trend}`,
+          html`<h1>Sync health</h1>${table}${passNote(pass)}${dailyTable(daily)}${removalsTable(rows)}${trend}`,
           drawn ? charts : undefined,
         ),
       );
@@ -102,3 +104,14 @@ ${REMOVAL_ACTIONS.map((a) => html`<th>${a}</th>`)}<th>Deletion guard</th></tr></
 }
 
 const unknown = () => html`<span class="muted" title="Redis did not answer">unknown</span>`;
+
+/** The CRM API's daily budget per connection that reports one (HubSpot), as the workers last saw it. */
+function dailyTable(daily: Map<string, DailyLimitSeen> | undefined): SafeHtml {
+  if (!daily || daily.size === 0) return html``;
+  const rows = [...daily].sort(([a], [b]) => a.localeCompare(b));
+  return html`<h2>CRM API budget today</h2><table id="crm-daily" data-testid="crm-daily"><thead><tr><th>Connection</th>
+<th>Calls left today</th><th>Daily limit</th><th>As of</th></tr></thead><tbody>${rows.map(
+    ([connection, d]) =>
+      html`<tr data-connection="${connection}"><td>${connection}</td><td class="num">${d.remaining}</td><td class="num">${d.daily}</td><td>${formatTime(new Date(d.at))}</td></tr>`,
+  )}</tbody></table>`;
+}
