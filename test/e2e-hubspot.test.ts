@@ -145,6 +145,37 @@ describe('end to end: HubSpot (sandbox) ⇄ Sahut (sandbox), both directions, at
     );
   }, 300_000);
 
+  it('contacts archived or merged in HubSpot are deletions: tagged in Sahut, their links closed; the merged record keeps one contact', async () => {
+    hubspot.seed(
+      Array.from({ length: 20 }, (_, i) => ({
+        properties: { firstname: `R${i}`, phone: typed(i), email: `r${i}@x.io` },
+        updatedAt: Date.now() - 60_000,
+      })),
+    );
+    const baseUrl = await hubspot.listen();
+    node = startNode(deployment.config, deployment.store, [hubspotConnection(baseUrl)]);
+    expect(await runOnce(node, 'hub', 'crm-to-sahut')).toMatchObject({ counts: { created: 20 } });
+    const [a, b, c, d] = hubspot.store.all().map((x) => x.id) as [string, string, string, string];
+    hubspot.store.archive(a);
+    hubspot.store.archive(b);
+    const merged = hubspot.store.merge(c, d);
+
+    // HubSpot's search index shows the merged record late: runs go on until both merges are seen.
+    const deleted: string[] = [];
+    for (let n = 0; n < 10 && deleted.length < 4; n++) {
+      const run = await runOnce(node, 'hub', 'crm-to-sahut');
+      expect(run.status).toBe('succeeded');
+      const audit = await deployment.store.queryAudit({ runId: run.id, action: 'deleted', limit: 100 });
+      deleted.push(...audit.rows.map((r) => r.crmId ?? ''));
+    }
+    expect(deleted.sort()).toEqual([a, b, c, d].sort());
+    const tagged = deployment.sandbox.contacts().filter((x) => x.tags?.includes('crm-deleted'));
+    expect(tagged.map((x) => x.email).sort()).toEqual(['r0@x.io', 'r1@x.io', 'r3@x.io']);
+    // The merged record is one person, with one contact: the primary's, linked to it and not tagged.
+    expect(deployment.sandbox.contacts()).toHaveLength(20);
+    expect((await deployment.store.getLinks('hub', [merged.id])).get(merged.id)).toBeDefined();
+  }, 120_000);
+
   it('a storm of 429s and 5xx during the first run loses no record', async () => {
     const n = Math.min(N, 300);
     hubspot.seed(

@@ -92,6 +92,11 @@ export interface CrmConnector {
    * stamps its cursor column; only with `source.deletedColumn`. False when no row has the id.
    */
   softDelete?(id: string): Promise<boolean>;
+  /**
+   * Records the CRM itself reports gone since a time (HubSpot: archived contacts, and those
+   * merged into another), a page at a time; for CRMs that keep no table a trigger could watch.
+   */
+  removals?(sinceMs: number, signal?: AbortSignal): AsyncIterable<readonly { crmId: string }[]>;
   tombstones?: {
     read(connection: string, limit: number): Promise<string[]>;
     forget(connection: string, ids: readonly string[]): Promise<void>;

@@ -54,7 +54,11 @@ async function crmDeleted(ctx: ActContext, removal: Removal, link: Link): Promis
     return note('unchanged', link.sahutId, `removal dropped: CRM record ${removal.crmId} is there again`);
   }
   const { onCrmDelete, crmDeletedTag } = connection.options;
-  const contact = await rt.sahut.get(link.sahutId);
+  // The person lives on in another record linked to the same contact (a CRM merge): the contact is theirs.
+  const heir = (await rt.store.findLinks({ connection: connection.name, sahutId: link.sahutId })).find(
+    (l) => l.crmId !== removal.crmId,
+  );
+  const contact = heir ? null : await rt.sahut.get(link.sahutId);
   const change = contact && crmDeletePatch(onCrmDelete, contact, connection.mapping, crmDeletedTag);
   if (contact && change) await rt.sahut.update(contact.id, change.patch);
   await rt.store.closeLink(connection.name, removal.crmId, {
@@ -62,10 +66,14 @@ async function crmDeleted(ctx: ActContext, removal: Removal, link: Link): Promis
     runId,
   });
   await rt.store.dropRemovals(connection.name, [removal]);
-  const error = contact ? null : `contact ${link.sahutId} is gone from Sahut too`;
+  const error = contact || heir ? null : `contact ${link.sahutId} is gone from Sahut too`;
   return note('deleted', link.sahutId, error, {
     diff: change?.diff ?? null,
-    detail: { found: removal.reason, onCrmDelete },
+    detail: {
+      found: removal.reason,
+      onCrmDelete: heir ? 'keep' : onCrmDelete,
+      ...(heir ? { contactKeptBy: heir.crmId } : {}),
+    },
   });
 }
 

@@ -4,6 +4,8 @@ import type { RunJob } from '../jobs.ts';
 import type { Runtime } from '../runtime.ts';
 
 const TOMBSTONE_PAGE = 500;
+// A record archived just before the last read began may be listed only after it: read again.
+const REPORTED_OVERLAP_MS = 10 * 60_000;
 
 /**
  * What a run learns about removals besides the 404s its records met: the
@@ -13,6 +15,7 @@ const TOMBSTONE_PAGE = 500;
  */
 export async function findRemovals(rt: Runtime, connection: Connection, data: RunJob, runId: string) {
   await readTombstones(rt, connection, runId);
+  if (data.direction === 'crm-to-sahut') await readReported(rt, connection, runId);
   if (data.direction === 'crm-to-sahut' && data.full && judgesAbsence(connection) && data.unreadable === 0)
     await rt.store.noteAbsentRecords(connection.name, runId);
   if (data.direction === 'sahut-to-crm' && data.scanComplete)
@@ -43,6 +46,36 @@ async function readTombstones(rt: Runtime, connection: Connection, runId: string
     await tombstones.forget(connection.name, ids);
     if (ids.length < TOMBSTONE_PAGE) return;
   }
+}
+
+/**
+ * The removals a CRM reports itself (`CrmConnector.removals`), since the last
+ * such read. The mark lives in Redis: lost, the CRM's whole list is read again,
+ * which notes nothing twice (only open links become removals).
+ */
+async function readReported(rt: Runtime, connection: Connection, runId: string) {
+  const connector = rt.connector(connection.name);
+  if (!connector.removals) return;
+  const key = `${rt.config.redis.prefix}:crm-removals-read:${connection.name}`;
+  const since = Number((await rt.redis.get(key)) ?? 0);
+  const startedAt = Date.now();
+  for await (const page of connector.removals(Math.max(0, since - REPORTED_OVERLAP_MS))) {
+    const links = await rt.store.getLinks(
+      connection.name,
+      page.map((r) => r.crmId),
+    );
+    await rt.store.noteRemovals(
+      connection.name,
+      runId,
+      [...links.values()].map((link) => ({
+        crmId: link.crmId,
+        side: 'crm' as const,
+        sahutId: link.sahutId,
+        reason: 'tombstone' as const,
+      })),
+    );
+  }
+  await rt.redis.set(key, String(startedAt));
 }
 
 /**
