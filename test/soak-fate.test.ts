@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { ConflictRow, Edit, Field, Owner, Values, WindowOverwrite } from './helpers/soak/edits.ts';
+import { classifyFates, type FateInput } from './helpers/soak/fate.ts';
+
+/** The soak suite's verdict on hand-made edit logs: the mapping of issue 20, `onConflict: crm`. */
+const owners: Record<Field, Owner> = {
+  name: 'crm',
+  phone: 'both',
+  email: 'both',
+  company: 'both',
+  tags: 'both',
+  'custom_attributes.customer_tier': 'sahut',
+};
+
+const start: Values = {
+  name: 'Ana',
+  phone: '+6287730000412',
+  email: 'ana@crm.example.com',
+  company: 'PT Awal',
+  tags: ['lead'],
+  'custom_attributes.customer_tier': 'gold',
+};
+
+let seq = 0;
+const edit = (at: number, side: Edit['side'], field: Field, value: string, op: Edit['op'] = 'set'): Edit => ({
+  seq: ++seq,
+  at,
+  side,
+  record: 'pg:1',
+  field,
+  op,
+  value,
+});
+
+function judge(opts: {
+  edits: Edit[];
+  end: Values;
+  sahutEnd?: Values;
+  conflicts?: ConflictRow[];
+  window?: WindowOverwrite[];
+}) {
+  const input: FateInput = {
+    owners,
+    onConflict: 'crm',
+    initial: new Map([['pg:1', start]]),
+    edits: opts.edits,
+    conflicts: opts.conflicts ?? [],
+    window: opts.window ?? [],
+    final: new Map([
+      ['pg:1', { crm: { ...start, ...opts.end }, sahut: { ...start, ...(opts.sahutEnd ?? opts.end) } }],
+    ]),
+  };
+  return classifyFates(input);
+}
+
+describe('the soak fate classifier', () => {
+  it("catches issue 20's lost update: a CRM phone edit overwritten by an older agent edit, no conflict row", () => {
+    const agent = edit(23_242, 'sahut', 'phone', '+6287890000779');
+    const person = edit(23_683, 'crm', 'phone', '+6285790000781');
+    const v = judge({ edits: [agent, person], end: { phone: '+6287890000779' } });
+    expect(v.lost).toHaveLength(1);
+    expect(v.lost[0]?.what).toContain(`edit #${person.seq}`);
+    expect(v.fates.get(person.seq)).toBe('lost');
+    expect(v.fates.get(agent.seq)).toBe('superseded');
+    expect([v.divergent, v.phantom]).toEqual([[], []]);
+  });
+
+  it('the later edit survives; an agent edit that lost a written-down conflict to the CRM is not lost', () => {
+    const person = edit(1000, 'crm', 'company', 'PT Baru');
+    const agent = edit(1400, 'sahut', 'company', 'PT Agen');
+    const conflict = {
+      record: 'pg:1',
+      field: 'company',
+      at: 2500,
+      crm: 'PT Baru',
+      sahut: 'PT Agen',
+      resolution: 'crm',
+    } as const;
+    expect(judge({ edits: [person, agent], end: { company: 'PT Agen' } }).lost).toEqual([]);
+    const kept = judge({ edits: [person, agent], end: { company: 'PT Baru' }, conflicts: [conflict] });
+    expect(kept.lost).toEqual([]);
+    expect(kept.fates.get(agent.seq)).toBe('conflict');
+    // The same end without the conflict row is a lost update; a conflict "kept Sahut" breaks `onConflict: crm`.
+    expect(judge({ edits: [person, agent], end: { company: 'PT Baru' } }).lost).toHaveLength(1);
+    const wrongWay = { ...conflict, resolution: 'sahut' } as const;
+    expect(
+      judge({ edits: [person, agent], end: { company: 'PT Baru' }, conflicts: [wrongWay] }).lost,
+    ).toHaveLength(1);
+  });
+
+  it('owners: an agent rename of the CRM-owned name and a CRM edit of the Sahut-owned tier are put back', () => {
+    const rename = edit(1000, 'sahut', 'name', 'Ana Agen');
+    const tier = edit(1100, 'crm', 'custom_attributes.customer_tier', 'silver');
+    const putBack = judge({ edits: [rename, tier], end: {} });
+    expect(putBack.lost).toEqual([]);
+    expect([putBack.fates.get(rename.seq), putBack.fates.get(tier.seq)]).toEqual(['owner', 'owner']);
+    // The rename reaching the CRM loses the owner's value, even though nobody edited it there.
+    const leaked = judge({ edits: [rename], end: { name: 'Ana Agen' } });
+    expect(leaked.lost.map((f) => f.field)).toEqual(['name']);
+  });
+
+  it("tags: each tag's last addition or removal decides, and a tag nobody added is a phantom", () => {
+    const add = edit(1000, 'crm', 'tags', 'vip', 'add');
+    const remove = edit(1200, 'sahut', 'tags', 'lead', 'remove');
+    expect(judge({ edits: [add, remove], end: { tags: ['vip'] } }).lost).toEqual([]);
+    const dropped = judge({ edits: [add, remove], end: { tags: [] } });
+    expect(dropped.lost.map((f) => f.what)).toEqual([expect.stringContaining(`edit #${add.seq}`)]);
+    expect(judge({ edits: [add, remove], end: { tags: ['vip', 'ghost'] } }).phantom).toHaveLength(1);
+  });
+
+  it("an agent edit overwritten by the sync's PUT inside Sahut's GET → PUT window is counted apart", () => {
+    const agent = edit(1000, 'sahut', 'email', 'ana.agen@example.com');
+    const window = [{ editSeq: agent.seq, body: { email: 'ana@crm.example.com', name: 'Ana' } }];
+    const v = judge({ edits: [agent], end: {}, window });
+    expect([v.lost, v.window.length, v.fates.get(agent.seq)]).toEqual([[], 1, 'window']);
+    // A PUT that did not carry the field overwrote nothing: the edit is simply lost.
+    const other = [{ editSeq: agent.seq, body: { name: 'Ana' } }];
+    expect(judge({ edits: [agent], end: {}, window: other }).lost).toHaveLength(1);
+  });
+
+  it('divergent sides and values nobody wrote are found on either side', () => {
+    const v = judge({ edits: [], end: {}, sahutEnd: { phone: '+6281111111111' } });
+    expect(v.divergent.map((f) => f.field)).toEqual(['phone']);
+    expect(v.phantom.map((f) => f.what)).toEqual([expect.stringContaining('Sahut holds "+6281111111111"')]);
+  });
+});
