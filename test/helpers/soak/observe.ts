@@ -1,4 +1,4 @@
-import type { AuditAction, AuditRow } from '../../../src/store/types.ts';
+import type { AuditAction, AuditRow, Link } from '../../../src/store/types.ts';
 import { prepareRecord } from '../../../src/sync/index.ts';
 import type { Arrival, Holder } from './checks.ts';
 import type { SoakDeployment } from './deployment.ts';
@@ -21,7 +21,7 @@ export async function readSides(d: SoakDeployment): Promise<Sides> {
   const contacts = new Map(d.sandbox.contacts().map((c) => [c.id, c]));
   for (const crm of d.crms) {
     const name = crm.connection.name;
-    const byCrmId = new Map((await d.store.listLinks(name, null, 100_000)).map((l) => [l.crmId, l.sahutId]));
+    const byCrmId = new Map((await allLinks(d, name)).map((l) => [l.crmId, l.sahutId]));
     for (const row of await crm.table.rows()) {
       const record = `${name}:${row.id}`;
       const p = prepareRecord({ id: row.id, data: { ...row } }, crm.connection, 'ID');
@@ -42,6 +42,15 @@ export async function readSides(d: SoakDeployment): Promise<Sides> {
     contacts: [...contacts.values()].map((c) => ({ id: c.id, phone: c.phone, email: c.email })),
     links,
   };
+}
+
+async function allLinks(d: SoakDeployment, connection: string) {
+  const out: Link[] = [];
+  for (let page = await d.store.listLinks(connection, null, 1000); page.length > 0; ) {
+    out.push(...page);
+    page = await d.store.listLinks(connection, page.at(-1)?.crmId ?? null, 1000);
+  }
+  return out;
 }
 
 /** Every audit row of a connection of the deployment since `since`, of one action or all. */
