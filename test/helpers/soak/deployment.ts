@@ -110,10 +110,12 @@ export async function soakDeployment(
       await deletePrefix(prefix);
     },
   };
-  for (const { name } of tables) {
-    const { code, output } = await runCli(['crm', 'install-trigger', '--connection', name], deployment.env);
-    if (code !== 0) throw new Error(`install-trigger ${name} exited ${code}:\n${output}`);
-  }
+  await Promise.all(
+    tables.map(async ({ name }) => {
+      const { code, output } = await runCli(['crm', 'install-trigger', '--connection', name], deployment.env);
+      if (code !== 0) throw new Error(`install-trigger ${name} exited ${code}:\n${output}`);
+    }),
+  );
   return deployment;
 }
 
