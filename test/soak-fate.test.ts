@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { duplicates } from './helpers/soak/checks.ts';
 import type { ConflictRow, Edit, Field, Owner, Values, WindowOverwrite } from './helpers/soak/edits.ts';
 import { classifyFates, type FateInput } from './helpers/soak/fate.ts';
 
@@ -122,5 +123,35 @@ describe('the soak fate classifier', () => {
     const v = judge({ edits: [], end: {}, sahutEnd: { phone: '+6281111111111' } });
     expect(v.divergent.map((f) => f.field)).toEqual(['phone']);
     expect(v.phantom.map((f) => f.what)).toEqual([expect.stringContaining('Sahut holds "+6281111111111"')]);
+  });
+});
+
+describe('the soak duplicate check', () => {
+  const links = new Map([
+    ['pg:1', 'c1'],
+    ['pg:2', 'c2'],
+  ]);
+  const rows = [
+    { id: 'pg:1', phone: '+6281', email: 'a@x.id' },
+    { id: 'pg:2', phone: '+6282', email: 'b@x.id' },
+  ];
+  const contacts = [
+    { id: 'c1', phone: '+6281', email: 'a@x.id' },
+    { id: 'c2', phone: '+6282', email: 'b@x.id' },
+  ];
+
+  it('one contact per row, linked: none; a second contact of a person or a shared email: counted', () => {
+    expect(duplicates({ rows, contacts, links }).count).toBe(0);
+    const twice = duplicates({
+      rows,
+      contacts: [...contacts, { id: 'c3', phone: '+6281', email: null }],
+      links,
+    });
+    expect(twice.examples).toEqual([
+      'contacts c1, c3 share the phone +6281',
+      'contact c3 (+6281, null) has no CRM row',
+    ]);
+    const shared = [rows[0], { ...rows[1], email: 'a@x.id' }] as typeof rows;
+    expect(duplicates({ rows: shared, contacts, links }).count).toBe(1);
   });
 });
