@@ -26,9 +26,9 @@ import { startFleet } from './helpers/soak/processes.ts';
  * 30 idle seconds must make no call and no write.
  *
  * In `npm test`: 20 s of edits, 30 rows per CRM, 10 idle seconds. `npm run test:soak`: 180 s,
- * 150 rows per CRM, 30 idle seconds, SOAK_REPEAT seeds in a row (few rows, so that edits meet). SOAK_SEED replays a seed
- * (printed first); SOAK_SECONDS, SOAK_ROWS, SOAK_IDLE_SECONDS, SOAK_RATE (edits a second) and
- * SOAK_CRMS (`postgres,mariadb`) set the rest.
+ * 150 rows per CRM (few, so that edits meet), 30 idle seconds, SOAK_REPEAT seeds in a row.
+ * SOAK_SEED replays a seed (printed first); SOAK_SECONDS, SOAK_ROWS, SOAK_IDLE_SECONDS,
+ * SOAK_RATE (edits a second) and SOAK_CRMS (`postgres,mariadb`) set the rest.
  */
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 20);
 const FULL = SECONDS >= 120;
@@ -148,7 +148,7 @@ async function soakRun(seed: number) {
       ...fleet.unexpected,
     ];
     if (problems.length > 0) log(`edit log: ${logFile}\n${problems.slice(0, 40).join('\n')}`);
-    for (const f of v.lost.slice(0, 3)) log(await history(d, audit, f.record));
+    for (const f of v.lost.slice(0, 3)) log(history(audit, f.record));
 
     expect({
       lost: v.lost.length,
@@ -259,7 +259,7 @@ function countBy(items: readonly string[]): Record<string, number> {
 }
 
 /** One record's audit trail, oldest first, for the log of a lost edit. */
-async function history(_d: SoakDeployment, audit: Awaited<ReturnType<typeof auditRows>>, record: string) {
+function history(audit: Awaited<ReturnType<typeof auditRows>>, record: string) {
   const [connection, crmId] = record.split(':');
   const lines = audit
     .filter((r) => r.connection === connection && r.crmId === crmId)
