@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 import { createMysqlPool, type SourceInput } from '../../src/crm/index.ts';
@@ -47,12 +48,14 @@ export interface CrmTable {
   editInTransaction(id: string, fields: Partial<Omit<CrmRow, 'id'>>): Promise<OpenEdit>;
   /**
    * A person's read-modify-write of row `id`: in one transaction the row is read `FOR UPDATE`,
-   * `change` says what to set (nothing: the transaction ends without a write), `updated_at` is
-   * bumped. Resolves once committed, with the fields set.
+   * `change` says what to set (nothing: the transaction ends without a write), the row lock is
+   * held `thinkMs` longer (a CRM screen's work before it saves), `updated_at` is bumped.
+   * Resolves once committed, with the fields set.
    */
   change(
     id: string,
     change: (row: CrmRow) => Partial<Omit<CrmRow, 'id'>> | null,
+    thinkMs?: number,
   ): Promise<Partial<Omit<CrmRow, 'id'>> | null>;
   drop(): Promise<void>;
 }
@@ -127,7 +130,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
           },
         };
       },
-      async change(id, change) {
+      async change(id, change, thinkMs = 0) {
         const person = await pool.connect();
         try {
           await person.query('BEGIN');
@@ -136,6 +139,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
             [id],
           );
           const fields = rows[0] ? change(rows[0] as CrmRow) : null;
+          if (thinkMs > 0) await sleep(thinkMs);
           if (fields) {
             const names = Object.keys(fields) as (keyof typeof fields)[];
             await person.query(
@@ -210,7 +214,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
         },
       };
     },
-    async change(id, change) {
+    async change(id, change, thinkMs = 0) {
       const person = await pool.getConnection();
       try {
         await person.beginTransaction();
@@ -219,6 +223,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
           [id],
         );
         const fields = rows[0] ? change({ ...rows[0] } as CrmRow) : null;
+        if (thinkMs > 0) await sleep(thinkMs);
         if (fields) {
           const names = Object.keys(fields) as (keyof typeof fields)[];
           await person.query(

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '../../../src/config/index.ts';
 import type { Contact } from '../../../src/domain/index.ts';
 import { prepareRecord, projectSahut } from '../../../src/sync/index.ts';
-import { pick, type Random } from '../chaos/schedule.ts';
+import { pick, type Random, seededRandom } from '../chaos/schedule.ts';
 import type { CrmRow, CrmTable } from '../crm-tables.ts';
 import { API_KEY } from '../env.ts';
 import type { Edit, Field, ScalarField, Side, Values } from './edits.ts';
@@ -47,7 +47,7 @@ const KINDS = [
 
 /**
  * The soak's people: about `rate` edits a second on both sides, chosen by the seeded `random`.
- * CRM edits read the row `FOR UPDATE` and write in the same transaction; agents `GET` the contact
+ * CRM edits read the row `FOR UPDATE`, think up to 300 ms and write in the same transaction; agents `GET` the contact
  * and `PUT` one field through the sandbox's HTTP API (retrying its 5xx). 10 % of the time the same
  * field of one record is edited on both sides within a second. Every edit is logged once visible.
  */
@@ -74,20 +74,25 @@ export function startEditor(opts: EditorOptions) {
   }
 
   /** A CRM edit of `field` of row `id`: the new value is chosen from the row as locked. */
-  async function crmEdit(crm: SoakCrm, id: string, field: Field) {
+  async function crmEdit(crm: SoakCrm, id: string, field: Field, dice: Random) {
     const seq = ++n;
     let op: Edit['op'] = 'set';
     let tag = '';
     const scalar = field === 'tags' ? null : field;
-    const written = await crm.table.change(id, (row) => {
-      if (scalar === null) {
-        const now = splitTags(row.tags);
-        ({ op, tag } = tagChange(random, now));
-        const next = op === 'add' ? [...now, tag] : now.filter((t) => t !== tag);
-        return { tags: next.join(';') };
-      }
-      return { [column(scalar)]: crmValue(scalar, seq, crm.digit) };
-    });
+    const written = await crm.table.change(
+      id,
+      (row) => {
+        if (scalar === null) {
+          const now = splitTags(row.tags);
+          ({ op, tag } = tagChange(dice, now));
+          const next = op === 'add' ? [...now, tag] : now.filter((t) => t !== tag);
+          return { tags: next.join(';') };
+        }
+        return { [column(scalar)]: crmValue(scalar, seq, crm.digit) };
+      },
+      // A person's transaction holds the row lock a moment: write-backs meet it and wait.
+      Math.floor(dice() * 300),
+    );
     if (!written) return;
     const record = `${crm.connection.name}:${id}`;
     if (scalar === null) log({ seq, side: 'crm', record, field, op, value: tag });
@@ -104,7 +109,7 @@ export function startEditor(opts: EditorOptions) {
   }
 
   /** An agent's edit of `field` of the contact: GET, then PUT that one field. */
-  async function agentEdit(crm: SoakCrm, id: string, field: Field) {
+  async function agentEdit(crm: SoakCrm, id: string, field: Field, dice: Random) {
     const contactId = crm.contacts.get(id);
     if (!contactId) return;
     const seq = ++n;
@@ -117,7 +122,7 @@ export function startEditor(opts: EditorOptions) {
       if (field === 'tags') {
         const now = contact.tags as string[];
         let tag: string;
-        ({ op, tag } = tagChange(random, now));
+        ({ op, tag } = tagChange(dice, now));
         value = tag;
         body = { tags: op === 'add' ? [...now, tag] : now.filter((t) => t !== tag) };
       } else {
@@ -168,35 +173,36 @@ export function startEditor(opts: EditorOptions) {
     crm.inserted.push(id);
   }
 
+  /** Draws the next edit; whatever it decides later (a tag, a pause) comes from its own dice, drawn now. */
   function next() {
     const crm = pick(random, opts.crms);
     const linked = [...crm.contacts.keys()];
-    const anyRow = () => pick(random, [...linked, ...crm.inserted]);
     const kind = weighted(random);
     const field = pick(random, BOTH);
+    const id = pick(random, kind.startsWith('crm') ? [...linked, ...crm.inserted] : linked);
+    const dice = seededRandom(Math.floor(random() * 2 ** 31));
     switch (kind) {
       case 'crm':
-        return launch('CRM edit', () => crmEdit(crm, anyRow(), field));
+        return launch('CRM edit', () => crmEdit(crm, id, field, dice));
       case 'agent':
-        return launch('agent edit', () => agentEdit(crm, pick(random, linked), field));
+        return launch('agent edit', () => agentEdit(crm, id, field, dice));
       case 'pair': {
-        const id = pick(random, linked);
         const [first, second]: [Side, Side] = random() < 0.5 ? ['crm', 'sahut'] : ['sahut', 'crm'];
         const gap = Math.floor(random() * 1000);
-        const edit = (side: Side) => (side === 'crm' ? crmEdit(crm, id, field) : agentEdit(crm, id, field));
-        launch('pair, first', () => edit(first));
-        return launch('pair, second', () => sleep(gap).then(() => edit(second)));
+        const later = seededRandom(Math.floor(random() * 2 ** 31));
+        const edit = (side: Side, d: Random) =>
+          side === 'crm' ? crmEdit(crm, id, field, d) : agentEdit(crm, id, field, d);
+        launch('pair, first', () => edit(first, dice));
+        return launch('pair, second', () => sleep(gap).then(() => edit(second, later)));
       }
       case 'crm-name':
-        return launch('CRM name', () => crmEdit(crm, anyRow(), 'name'));
+        return launch('CRM name', () => crmEdit(crm, id, 'name', dice));
       case 'crm-tier':
-        return launch('CRM tier', () => crmEdit(crm, anyRow(), 'custom_attributes.customer_tier'));
+        return launch('CRM tier', () => crmEdit(crm, id, 'custom_attributes.customer_tier', dice));
       case 'agent-name':
-        return launch('agent name', () => agentEdit(crm, pick(random, linked), 'name'));
+        return launch('agent name', () => agentEdit(crm, id, 'name', dice));
       case 'agent-tier':
-        return launch('agent tier', () =>
-          agentEdit(crm, pick(random, linked), 'custom_attributes.customer_tier'),
-        );
+        return launch('agent tier', () => agentEdit(crm, id, 'custom_attributes.customer_tier', dice));
       case 'insert':
         return launch('CRM insert', () => insert(crm));
     }
