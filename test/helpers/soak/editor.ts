@@ -47,9 +47,10 @@ const KINDS = [
 
 /**
  * The soak's people: about `rate` edits a second on both sides, chosen by the seeded `random`.
- * CRM edits read the row `FOR UPDATE`, think up to 300 ms and write in the same transaction; agents `GET` the contact
- * and `PUT` one field through the sandbox's HTTP API (retrying its 5xx). 10 % of the time the same
- * field of one record is edited on both sides within a second. Every edit is logged once visible.
+ * CRM edits read the row `FOR UPDATE`, think up to 300 ms and write in the same transaction;
+ * agents `GET` the contact and `PUT` one field through the sandbox's HTTP API (retrying its 5xx).
+ * 10 % of the time the same field of one record is edited on both sides within a second. Every
+ * edit is logged once visible.
  */
 export function startEditor(opts: EditorOptions) {
   const { random } = opts;
@@ -59,10 +60,7 @@ export function startEditor(opts: EditorOptions) {
   let n = 0;
   let stopped = false;
 
-  const log = (e: Omit<Edit, 'seq' | 'at'> & { seq?: number }) => {
-    const edit = { seq: e.seq ?? ++n, at: Date.now(), ...e } as Edit;
-    edits.push(edit);
-  };
+  const log = (e: Omit<Edit, 'at'>) => void edits.push({ ...e, at: Date.now() });
 
   function launch(what: string, fn: () => Promise<void>) {
     const p = fn()
