@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from './helpers/chaos/schedule.ts';
 import { runCli, runSummaries } from './helpers/cli.ts';
 import type { CrmKind } from './helpers/crm-tables.ts';
-import { until } from './helpers/env.ts';
 import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
 import { startEditor } from './helpers/soak/editor.ts';
@@ -15,6 +14,7 @@ import type { Field, Owner } from './helpers/soak/edits.ts';
 import { classifyFates } from './helpers/soak/fate.ts';
 import { auditRows, conflictsOf, crmArrivals, readSides, sahutArrivals } from './helpers/soak/observe.ts';
 import { startFleet } from './helpers/soak/processes.ts';
+import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
 
 /**
  * The live soak suite (issue 20): the deployment as it runs in production — a `sahut-sync
@@ -106,8 +106,8 @@ async function soakRun(seed: number) {
       `editor stopped: ${editor.edits.length} edits (${crmEdits} CRM, ${editor.edits.length - crmEdits} agents)`,
     );
 
-    const quiet = await quiesce(d, log);
-    const idle = await idleWindow(d, log);
+    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log);
+    const idle = await idleWindow(d, IDLE_SECONDS, log);
     const end = await readSides(d);
     const audit = await auditRows(d, new Date(began));
     const conflicts = conflictsOf(audit.filter((r) => r.action === 'conflict'));
@@ -206,68 +206,8 @@ async function chaos(
   await sleep(Math.max(0, t0 + SECONDS * 1000 - Date.now()));
 }
 
-/** Until both sides agree and the sync wrote nothing to Sahut for QUIET_MS (bounded). */
-async function quiesce(d: SoakDeployment, log: (line: string) => void): Promise<string> {
-  const from = Date.now();
-  let disagreeing = -1;
-  try {
-    await until(
-      async () => {
-        const last = d.journal.writes.at(-1)?.at ?? 0;
-        if (Date.now() - last < QUIET_MS) return false;
-        const { final } = await readSides(d);
-        disagreeing = [...final.values()].filter((s) => !same(s.crm, s.sahut)).length;
-        return disagreeing === 0;
-      },
-      FULL ? 180_000 : 45_000,
-      'both sides to agree',
-    );
-  } catch {
-    log(`not settled: ${disagreeing} records still differ`);
-  }
-  return `${((Date.now() - from) / 1000).toFixed(1)} s`;
-}
-
-/** IDLE_SECONDS with nobody editing: the sync's Sahut writes and GETs by id, and every CRM write. */
-async function idleWindow(d: SoakDeployment, log: (line: string) => void) {
-  const from = Date.now();
-  const before = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
-  await sleep(IDLE_SECONDS * 1000);
-  const after = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
-  const calls = d.journal.syncCounts(from);
-  const written = (await auditRows(d, new Date(from))).filter((r) => r.diff !== null);
-  const writes =
-    (calls['PUT /contacts/:id'] ?? 0) +
-    (calls['POST /contacts'] ?? 0) +
-    written.length +
-    (before === after ? 0 : 1);
-  log(
-    `idle ${IDLE_SECONDS} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes`,
-  );
-  return { writes, getsById: calls['GET /contacts/:id'] ?? 0 };
-}
-
-function same(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown) =>
-    JSON.stringify(v, (_k, x: unknown) => (Array.isArray(x) ? [...x].sort() : x), undefined);
-  return a !== null && b !== null && norm(a) === norm(b);
-}
-
 function countBy(items: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const i of items) out[i] = (out[i] ?? 0) + 1;
   return out;
-}
-
-/** One record's audit trail, oldest first, for the log of a lost edit. */
-function history(audit: Awaited<ReturnType<typeof auditRows>>, record: string) {
-  const [connection, crmId] = record.split(':');
-  const lines = audit
-    .filter((r) => r.connection === connection && r.crmId === crmId)
-    .sort((a, b) => a.at.getTime() - b.at.getTime())
-    .map(
-      (r) =>
-        `  ${r.at.toISOString().slice(11, 23)} ${r.direction} ${r.runId} #${r.attempt} ${r.action} ${JSON.stringify(r.diff)} ${r.error ?? ''}`,
-    );
-  return `history of ${record}:\n${lines.join('\n')}`;
 }
