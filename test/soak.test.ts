@@ -10,8 +10,8 @@ import type { CrmKind } from './helpers/crm-tables.ts';
 import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
 import { startEditor } from './helpers/soak/editor.ts';
-import type { Field, Owner } from './helpers/soak/edits.ts';
-import { classifyFates } from './helpers/soak/fate.ts';
+import type { Edit, Field, Owner } from './helpers/soak/edits.ts';
+import { classifyFates, type FateVerdict } from './helpers/soak/fate.ts';
 import { auditRows, conflictsOf, crmArrivals, readSides, sahutArrivals } from './helpers/soak/observe.ts';
 import { startFleet } from './helpers/soak/processes.ts';
 import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
@@ -132,7 +132,7 @@ async function soakRun(seed: number) {
         `lag crm→sahut p50 ${p(lag.crmToSahut, 50)} s p95 ${p(lag.crmToSahut, 95)} s (${lag.crmToSahut.length}), ` +
         `sahut→crm p50 ${p(lag.sahutToCrm, 50)} s p95 ${p(lag.sahutToCrm, 95)} s (${lag.sahutToCrm.length}); ` +
         `workers' peak RSS ${fleet.peakRssMb().join(' / ')} MB; ${editor.edits.length} edits ${JSON.stringify(fates)}; ` +
-        `${conflicts.length} conflicts written down; settled in ${quiet}`,
+        `${conflicts.length} conflicts written down; settled in ${quiet}; ${perCrm(d, editor.edits, v)}`,
     );
     const logFile = join(tmpdir(), `sahut-sync-soak-${seed}.json`);
     await writeFile(
@@ -210,4 +210,15 @@ function countBy(items: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const i of items) out[i] = (out[i] ?? 0) + 1;
   return out;
+}
+
+/** Each CRM's share: its edits, and its lost / divergent / phantom findings. */
+function perCrm(d: SoakDeployment, edits: readonly Edit[], v: FateVerdict): string {
+  return d.crms
+    .map(({ connection, table }) => {
+      const mine = (record: string) => record.startsWith(`${connection.name}:`);
+      const n = (fs: readonly { record: string }[]) => fs.filter((f) => mine(f.record)).length;
+      return `${table.kind}: ${edits.filter((e) => mine(e.record)).length} edits, lost / divergent / phantom ${n(v.lost)} / ${n(v.divergent)} / ${n(v.phantom)}`;
+    })
+    .join('; ');
 }
