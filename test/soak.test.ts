@@ -55,7 +55,7 @@ describe(`soak: ${SECONDS} s of edits on both sides of ${KINDS.join(' and ')} CR
     it(
       `seed ${seed}: lost / divergent / phantom / duplicate / idle-writes = 0 / 0 / 0 / 0 / 0`,
       () => soakRun(seed),
-      (SECONDS + IDLE_SECONDS + (FULL ? 300 : 70)) * 1000,
+      (SECONDS + IDLE_SECONDS + (FULL ? 300 : 100)) * 1000,
     );
   }
 });
