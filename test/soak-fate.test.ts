@@ -100,6 +100,30 @@ describe('the soak fate classifier', () => {
     expect(leaked.lost.map((f) => f.field)).toEqual(['name']);
   });
 
+  it('a CRM edit of the Sahut-owned tier before the contact was created may be what it got', () => {
+    const early = edit(1000, 'crm', 'custom_attributes.customer_tier', 'silver');
+    const input = (createdAt: number) => ({
+      owners,
+      onConflict: 'crm' as const,
+      initial: new Map([['pg:1', start]]),
+      createdAt: new Map([['pg:1', createdAt]]),
+      edits: [early],
+      conflicts: [],
+      window: [],
+      final: new Map([
+        [
+          'pg:1',
+          {
+            crm: { ...start, 'custom_attributes.customer_tier': 'silver' },
+            sahut: { ...start, 'custom_attributes.customer_tier': 'silver' },
+          },
+        ],
+      ]),
+    });
+    expect(classifyFates(input(1500)).lost).toEqual([]);
+    expect(classifyFates(input(500)).lost).toHaveLength(1);
+  });
+
   it("tags: each tag's last addition or removal decides, and a tag nobody added is a phantom", () => {
     const add = edit(1000, 'crm', 'tags', 'vip', 'add');
     const remove = edit(1200, 'sahut', 'tags', 'lead', 'remove');

@@ -115,6 +115,7 @@ async function soakRun(seed: number) {
       owners: OWNERS,
       onConflict: 'crm',
       initial,
+      createdAt: createdAt(audit),
       edits: editor.edits,
       conflicts,
       window: d.journal.overwrites,
@@ -221,4 +222,14 @@ function perCrm(d: SoakDeployment, edits: readonly Edit[], v: FateVerdict): stri
       return `${table.kind}: ${edits.filter((e) => mine(e.record)).length} edits, lost / divergent / phantom ${n(v.lost)} / ${n(v.divergent)} / ${n(v.phantom)}`;
     })
     .join('; ');
+}
+
+/** When each record's contact was created (its first `created` audit row). */
+function createdAt(audit: Awaited<ReturnType<typeof auditRows>>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of audit) {
+    const record = `${r.connection}:${r.crmId}`;
+    if (r.action === 'created') out.set(record, Math.min(out.get(record) ?? Infinity, r.at.getTime()));
+  }
+  return out;
 }

@@ -27,6 +27,11 @@ export interface FateInput {
   onConflict: Side;
   /** Every record's values when the soak began, or when the editor inserted it. */
   initial: ReadonlyMap<string, Values>;
+  /**
+   * When the contact of a row inserted during the soak was created: a contact is created with every
+   * field the row holds, so a CRM edit of a Sahut-owned field before then may be what it got.
+   */
+  createdAt?: ReadonlyMap<string, number>;
   edits: readonly Edit[];
   conflicts: readonly ConflictRow[];
   window: readonly WindowOverwrite[];
@@ -67,7 +72,8 @@ export function classifyFates(input: FateInput): FateVerdict {
     const initial = input.initial.get(record) ?? {};
     for (const field of SCALAR_FIELDS) {
       const edits = byRecordField.get(`${record}\u0000${field}`) ?? [];
-      judgeScalar(input, v, { record, field, edits, initial: initial[field] ?? null, ...judged });
+      const created = input.createdAt?.get(record) ?? Number.NEGATIVE_INFINITY;
+      judgeScalar(input, v, { record, field, edits, initial: initial[field] ?? null, created, ...judged });
     }
     judgeTags(input, v, {
       record,
@@ -84,6 +90,7 @@ interface ScalarCase {
   field: ScalarField;
   edits: Edit[];
   initial: string | null;
+  created: number;
   crm: Values;
   sahut: Values;
 }
@@ -107,8 +114,10 @@ function judgeScalar(input: FateInput, v: FateVerdict, c: ScalarCase) {
   // The owner's side is what the verdict reads (CRM for `both`): a divergence is counted apart.
   const held = owner === 'sahut' ? sahut : crm;
   const last = relevant.at(-1);
+  // What the contact may have been created with: the row as inserted, or as edited before then.
+  const start = new Set([c.initial, ...c.edits.filter((e) => e.at <= c.created).map((e) => e.value)]);
   if (!last) {
-    if (held !== c.initial)
+    if (!start.has(held))
       v.lost.push({
         record,
         field,
