@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 import { createMysqlPool, type SourceInput } from '../../src/crm/index.ts';
@@ -45,6 +46,17 @@ export interface CrmTable {
    * open: `blocked()` resolves once a write-back waits on that lock, `commit()` ends it.
    */
   editInTransaction(id: string, fields: Partial<Omit<CrmRow, 'id'>>): Promise<OpenEdit>;
+  /**
+   * A person's read-modify-write of row `id`: in one transaction the row is read `FOR UPDATE`,
+   * `change` says what to set (nothing: the transaction ends without a write), the row lock is
+   * held `thinkMs` longer (a CRM screen's work before it saves), `updated_at` is bumped.
+   * Resolves once committed, with the fields set.
+   */
+  change(
+    id: string,
+    change: (row: CrmRow) => Partial<Omit<CrmRow, 'id'>> | null,
+    thinkMs?: number,
+  ): Promise<Partial<Omit<CrmRow, 'id'>> | null>;
   drop(): Promise<void>;
 }
 
@@ -118,6 +130,32 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
           },
         };
       },
+      async change(id, change, thinkMs = 0) {
+        const person = await pool.connect();
+        try {
+          await person.query('BEGIN');
+          const { rows } = await person.query(
+            `SELECT id::text, ${COLUMNS.join(', ')} FROM "${schema}".contacts WHERE id = $1 FOR UPDATE`,
+            [id],
+          );
+          const fields = rows[0] ? change(rows[0] as CrmRow) : null;
+          if (thinkMs > 0) await sleep(thinkMs);
+          if (fields) {
+            const names = Object.keys(fields) as (keyof typeof fields)[];
+            await person.query(
+              `UPDATE "${schema}".contacts SET ${[...names.map((c, i) => `${c} = $${i + 2}`), 'updated_at = now()'].join(', ')} WHERE id = $1`,
+              [id, ...names.map((c) => fields[c])],
+            );
+          }
+          await person.query('COMMIT');
+          return fields;
+        } catch (err) {
+          await person.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          person.release();
+        }
+      },
       async drop() {
         await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
         await pool.end();
@@ -175,6 +213,32 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
           person.release();
         },
       };
+    },
+    async change(id, change, thinkMs = 0) {
+      const person = await pool.getConnection();
+      try {
+        await person.beginTransaction();
+        const [rows] = await person.query<RowDataPacket[]>(
+          `SELECT CAST(id AS CHAR) AS id, ${COLUMNS.join(', ')} FROM \`${table}\` WHERE id = ? FOR UPDATE`,
+          [id],
+        );
+        const fields = rows[0] ? change({ ...rows[0] } as CrmRow) : null;
+        if (thinkMs > 0) await sleep(thinkMs);
+        if (fields) {
+          const names = Object.keys(fields) as (keyof typeof fields)[];
+          await person.query(
+            `UPDATE \`${table}\` SET ${[...names.map((c) => `${c} = ?`), 'updated_at = NOW(6)'].join(', ')} WHERE id = ?`,
+            [...names.map((c) => fields[c] ?? null), id],
+          );
+        }
+        await person.commit();
+        return fields;
+      } catch (err) {
+        await person.rollback().catch(() => {});
+        throw err;
+      } finally {
+        person.release();
+      }
     },
     async drop() {
       await pool.query(`DROP TABLE IF EXISTS \`${table}\``);

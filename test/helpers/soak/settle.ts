@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditRow } from '../../../src/store/types.ts';
+import { until } from '../env.ts';
+import type { SoakDeployment } from './deployment.ts';
+import { auditRows, readSides } from './observe.ts';
+
+/** Until both sides agree and the sync wrote nothing to Sahut for `quietMs` (at most `deadlineMs`). */
+export async function quiesce(
+  d: SoakDeployment,
+  quietMs: number,
+  deadlineMs: number,
+  log: (line: string) => void,
+): Promise<string> {
+  const from = Date.now();
+  let disagreeing = -1;
+  try {
+    await until(
+      async () => {
+        const last = d.journal.writes.at(-1)?.at ?? 0;
+        if (Date.now() - last < quietMs) return false;
+        const { final } = await readSides(d);
+        disagreeing = [...final.values()].filter((s) => !same(s.crm, s.sahut)).length;
+        return disagreeing === 0;
+      },
+      deadlineMs,
+      'both sides to agree',
+    );
+  } catch {
+    log(`not settled: ${disagreeing} records still differ`);
+  }
+  return `${((Date.now() - from) / 1000).toFixed(1)} s`;
+}
+
+/** `seconds` with nobody editing: the sync's Sahut writes and GETs by id, and every CRM write. */
+export async function idleWindow(d: SoakDeployment, seconds: number, log: (line: string) => void) {
+  const from = Date.now();
+  const before = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
+  await sleep(seconds * 1000);
+  const after = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
+  const calls = d.journal.syncCounts(from);
+  const written = (await auditRows(d, new Date(from))).filter((r) => r.diff !== null);
+  const writes =
+    (calls['PUT /contacts/:id'] ?? 0) +
+    (calls['POST /contacts'] ?? 0) +
+    written.length +
+    (before === after ? 0 : 1);
+  log(
+    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes`,
+  );
+  return { writes, getsById: calls['GET /contacts/:id'] ?? 0 };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown) =>
+    JSON.stringify(v, (_k, x: unknown) => (Array.isArray(x) ? [...x].sort() : x), undefined);
+  return a !== null && b !== null && norm(a) === norm(b);
+}
+
+/** One record's audit trail, oldest first, for the log of a lost edit. */
+export function history(audit: readonly AuditRow[], record: string) {
+  const [connection, crmId] = record.split(':');
+  const lines = audit
+    .filter((r) => r.connection === connection && r.crmId === crmId)
+    .sort((a, b) => a.at.getTime() - b.at.getTime())
+    .map(
+      (r) =>
+        `  ${r.at.toISOString().slice(11, 23)} ${r.direction} ${r.runId} #${r.attempt} ${r.action} ${JSON.stringify(r.diff)} ${r.error ?? ''}`,
+    );
+  return `history of ${record}:\n${lines.join('\n')}`;
+}
