@@ -3,17 +3,28 @@ import { OUTCOME_ACTIONS, type Run, type Store } from '../../../src/store/types.
 import { prepareRecord } from '../../../src/sync/apply/prepare.ts';
 import { sameTags, sameValue } from '../../../src/sync/compare.ts';
 import { projectSahut } from '../../../src/sync/project.ts';
+import type { AgentEdit, Agents } from './agents.ts';
 import type { ChaosDeployment } from './deployment.ts';
+import type { CrmEditRecord } from './driver.ts';
 
 export interface Verdict {
-  /** Valid CRM rows with no contact holding their phone or email. */
+  /** Valid CRM rows with no contact holding their phone or email; walk-ins `lead` without a CRM row or link. */
   missing: number;
-  /** Contacts beyond one per valid CRM row: a row matching several, or a contact matching none. */
+  /**
+   * Contacts beyond one per valid CRM row (a row matching several, a contact matching none) and
+   * CRM rows beyond one per contact (a walk-in created twice), links beyond one per walk-in.
+   */
   duplicate: number;
-  /** Contacts whose mapped fields differ from their CRM row (as the mapping normalises it). */
+  /**
+   * Contacts whose mapped fields differ from their CRM row (as the mapping normalises it), agents'
+   * edits lost (neither in the CRM nor lost to a CRM edit with a conflict row or after reaching
+   * it), walk-ins the option does not select that got a CRM row anyway.
+   */
   wrong: number;
   /** Records a run read that got no outcome in it nor in any later run, and every record of a run still running. */
   unaccounted: number;
+  /** The two-way part, for the log: agents' edits and walk-ins checked, and what of them went wrong. */
+  twoWay: { edits: number; lost: number; walkIns: number; walkInsWrong: number } | null;
   /** Up to a few examples of each problem, for the log. */
   examples: string[];
   valid: number;
@@ -21,17 +32,26 @@ export interface Verdict {
 
 const ATTENTION = 12;
 
-/** Compares Sahut (the sandbox) with the CRM table, and the books of every run in the store. */
-export async function judge(d: ChaosDeployment): Promise<Verdict> {
+/**
+ * Compares Sahut (the sandbox) with the CRM table, the agents' edits and
+ * walk-ins with what the CRM and the links hold, and the books of every run
+ * in the store.
+ */
+export async function judge(
+  d: ChaosDeployment,
+  agents: Agents | null,
+  crmEdits: readonly CrmEditRecord[],
+): Promise<Verdict> {
   const examples: string[] = [];
   const note = (line: string) => examples.length < ATTENTION && examples.push(line);
-  const { rows } = await d.crm.query(`select * from ${d.crmTable} order by id`);
+  const rows = await d.crm.rows();
   const contacts = d.sandbox.contacts();
   const byKey = indexContacts(contacts);
-  const matched = new Set<string>();
+  /** Contact id → the valid CRM rows holding its phone or email. */
+  const claims = new Map<string, string[]>();
   let [missing, duplicate, wrong, valid] = [0, 0, 0, 0];
   const troubled: string[] = [];
-  for (const row of rows as Record<string, unknown>[]) {
+  for (const row of rows) {
     const prepared = prepareRecord({ id: String(row.id), data: row }, d.connection, 'ID');
     if (prepared.kind === 'rejected') continue;
     valid++;
@@ -39,7 +59,7 @@ export async function judge(d: ChaosDeployment): Promise<Verdict> {
     const found = [
       ...new Set([...(byKey.get(`p:${phone}`) ?? []), ...(byKey.get(`e:${email}`) ?? [])]),
     ] as StoredContact[];
-    for (const c of found) matched.add(c.id);
+    for (const c of found) claims.set(c.id, [...(claims.get(c.id) ?? []), String(row.id)]);
     if (found.length === 0) {
       missing++;
       troubled.push(String(row.id));
@@ -57,18 +77,167 @@ export async function judge(d: ChaosDeployment): Promise<Verdict> {
     if (differs.length > 0) {
       wrong++;
       troubled.push(String(row.id));
-      note(
-        `wrong: crm ${row.id} (updated_at ${(row.updated_at as Date).toISOString()}) ${differs.join('; ')}`,
-      );
+      note(`wrong: crm ${row.id} (updated_at ${String(row.updated_at)}) ${differs.join('; ')}`);
     }
   }
-  for (const c of contacts.filter((c) => !matched.has(c.id))) {
-    duplicate++;
-    note(`stray contact ${c.id} (${c.phone}, ${c.email}) matches no CRM row`);
+  const leftAlone = new Set(agents?.walkIns.filter((w) => !w.selected).map((w) => w.sahutId));
+  for (const c of contacts) {
+    const held = claims.get(c.id) ?? [];
+    if (held.length > 1) {
+      duplicate += held.length - 1;
+      troubled.push(...held);
+      note(`duplicate: contact ${c.id} (${c.phone}, ${c.email}) is held by CRM rows ${held.join(', ')}`);
+    }
+    if (held.length === 0 && !leftAlone.has(c.id)) {
+      duplicate++;
+      note(`stray contact ${c.id} (${c.phone}, ${c.email}) matches no CRM row`);
+    }
+  }
+  let twoWay: Verdict['twoWay'] = null;
+  if (agents) {
+    const walkIns = await judgeWalkIns(d, agents, claims, note);
+    const lost = await lostEdits(d, agents.edits, rows, crmEdits, note, troubled);
+    missing += walkIns.missing;
+    duplicate += walkIns.duplicate;
+    wrong += walkIns.wrong + lost;
+    twoWay = {
+      edits: agents.edits.length,
+      lost,
+      walkIns: agents.walkIns.length,
+      walkInsWrong: walkIns.missing + walkIns.duplicate + walkIns.wrong,
+    };
   }
   const unaccounted = await unaccountedRecords(d.store, d.connection.name, note);
-  for (const crmId of troubled.slice(0, 4)) examples.push(await history(d.store, d.connection.name, crmId));
-  return { missing, duplicate, wrong, unaccounted, examples, valid };
+  for (const crmId of [...new Set(troubled)].slice(0, 4))
+    examples.push(await history(d.store, d.connection.name, crmId));
+  return { missing, duplicate, wrong, unaccounted, twoWay, examples, valid };
+}
+
+/**
+ * Every walk-in tagged `lead` has exactly one CRM row holding its phone or
+ * email and exactly one link; the others have none of either.
+ */
+async function judgeWalkIns(
+  d: ChaosDeployment,
+  agents: Agents,
+  claims: ReadonlyMap<string, string[]>,
+  note: (line: string) => void,
+) {
+  let [missing, duplicate, wrong] = [0, 0, 0];
+  const links = Map.groupBy(
+    await d.store.getLinksBySahutIds(
+      d.connection.name,
+      agents.walkIns.map((w) => w.sahutId),
+    ),
+    (l) => l.sahutId,
+  );
+  for (const w of agents.walkIns) {
+    const rows = claims.get(w.sahutId) ?? [];
+    const linked = links.get(w.sahutId) ?? [];
+    if (!w.selected) {
+      if (rows.length > 0 || linked.length > 0) {
+        wrong++;
+        note(
+          `walk-in ${w.sahutId} is not tagged lead, yet CRM rows ${rows.join(', ')} / ${linked.length} links`,
+        );
+      }
+      continue;
+    }
+    // Two rows are already counted as a duplicate with the contacts.
+    if (rows.length === 0 || linked.length === 0) {
+      missing++;
+      note(`walk-in ${w.sahutId} (${w.phone}): ${rows.length} CRM rows, ${linked.length} links`);
+    } else if (linked.length > 1) {
+      duplicate += linked.length - 1;
+      note(`walk-in ${w.sahutId}: linked to CRM rows ${linked.map((l) => l.crmId).join(', ')}`);
+    }
+  }
+  return { missing, duplicate, wrong };
+}
+
+/** The CRM column of each field an agent edits, and whether a value is in it. */
+const HOLDS: Record<
+  Exclude<AgentEdit['field'], 'name'>,
+  (row: Record<string, unknown>, v: string) => boolean
+> = {
+  company: (row, v) => String(row.company_name ?? '').trim() === v,
+  email: (row, v) =>
+    String(row.email ?? '')
+      .trim()
+      .toLowerCase() === v,
+  tier: (row, v) => String(row.tier ?? '').trim() === v,
+  tag: (row, v) =>
+    String(row.segments ?? '')
+      .split(';')
+      .map((t) => t.trim())
+      .includes(v),
+};
+/** The audit's name of each field, and the CRM edits that write it (edit-crm writes company and segments). */
+const AUDIT_FIELD = {
+  company: 'company',
+  email: 'email',
+  tier: 'custom_attributes.customer_tier',
+  tag: 'tags',
+};
+const CRM_EDITS = new Set(['company', 'tag']);
+
+/**
+ * An agent's edit (the last of each contact and field; every tag added) is
+ * lost when the CRM row does not hold it, unless people edited the same
+ * column in the CRM meanwhile and the audit shows why: a conflict row naming
+ * the field, or the value written to the CRM before their edit replaced it.
+ * A rename of the CRM-owned name must not reach the CRM: `wrong` above checks
+ * that Sahut got the CRM's name back.
+ */
+async function lostEdits(
+  d: ChaosDeployment,
+  edits: readonly AgentEdit[],
+  rows: readonly Record<string, unknown>[],
+  crmEdits: readonly CrmEditRecord[],
+  note: (line: string) => void,
+  troubled: string[],
+): Promise<number> {
+  const last = new Map<string, AgentEdit>();
+  for (const e of edits) {
+    if (e.field === 'name') continue;
+    last.set(e.field === 'tag' ? `${e.sahutId} tag ${e.value}` : `${e.sahutId} ${e.field}`, e);
+  }
+  const links = new Map(
+    (await d.store.getLinksBySahutIds(d.connection.name, [...new Set(edits.map((e) => e.sahutId))])).map(
+      (l) => [l.sahutId, l.crmId],
+    ),
+  );
+  const byId = new Map(rows.map((r) => [String(r.id), r]));
+  let lost = 0;
+  for (const e of last.values()) {
+    const field = e.field as keyof typeof HOLDS;
+    const crmId = links.get(e.sahutId);
+    const row = crmId ? byId.get(crmId) : undefined;
+    if (row && HOLDS[field](row, e.value)) continue;
+    const editedInCrm =
+      crmId !== undefined && CRM_EDITS.has(field) && crmEdits.some((c) => c.ids.includes(crmId));
+    if (crmId && editedInCrm && (await explained(d, crmId, AUDIT_FIELD[field], e.value))) continue;
+    lost++;
+    if (crmId) troubled.push(crmId);
+    note(
+      `lost: agent's ${e.field} ${JSON.stringify(e.value)} of contact ${e.sahutId} (crm ${crmId ?? 'unlinked'}${
+        editedInCrm ? ', also edited in the CRM' : ''
+      }) is not in the CRM`,
+    );
+  }
+  return lost;
+}
+
+/** A conflict row of the record names the field, or an audit row shows the value written to the CRM. */
+async function explained(d: ChaosDeployment, crmId: string, field: string, value: string): Promise<boolean> {
+  const { rows } = await d.store.queryAudit({ connection: d.connection.name, crmId, limit: 200 });
+  return rows.some((r) => {
+    const conflicts = (r.detail as { conflicts?: { field: string }[] } | undefined)?.conflicts ?? [];
+    if (r.action === 'conflict' && conflicts.some((c) => c.field === field)) return true;
+    const diff = (r.diff ?? {}) as Record<string, { after?: unknown }>;
+    const written = r.direction === 'sahut-to-crm' ? diff[field] : diff[`crm:${field}`];
+    return written !== undefined && JSON.stringify(written.after ?? null).includes(value);
+  });
 }
 
 function indexContacts(contacts: StoredContact[]) {
@@ -86,8 +255,9 @@ type Prepared = Extract<ReturnType<typeof prepareRecord>, { kind: 'ready' }>['co
 function differences(crm: Prepared, contact: StoredContact): string[] {
   const seen = projectSahut({ ...contact }, crm, 'ID');
   const out: string[] = [];
+  // A walk-in's new row has an empty name (first_name "" by the option's defaults): the contact keeps its own.
   for (const f of ['name', 'phone', 'email', 'company'] as const)
-    if (!sameValue(crm[f], seen[f]))
+    if (!(f === 'name' && !crm.name) && !sameValue(crm[f], seen[f]))
       out.push(`${f}: CRM ${JSON.stringify(crm[f])}, Sahut ${JSON.stringify(seen[f])}`);
   if (!sameTags(crm.tags ?? [], seen.tags ?? []))
     out.push(`tags: CRM ${JSON.stringify(crm.tags)}, Sahut ${JSON.stringify(seen.tags)}`);
