@@ -227,11 +227,17 @@ async function settle(d: ChaosDeployment, log: (line: string) => void): Promise<
       const carried = (
         await Promise.all(directions.map((dir) => d.store.listCarried('crm', dir, null, 1000)))
       ).flat();
-      log(`settling round ${i}: exit ${code}: ${summaryLine(output)}; ${carried.length} carried`);
+      // A run joined in flight began under the chaos: only runs this round started can show it settled.
+      const joined = output.includes('is already in flight');
+      log(
+        `settling round ${i}: exit ${code}: ${summaryLine(output)}; ${carried.length} carried${joined ? '; joined a run in flight' : ''}`,
+      );
       if (code !== 0 && code !== 1) log(`run --once output:\n${output.slice(-3000)}`);
       else if (runs.length === 0) log(`run --once printed no summary:\n${output.slice(-3000)}`);
       const clean =
-        runs.length === directions.length && runs.every((r) => r.status === 'succeeded' && !r.counts.failed);
+        !joined &&
+        runs.length === directions.length &&
+        runs.every((r) => r.status === 'succeeded' && !r.counts.failed);
       if (clean && carried.length === 0) return i;
     }
     return null;

@@ -9,6 +9,8 @@ export type ChaosCrmKind = 'postgres' | 'mariadb';
 
 /** An edit left open: its rows are stamped now and committed when the caller says. */
 export interface OpenCrmEdit {
+  /** What the edited columns held when the edit locked the rows, by id. */
+  before: Map<string, CrmEditValues>;
   commit(): Promise<void>;
 }
 
@@ -30,6 +32,18 @@ export interface ChaosCrm {
   edit(ids: readonly string[], values: CrmEditValues): Promise<OpenCrmEdit>;
   drop(): Promise<void>;
 }
+
+const held = (rows: readonly Record<string, unknown>[]) =>
+  new Map(
+    rows.map((r) => [
+      String(r.id),
+      {
+        company_name: String(r.company_name ?? ''),
+        segments: String(r.segments ?? ''),
+        last_name: String(r.last_name ?? ''),
+      },
+    ]),
+  );
 
 const SEED = new URL('../../../config/compose/initdb/01-demo-crm.sql', import.meta.url);
 
@@ -66,6 +80,10 @@ async function postgresCrm(schema: string, records: number): Promise<ChaosCrm> {
     async edit(ids, v) {
       const client = await pool.connect();
       await client.query('begin');
+      const locked = await client.query(
+        `select id::text, company_name, segments, last_name from ${table} where id = any($1::bigint[]) for update`,
+        [ids],
+      );
       // now() is the transaction's start: rows committed later carry a stamp from before their commit.
       await client.query(
         `update ${table} set company_name = $2, segments = $3, last_name = $4, updated_at = now()
@@ -73,6 +91,7 @@ async function postgresCrm(schema: string, records: number): Promise<ChaosCrm> {
         [ids, v.company_name, v.segments, v.last_name],
       );
       return {
+        before: held(locked.rows),
         async commit() {
           try {
             await client.query('commit');
@@ -142,12 +161,17 @@ async function mariadbCrm(table: string, records: number): Promise<ChaosCrm> {
     async edit(ids, v) {
       const client: PoolConnection = await pool.getConnection();
       await client.beginTransaction();
+      const [locked] = await client.query<RowDataPacket[]>(
+        `SELECT CAST(id AS CHAR) AS id, company_name, segments, last_name FROM \`${table}\` WHERE id IN (?) FOR UPDATE`,
+        [ids.map(Number)],
+      );
       // NOW(6) is the statement's time: rows committed later carry a stamp from before their commit.
       await client.query(
         `UPDATE \`${table}\` SET company_name = ?, segments = ?, last_name = ?, updated_at = NOW(6) WHERE id IN (?)`,
         [v.company_name, v.segments, v.last_name, ids.map(Number)],
       );
       return {
+        before: held(locked),
         async commit() {
           try {
             await client.commit();

@@ -3,13 +3,14 @@ import { type CliProcess, runSummaries, spawnCli } from '../cli.ts';
 import { until } from '../env.ts';
 import type { Agents } from './agents.ts';
 import { cutStore, editCrm } from './backends.ts';
-import type { OpenCrmEdit } from './crm.ts';
+import type { CrmEditValues, OpenCrmEdit } from './crm.ts';
 import { type ChaosDeployment, deleteKeys } from './deployment.ts';
 import { type ChaosEvent, type ChaosKind, pick, type Random } from './schedule.ts';
 
-/** A CRM edit of the chaos: its rows, and when it committed (the verdict weighs agents' edits against it). */
+/** A CRM edit of the chaos: its rows, what they held before, and when it committed (for the verdict). */
 export interface CrmEditRecord {
   ids: string[];
+  before: Map<string, CrmEditValues>;
   committedAt: number;
 }
 
@@ -73,7 +74,7 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
   const tail = (p: CliProcess) => p.output().slice(-2000);
   const commitCrm = async (open: { edit: OpenCrmEdit; ids: string[] }) => {
     await open.edit.commit();
-    opts.crmEdits.push({ ids: open.ids, committedAt: Date.now() });
+    opts.crmEdits.push({ ids: open.ids, before: open.edit.before, committedAt: Date.now() });
   };
 
   function start(args: string[], onExit: (code: number | null) => void) {

@@ -17,8 +17,8 @@ export interface Verdict {
   duplicate: number;
   /**
    * Contacts whose mapped fields differ from their CRM row (as the mapping normalises it), agents'
-   * edits lost (neither in the CRM nor lost to a CRM edit with a conflict row or after reaching
-   * it), walk-ins the option does not select that got a CRM row anyway.
+   * edits lost (never in the CRM, and no conflict row saying why), walk-ins the option does not
+   * select that got a CRM row anyway.
    */
   wrong: number;
   /** Records a run read that got no outcome in it nor in any later run, and every record of a run still running. */
@@ -156,10 +156,8 @@ async function judgeWalkIns(
 }
 
 /** The CRM column of each field an agent edits, and whether a value is in it. */
-const HOLDS: Record<
-  Exclude<AgentEdit['field'], 'name'>,
-  (row: Record<string, unknown>, v: string) => boolean
-> = {
+type Columns = { company_name?: unknown; email?: unknown; tier?: unknown; segments?: unknown };
+const HOLDS: Record<Exclude<AgentEdit['field'], 'name'>, (row: Columns, v: string) => boolean> = {
   company: (row, v) => String(row.company_name ?? '').trim() === v,
   email: (row, v) =>
     String(row.email ?? '')
@@ -172,22 +170,21 @@ const HOLDS: Record<
       .map((t) => t.trim())
       .includes(v),
 };
-/** The audit's name of each field, and the CRM edits that write it (edit-crm writes company and segments). */
+/** The audit's name of each field. */
 const AUDIT_FIELD = {
   company: 'company',
   email: 'email',
   tier: 'custom_attributes.customer_tier',
   tag: 'tags',
 };
-const CRM_EDITS = new Set(['company', 'tag']);
 
 /**
- * An agent's edit (the last of each contact and field; every tag added) is
- * lost when the CRM row does not hold it, unless people edited the same
- * column in the CRM meanwhile and the audit shows why: a conflict row naming
- * the field, or the value written to the CRM before their edit replaced it.
- * A rename of the CRM-owned name must not reach the CRM: `wrong` above checks
- * that Sahut got the CRM's name back.
+ * An agent's edit (the last of each contact and field; every tag added)
+ * reached the CRM when the row holds it now, or held it when people's CRM
+ * edit replaced it later; else it must have lost a conflict by the owner
+ * rules, with a conflict row naming the field. Otherwise it is lost. A rename
+ * of the CRM-owned name must not reach the CRM: `wrong` above checks that
+ * Sahut got the CRM's name back.
  */
 async function lostEdits(
   d: ChaosDeployment,
@@ -214,30 +211,34 @@ async function lostEdits(
     const crmId = links.get(e.sahutId);
     const row = crmId ? byId.get(crmId) : undefined;
     if (row && HOLDS[field](row, e.value)) continue;
-    const editedInCrm =
-      crmId !== undefined && CRM_EDITS.has(field) && crmEdits.some((c) => c.ids.includes(crmId));
-    if (crmId && editedInCrm && (await explained(d, crmId, AUDIT_FIELD[field], e.value))) continue;
+    const replaced = crmEdits.some((c) => {
+      const before = crmId === undefined ? undefined : c.before.get(crmId);
+      return c.committedAt > e.at && before !== undefined && HOLDS[field](before, e.value);
+    });
+    if (replaced) continue;
+    if (crmId && (await lostConflict(d, crmId, AUDIT_FIELD[field]))) continue;
     lost++;
     if (crmId) troubled.push(crmId);
     note(
-      `lost: agent's ${e.field} ${JSON.stringify(e.value)} of contact ${e.sahutId} (crm ${crmId ?? 'unlinked'}${
-        editedInCrm ? ', also edited in the CRM' : ''
-      }) is not in the CRM`,
+      `lost: agent's ${e.field} ${JSON.stringify(e.value)} of contact ${e.sahutId} (crm ${crmId ?? 'unlinked'}) is not in the CRM`,
     );
   }
   return lost;
 }
 
-/** A conflict row of the record names the field, or an audit row shows the value written to the CRM. */
-async function explained(d: ChaosDeployment, crmId: string, field: string, value: string): Promise<boolean> {
-  const { rows } = await d.store.queryAudit({ connection: d.connection.name, crmId, limit: 200 });
-  return rows.some((r) => {
-    const conflicts = (r.detail as { conflicts?: { field: string }[] } | undefined)?.conflicts ?? [];
-    if (r.action === 'conflict' && conflicts.some((c) => c.field === field)) return true;
-    const diff = (r.diff ?? {}) as Record<string, { after?: unknown }>;
-    const written = r.direction === 'sahut-to-crm' ? diff[field] : diff[`crm:${field}`];
-    return written !== undefined && JSON.stringify(written.after ?? null).includes(value);
+/** A conflict row of the record names the field. */
+async function lostConflict(d: ChaosDeployment, crmId: string, field: string): Promise<boolean> {
+  const { rows } = await d.store.queryAudit({
+    connection: d.connection.name,
+    crmId,
+    action: 'conflict',
+    limit: 200,
   });
+  return rows.some((r) =>
+    ((r.detail as { conflicts?: { field: string }[] } | undefined)?.conflicts ?? []).some(
+      (c) => c.field === field,
+    ),
+  );
 }
 
 function indexContacts(contacts: StoredContact[]) {
