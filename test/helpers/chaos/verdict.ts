@@ -31,6 +31,7 @@ export interface Verdict {
 }
 
 const ATTENTION = 12;
+const WALK_IN = 'sahut:';
 
 /**
  * Compares Sahut (the sandbox) with the CRM table, the agents' edits and
@@ -306,8 +307,16 @@ async function unaccountedRecords(store: Store, connection: string, note: (line:
   return unaccounted;
 }
 
+/**
+ * A walk-in is booked under `sahut:<contact id>` until it has a CRM record; one an unfinished run
+ * created is booked under that record's id from then on, so its later outcome is found by contact.
+ */
 async function settledLater(store: Store, connection: string, crmId: string, later: Set<string>) {
-  const { rows } = await store.queryAudit({ connection, crmId, limit: 200 });
+  const { rows } = await store.queryAudit({
+    connection,
+    ...(crmId.startsWith(WALK_IN) ? { sahutId: crmId.slice(WALK_IN.length) } : { crmId }),
+    limit: 200,
+  });
   return rows.some((r) => later.has(r.runId) && (OUTCOME_ACTIONS as readonly string[]).includes(r.action));
 }
 
