@@ -34,7 +34,8 @@ function oneOf<T extends string>(
  * `npm run test:chaos` sets): every CRM × store × direction, plus a Sentinel
  * failover on each CRM × store two-way; each CHAOS_* variable set narrows
  * it to that value. Without CHAOS_MATRIX (`npm test`): one combination, the
- * variables set and the rest drawn from the first seed (two-way unless told).
+ * variables set and the rest drawn from the first seed (two-way unless told;
+ * a failover one time in two).
  */
 export function chaosCombinations(env: NodeJS.ProcessEnv, firstSeed: number, records: number): ChaosParams[] {
   const crm = oneOf('CHAOS_CRM', env.CHAOS_CRM, CRMS);
@@ -49,7 +50,7 @@ export function chaosCombinations(env: NodeJS.ProcessEnv, firstSeed: number, rec
         crm: crm ?? pick(random, CRMS),
         store: store ?? pick(random, STORES),
         direction: direction ?? 'both',
-        failover: failover ?? false,
+        failover: failover ?? random() < 0.5,
         records,
       },
     ];
