@@ -37,7 +37,13 @@ function oneOf<T extends string>(
  * variables set and the rest drawn from the first seed (two-way unless told;
  * a failover one time in two).
  */
-export function chaosCombinations(env: NodeJS.ProcessEnv, firstSeed: number, records: number): ChaosParams[] {
+export function chaosCombinations(
+  env: NodeJS.ProcessEnv,
+  firstSeed: number,
+  records: number,
+  /** Whether `redis-server` is there to start a Sentinel group with. */
+  sentinels: boolean,
+): ChaosParams[] {
   const crm = oneOf('CHAOS_CRM', env.CHAOS_CRM, CRMS);
   const store = oneOf('CHAOS_STORE', env.CHAOS_STORE, STORES);
   const direction = oneOf('CHAOS_DIRECTION', env.CHAOS_DIRECTION, DIRECTIONS);
@@ -50,7 +56,7 @@ export function chaosCombinations(env: NodeJS.ProcessEnv, firstSeed: number, rec
         crm: crm ?? pick(random, CRMS),
         store: store ?? pick(random, STORES),
         direction: direction ?? 'both',
-        failover: failover ?? random() < 0.5,
+        failover: failover ?? (sentinels && random() < 0.5),
         records,
       },
     ];
