@@ -1,9 +1,16 @@
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { prepareRecord } from '../src/sync/apply/prepare.ts';
 import { type Agents, createAgents } from './helpers/chaos/agents.ts';
-import { aboutPhone, type ChaosDeployment, chaosDeployment, readOf } from './helpers/chaos/deployment.ts';
+import {
+  aboutPhone,
+  type ChaosDeployment,
+  chaosDeployment,
+  contactRead,
+  readOf,
+} from './helpers/chaos/deployment.ts';
 import { type ChaosPhase, type CrmEditRecord, createChaos, summaryLine } from './helpers/chaos/driver.ts';
 import {
   type ChaosParams,
@@ -122,7 +129,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
       const phase: ChaosPhase = {
         runArgs: ['run', '--once', '--connection', 'crm', '--direction', 'crm-to-sahut'],
         schedule: schedule(false, failoverIn === 'first'),
-        progress: { route: 'POST /contacts', expected: valid.length },
+        progress: { expected: valid.length, key: countPosts(), what: 'POSTs' },
         hold: aboutPhone(held.contact.phone as string),
       };
       log(`first pass: requests about crm ${held.crmId} held twice; ${describeSchedule(phase.schedule)}`);
@@ -145,8 +152,9 @@ async function chaosRun(params: ChaosParams, seed: number) {
         runArgs: ['run', '--once', '--connection', 'crm', '--direction', params.direction],
         schedule: schedule(true, failoverIn === 'scan'),
         progress: {
-          route: 'GET /contacts/:id',
           expected: edited.size + agents.walkIns.filter((w) => w.selected).length,
+          key: contactRead,
+          what: 'contacts read',
         },
         hold: readOf(held),
       };
@@ -194,6 +202,13 @@ async function chaosRun(params: ChaosParams, seed: number) {
   } finally {
     await d.dispose();
   }
+}
+
+/** Every POST /contacts counts (the first pass makes one per valid record, and retries). */
+function countPosts() {
+  let n = 0;
+  return (request: FastifyRequest) =>
+    request.method === 'POST' && request.routeOptions.url === '/v1/contacts' ? String(++n) : null;
 }
 
 /** One chaos phase; returns what went wrong with the chaos itself (each line starting `chaos:`). */

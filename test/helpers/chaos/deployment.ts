@@ -39,8 +39,10 @@ export interface ChaosDeployment {
     times: number,
     onHeld: () => void,
   ): { held(): number };
-  /** Called on the arrival of every request, with its route (`POST /contacts`), agents' included. */
-  onRequest(listener: (route: string) => void): void;
+  /** What reached Sahut about each contact (reads and writes by id, agents' and ours), for a failure's log. */
+  journal(sahutId: string): string[];
+  /** Called on the arrival of every request but the agents'. */
+  onRequest(listener: (request: FastifyRequest) => void): void;
   dispose(): Promise<void>;
 }
 
@@ -80,9 +82,19 @@ export async function chaosDeployment(
   const sentinel = params.failover ? await startSentinelGroup() : null;
   const sandbox = await buildSandbox({ apiKey: API_KEY, faults: faults(random) });
   const hold = holdHook(sandbox);
-  let requestListener: (route: string) => void = () => {};
+  let requestListener: (request: FastifyRequest) => void = () => {};
   sandbox.app.addHook('onRequest', async (request) => {
-    requestListener(`${request.method} ${request.routeOptions.url?.replace(/^\/v1/, '')}`);
+    if (!request.headers[AGENT_HEADER]) requestListener(request);
+  });
+  const journal = new Map<string, string[]>();
+  // After the fault hook: only requests that reach Sahut's handler are written down.
+  sandbox.app.addHook('preHandler', async (request) => {
+    const id = (request.params as { id?: string } | undefined)?.id;
+    if (!id) return;
+    const who = request.headers[AGENT_HEADER] ? 'agent' : 'sync';
+    const body = request.method === 'PUT' ? ` ${JSON.stringify(request.body)}` : '';
+    const at = new Date().toISOString().slice(11, 23);
+    journal.set(id, [...(journal.get(id) ?? []), `${at} ${who} ${request.method}${body}`]);
   });
   const baseUrl = await sandbox.listen();
   const prefix = uniqueName('chaos');
@@ -116,6 +128,7 @@ export async function chaosDeployment(
     redis,
     sentinel,
     holdRequests: hold,
+    journal: (sahutId) => journal.get(sahutId) ?? [],
     onRequest(listener) {
       requestListener = listener;
     },
@@ -188,6 +201,12 @@ export const aboutPhone = (phone: string) => (request: FastifyRequest) =>
   (request.method === 'GET'
     ? (request.query as { q?: string }).q === phone
     : (request.body as { phone?: string } | undefined)?.phone === phone);
+
+/** The contact a request reads by id (every sahut-to-crm record job starts with one), else null. */
+export const contactRead = (request: FastifyRequest): string | null =>
+  request.method === 'GET' && request.routeOptions.url === '/v1/contacts/:id'
+    ? ((request.params as { id?: string }).id ?? null)
+    : null;
 
 /** A record job's read of contact `id` (every sahut-to-crm record job starts with it). */
 export const readOf = (id: string) => (request: FastifyRequest) =>

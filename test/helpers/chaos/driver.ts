@@ -18,8 +18,11 @@ export interface ChaosPhase {
   /** The `run --once` arguments this phase restarts as cron would. */
   runArgs: string[];
   schedule: readonly ChaosEvent[];
-  /** The schedule's `at` is a share of `expected` requests of `route` the sandbox sees in this phase. */
-  progress: { route: string; expected: number };
+  /**
+   * The schedule's `at` is a share of `expected` distinct keys the sandbox sees in this phase:
+   * `key` names what a request counts as (null: not counted).
+   */
+  progress: { expected: number; key: (request: FastifyRequest) => string | null; what: string };
   /** Requests held twice, each time killing every process. */
   hold: (request: FastifyRequest) => boolean;
 }
@@ -190,18 +193,19 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
     });
   }
 
-  const count = () => deployment.sandbox.counts()[phase.progress.route] ?? 0;
-  const before = count();
-  deployment.onRequest((route) => {
-    if (route !== phase.progress.route) return;
-    const seen = count() - before;
+  const seenKeys = new Set<string>();
+  deployment.onRequest((request) => {
+    const key = phase.progress.key(request);
+    if (key === null) return;
+    seenKeys.add(key);
+    const seen = seenKeys.size;
     for (
       let e = phase.schedule[next];
       e && e.at * phase.progress.expected <= seen;
       e = phase.schedule[next]
     ) {
       next++;
-      log(`${seen} × ${route}: ${e.kind}`);
+      log(`${seen} ${phase.progress.what}: ${e.kind}`);
       void fire(e.kind);
     }
   });

@@ -109,8 +109,12 @@ export async function judge(
     };
   }
   const unaccounted = await unaccountedRecords(d.store, d.connection.name, note);
-  for (const crmId of [...new Set(troubled)].slice(0, 4))
+  for (const crmId of [...new Set(troubled)].slice(0, 4)) {
     examples.push(await history(d.store, d.connection.name, crmId));
+    const [link] = (await d.store.getLinks(d.connection.name, [crmId])).values();
+    if (link)
+      examples.push(`Sahut's requests about ${link.sahutId}:\n  ${d.journal(link.sahutId).join('\n  ')}`);
+  }
   return { missing, duplicate, wrong, unaccounted, twoWay, examples, valid };
 }
 
