@@ -175,6 +175,7 @@ const HOLDS: Record<Exclude<AgentEdit['field'], 'name'>, (row: Columns, v: strin
       .map((t) => t.trim())
       .includes(v),
 };
+const COLUMN = { company: 'company_name', email: 'email', tier: 'tier', tag: 'segments' } as const;
 /** The audit's name of each field. */
 const AUDIT_FIELD = {
   company: 'company',
@@ -224,8 +225,12 @@ async function lostEdits(
     if (crmId && (await lostConflict(d, crmId, AUDIT_FIELD[field]))) continue;
     lost++;
     if (crmId) troubled.push(crmId);
+    const mine = crmId === undefined ? [] : crmEdits.filter((c) => c.ids.includes(crmId));
+    const column = row ? JSON.stringify(row[COLUMN[field]] ?? null) : 'no row';
     note(
-      `lost: agent's ${e.field} ${JSON.stringify(e.value)} of contact ${e.sahutId} (crm ${crmId ?? 'unlinked'}) is not in the CRM`,
+      `lost: agent's ${e.field} ${JSON.stringify(e.value)} (${new Date(e.at).toISOString().slice(11, 23)}) of contact ${e.sahutId} is not in crm ${crmId ?? '(unlinked)'}: ${column}; ${
+        mine.length
+      } CRM edits of the row${mine.map((c) => ` (committed ${new Date(c.committedAt).toISOString().slice(11, 23)} over ${JSON.stringify(c.before.get(crmId as string))})`).join('')}`,
     );
   }
   return lost;
