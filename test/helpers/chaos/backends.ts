@@ -2,7 +2,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PG_URL } from '../env.ts';
-import type { OpenCrmEdit } from './crm.ts';
+import { type OpenCrmEdit, retryFull } from './crm.ts';
 import type { ChaosDeployment } from './deployment.ts';
 import { pick, type Random } from './schedule.ts';
 
@@ -29,8 +29,11 @@ export async function cutStore(d: ChaosDeployment): Promise<string> {
     }
     return `held the SQLite store's write lock for ${SQLITE_HOLD_MS} ms`;
   }
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
+  const admin = await retryFull(async () => {
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    return client;
+  });
   try {
     const { rows } = await admin.query(
       `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity

@@ -45,6 +45,23 @@ const held = (rows: readonly Record<string, unknown>[]) =>
     ]),
   );
 
+/**
+ * The shared database server may be full for a moment (other tests' pools, this deployment's
+ * processes): a person's edit is tried again, as the person would, rather than failing the chaos.
+ */
+export async function retryFull<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const full = code === '53300' || code === 'ER_CON_COUNT_ERROR';
+      if (!full || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
 const SEED = new URL('../../../config/compose/initdb/01-demo-crm.sql', import.meta.url);
 
 /**
@@ -78,7 +95,7 @@ async function postgresCrm(schema: string, records: number): Promise<ChaosCrm> {
       return (rows as Record<string, unknown>[]).map((r) => ({ ...r, id: String(r.id) }));
     },
     async edit(ids, v) {
-      const client = await pool.connect();
+      const client = await retryFull(() => pool.connect());
       await client.query('begin');
       const locked = await client.query(
         `select id::text, company_name, segments, last_name from ${table} where id = any($1::bigint[]) for update`,
@@ -159,7 +176,7 @@ async function mariadbCrm(table: string, records: number): Promise<ChaosCrm> {
       return rows.map((r) => ({ ...r, id: String(r.id) }));
     },
     async edit(ids, v) {
-      const client: PoolConnection = await pool.getConnection();
+      const client: PoolConnection = await retryFull(() => pool.getConnection());
       await client.beginTransaction();
       const [locked] = await client.query<RowDataPacket[]>(
         `SELECT CAST(id AS CHAR) AS id, company_name, segments, last_name FROM \`${table}\` WHERE id IN (?) FOR UPDATE`,
