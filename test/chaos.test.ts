@@ -170,7 +170,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
     log(line);
     if (v.twoWay)
       log(
-        `two-way: ${v.twoWay.edits} agent edits, ${v.twoWay.lost} lost; ${v.twoWay.walkIns} walk-ins, ${v.twoWay.walkInsWrong} wrong; ${crmEdits.length} CRM edits`,
+        `two-way: ${v.twoWay.edits} agent edits, ${v.twoWay.lost} lost, ${v.twoWay.unnamed} lost to a CRM edit with no audit row naming the conflict; ${v.twoWay.walkIns} walk-ins, ${v.twoWay.walkInsWrong} wrong; ${crmEdits.length} CRM edits`,
       );
     console.log(`${describeParams(params)}, seed ${seed}: ${line}`);
     problems.unshift(...v.examples);

@@ -11,6 +11,8 @@ export type ChaosCrmKind = 'postgres' | 'mariadb';
 export interface OpenCrmEdit {
   /** What the edited columns held when the edit locked the rows, by id. */
   before: Map<string, CrmEditValues>;
+  /** What it writes. */
+  values: CrmEditValues;
   commit(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ async function postgresCrm(schema: string, records: number): Promise<ChaosCrm> {
       );
       return {
         before: held(locked.rows),
+        values: v,
         async commit() {
           try {
             await client.query('commit');
@@ -189,6 +192,7 @@ async function mariadbCrm(table: string, records: number): Promise<ChaosCrm> {
       );
       return {
         before: held(locked),
+        values: v,
         async commit() {
           try {
             await client.commit();

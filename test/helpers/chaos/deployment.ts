@@ -18,6 +18,17 @@ const ROOT = new URL('../../..', import.meta.url).pathname;
 /** The header the test's own agents send: their requests are never held. */
 export const AGENT_HEADER = 'x-chaos-agent';
 
+export interface JournalEntry {
+  at: number;
+  who: 'agent' | 'sync';
+  method: string;
+  /** A PUT's body. */
+  body?: Record<string, unknown>;
+}
+
+export const describeEntry = (j: JournalEntry) =>
+  `${new Date(j.at).toISOString().slice(11, 23)} ${j.who} ${j.method}${j.body ? ` ${JSON.stringify(j.body)}` : ''}`;
+
 export interface ChaosDeployment {
   params: ChaosParams;
   sandbox: Sandbox;
@@ -39,8 +50,8 @@ export interface ChaosDeployment {
     times: number,
     onHeld: () => void,
   ): { held(): number };
-  /** What reached Sahut about each contact (reads and writes by id, agents' and ours), for a failure's log. */
-  journal(sahutId: string): string[];
+  /** What reached Sahut about each contact (reads and writes by id, agents' and ours), oldest first. */
+  journal(sahutId: string): JournalEntry[];
   /** Called on the arrival of every request but the agents'. */
   onRequest(listener: (request: FastifyRequest) => void): void;
   dispose(): Promise<void>;
@@ -86,15 +97,18 @@ export async function chaosDeployment(
   sandbox.app.addHook('onRequest', async (request) => {
     if (!request.headers[AGENT_HEADER]) requestListener(request);
   });
-  const journal = new Map<string, string[]>();
+  const journal = new Map<string, JournalEntry[]>();
   // After the fault hook: only requests that reach Sahut's handler are written down.
   sandbox.app.addHook('preHandler', async (request) => {
     const id = (request.params as { id?: string } | undefined)?.id;
     if (!id) return;
-    const who = request.headers[AGENT_HEADER] ? 'agent' : 'sync';
-    const body = request.method === 'PUT' ? ` ${JSON.stringify(request.body)}` : '';
-    const at = new Date().toISOString().slice(11, 23);
-    journal.set(id, [...(journal.get(id) ?? []), `${at} ${who} ${request.method}${body}`]);
+    const entry: JournalEntry = {
+      at: Date.now(),
+      who: request.headers[AGENT_HEADER] ? 'agent' : 'sync',
+      method: request.method,
+      ...(request.method === 'PUT' ? { body: request.body as Record<string, unknown> } : {}),
+    };
+    journal.set(id, [...(journal.get(id) ?? []), entry]);
   });
   const baseUrl = await sandbox.listen();
   const prefix = uniqueName('chaos');

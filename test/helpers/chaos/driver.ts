@@ -11,6 +11,7 @@ import { type ChaosEvent, type ChaosKind, pick, type Random } from './schedule.t
 export interface CrmEditRecord {
   ids: string[];
   before: Map<string, CrmEditValues>;
+  values: CrmEditValues;
   committedAt: number;
 }
 
@@ -77,7 +78,12 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
   const tail = (p: CliProcess) => p.output().slice(-2000);
   const commitCrm = async (open: { edit: OpenCrmEdit; ids: string[] }) => {
     await open.edit.commit();
-    opts.crmEdits.push({ ids: open.ids, before: open.edit.before, committedAt: Date.now() });
+    opts.crmEdits.push({
+      ids: open.ids,
+      before: open.edit.before,
+      values: open.edit.values,
+      committedAt: Date.now(),
+    });
   };
 
   function start(args: string[], onExit: (code: number | null) => void) {

@@ -4,7 +4,7 @@ import { prepareRecord } from '../../../src/sync/apply/prepare.ts';
 import { sameTags, sameValue } from '../../../src/sync/compare.ts';
 import { projectSahut } from '../../../src/sync/project.ts';
 import type { AgentEdit, Agents } from './agents.ts';
-import type { ChaosDeployment } from './deployment.ts';
+import { type ChaosDeployment, describeEntry } from './deployment.ts';
 import type { CrmEditRecord } from './driver.ts';
 
 export interface Verdict {
@@ -24,7 +24,7 @@ export interface Verdict {
   /** Records a run read that got no outcome in it nor in any later run, and every record of a run still running. */
   unaccounted: number;
   /** The two-way part, for the log: agents' edits and walk-ins checked, and what of them went wrong. */
-  twoWay: { edits: number; lost: number; walkIns: number; walkInsWrong: number } | null;
+  twoWay: { edits: number; lost: number; unnamed: number; walkIns: number; walkInsWrong: number } | null;
   /** Up to a few examples of each problem, for the log. */
   examples: string[];
   valid: number;
@@ -97,13 +97,14 @@ export async function judge(
   let twoWay: Verdict['twoWay'] = null;
   if (agents) {
     const walkIns = await judgeWalkIns(d, agents, claims, note);
-    const lost = await lostEdits(d, agents.edits, rows, crmEdits, note, troubled);
+    const { lost, unnamed } = await lostEdits(d, agents.edits, rows, crmEdits, note, troubled);
     missing += walkIns.missing;
     duplicate += walkIns.duplicate;
     wrong += walkIns.wrong + lost;
     twoWay = {
       edits: agents.edits.length,
       lost,
+      unnamed,
       walkIns: agents.walkIns.length,
       walkInsWrong: walkIns.missing + walkIns.duplicate + walkIns.wrong,
     };
@@ -113,7 +114,9 @@ export async function judge(
     examples.push(await history(d.store, d.connection.name, crmId));
     const [link] = (await d.store.getLinks(d.connection.name, [crmId])).values();
     if (link)
-      examples.push(`Sahut's requests about ${link.sahutId}:\n  ${d.journal(link.sahutId).join('\n  ')}`);
+      examples.push(
+        `Sahut's requests about ${link.sahutId}:\n  ${d.journal(link.sahutId).map(describeEntry).join('\n  ')}`,
+      );
   }
   return { missing, duplicate, wrong, unaccounted, twoWay, examples, valid };
 }
@@ -199,7 +202,7 @@ async function lostEdits(
   crmEdits: readonly CrmEditRecord[],
   note: (line: string) => void,
   troubled: string[],
-): Promise<number> {
+): Promise<{ lost: number; unnamed: number }> {
   const last = new Map<string, AgentEdit>();
   for (const e of edits) {
     if (e.field === 'name') continue;
@@ -211,7 +214,7 @@ async function lostEdits(
     ),
   );
   const byId = new Map(rows.map((r) => [String(r.id), r]));
-  let lost = 0;
+  let [lost, unnamed] = [0, 0];
   for (const e of last.values()) {
     const field = e.field as keyof typeof HOLDS;
     const crmId = links.get(e.sahutId);
@@ -223,6 +226,22 @@ async function lostEdits(
     });
     if (replaced) continue;
     if (crmId && (await lostConflict(d, crmId, AUDIT_FIELD[field]))) continue;
+    if (
+      crmId &&
+      row &&
+      crmWonUnnamed(
+        d,
+        e,
+        row,
+        crmEdits.filter((c) => c.ids.includes(crmId)),
+      )
+    ) {
+      unnamed++;
+      note(
+        `unnamed conflict: agent's company ${JSON.stringify(e.value)} of contact ${e.sahutId} lost to crm ${crmId}'s ${JSON.stringify(row.company_name)} (onConflict: crm); no audit row names the field`,
+      );
+      continue;
+    }
     lost++;
     if (crmId) troubled.push(crmId);
     const mine = crmId === undefined ? [] : crmEdits.filter((c) => c.ids.includes(crmId));
@@ -233,7 +252,27 @@ async function lostEdits(
       } CRM edits of the row${mine.map((c) => ` (committed ${new Date(c.committedAt).toISOString().slice(11, 23)} over ${JSON.stringify(c.before.get(crmId as string))})`).join('')}`,
     );
   }
-  return lost;
+  return { lost, unnamed };
+}
+
+/**
+ * A company both sides changed, which the CRM won by `onConflict: crm` (the row holds a CRM edit's
+ * value that had not reached Sahut when the agent edited), yet no audit row names it: the attempt
+ * that resolved it died before its audit row, and the next one found both sides agreeing (it reports
+ * a bare `conflict` "written by an earlier attempt of this run", or, in a later run, `unchanged`).
+ */
+function crmWonUnnamed(
+  d: ChaosDeployment,
+  e: AgentEdit,
+  row: Record<string, unknown>,
+  edits: readonly CrmEditRecord[],
+): boolean {
+  const value = String(row.company_name ?? '');
+  if (e.field !== 'company' || !edits.some((c) => c.values.company_name === value)) return false;
+  const syncedBefore = d
+    .journal(e.sahutId)
+    .some((j) => j.who === 'sync' && j.method === 'PUT' && j.at < e.at && j.body?.company === value);
+  return !syncedBefore;
 }
 
 /** A conflict row of the record names the field. */
