@@ -13,7 +13,14 @@ export { createRedisRateLimiter, type RateLimiter } from './rate-limit.ts';
 export { type Replay, type ReplayResult, replayFailed } from './replay.ts';
 export { notifyRunFailure, onRunJobFailed, type RunFailure } from './run-failed.ts';
 export type { RunSummary } from './run-processor.ts';
-export { enqueueChangeRun, enqueueRun, findRunInFlight, type RunQueue, waitForRun } from './runs.ts';
+export {
+  enqueueChangeRun,
+  enqueueRun,
+  findRunInFlight,
+  RunNeverStartedError,
+  type RunQueue,
+  waitForRun,
+} from './runs.ts';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 export { type ScheduleChanges, schedulerId, syncSchedules } from './scheduler.ts';
 export { startWorkers, type WorkerOptions, type Workers } from './workers.ts';
