@@ -140,6 +140,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
         d.env,
       );
       log(`first pass without chaos: exit ${code}: ${summaryLine(output)}`);
+      expect(code === 0 || code === 1, `the first pass without chaos:\n${output.slice(-3000)}`).toBe(true);
     }
 
     if (twoWay) {
