@@ -1,7 +1,14 @@
 import type { Job } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryConnector } from '../src/crm/index.ts';
-import { enqueueRun, findRunInFlight, type Runtime, syncSchedules, waitForRun } from '../src/queue/index.ts';
+import {
+  enqueueRun,
+  findRunInFlight,
+  RunNeverStartedError,
+  type Runtime,
+  syncSchedules,
+  waitForRun,
+} from '../src/queue/index.ts';
 import type { Sandbox } from '../src/sandbox/index.ts';
 import type { Run } from '../src/store/index.ts';
 import { type EngineDeployment, engineDeployment, type Node, testConnection } from './helpers/engine.ts';
@@ -100,6 +107,18 @@ describe('one run per connection at a time', () => {
     expect((scanned as Run).startedAt.getTime()).toBeGreaterThanOrEqual(
       (pushed.finishedAt as Date).getTime(),
     );
+  });
+
+  it('a run whose job Redis loses before any worker starts it is reported as never started, so run --once can enqueue it again', async () => {
+    // No worker may take the job before it is gone, as when a failover drops its last writes.
+    await node.workers.close();
+    const { job, runId } = await enqueueRun(node.rt, 'crm', 'crm-to-sahut');
+    await job.remove();
+    const ended = waitForRun(node.rt, job, runId, undefined, 50);
+    await expect(ended).rejects.toBeInstanceOf(RunNeverStartedError);
+    await expect(ended).rejects.toThrow(`run ${runId} vanished from Redis before any worker started it`);
+    expect(await deployment.store.getRun(runId)).toBeNull();
+    expect(sandbox.counts()).toEqual({});
   });
 });
 

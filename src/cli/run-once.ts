@@ -7,6 +7,8 @@ import {
   createRuntime,
   enqueueRun,
   findRunInFlight,
+  RunNeverStartedError,
+  type Runtime,
   startWorkers,
   waitForRun,
 } from '../queue/index.ts';
@@ -45,35 +47,52 @@ export async function runOnce(opts: RunOnceOptions): Promise<{ runs: Run[]; fail
   const workers = startWorkers(rt, opts.concurrency ? { concurrency: opts.concurrency } : {});
   try {
     const runs: Run[] = [];
-    for (const { connection, direction } of opts.targets) {
-      // Started again while an earlier run of the same sync is still going (cron after a crash):
-      // join that run and report how it ends, instead of queueing a second one behind it.
-      const inFlight = await findRunInFlight(rt, connection.name, direction);
-      if (inFlight)
-        tell(
-          opts.report,
-          `${connection.name} ${direction}: run ${inFlight.runId} is already in flight; waiting for it`,
-          { runId: inFlight.runId, connection: connection.name, direction },
-        );
-      const { job, runId } =
-        inFlight ??
-        (await enqueueRun(rt, connection.name, direction, 'cli', {
-          full: opts.full ?? false,
-          ...(opts.allowDeletes !== undefined ? { allowDeletes: opts.allowDeletes } : {}),
-        }));
-      const progress = createProgress(`${connection.name} ${direction}`, log, opts.screen);
-      try {
-        const run = await waitForRun(rt, job, runId, (r) => progress.update(r));
-        progress.finish(progressOf(run)); // the bar's last frame shows the run as it ended
-        runs.push(run);
-      } finally {
-        progress.stop();
-      }
-    }
+    for (const { connection, direction } of opts.targets)
+      runs.push(await runOne(rt, opts, connection, direction));
     const failing = await reportRuns(store, runs, opts.report);
     return { runs, failing };
   } finally {
     await workers.close();
     await rt.close();
+  }
+}
+
+/** Attempts at a run whose job Redis lost before it started, before giving up. */
+const NEVER_STARTED_ATTEMPTS = 3;
+
+/** One run: joined if in flight, else enqueued; enqueued again if Redis lost it before it started. */
+async function runOne(
+  rt: Runtime,
+  opts: RunOnceOptions,
+  connection: Connection,
+  direction: Direction,
+): Promise<Run> {
+  for (let attempt = 1; ; attempt++) {
+    // Started again while an earlier run of the same sync is still going (cron after a crash):
+    // join that run and report how it ends, instead of queueing a second one behind it.
+    const inFlight = await findRunInFlight(rt, connection.name, direction);
+    if (inFlight)
+      tell(
+        opts.report,
+        `${connection.name} ${direction}: run ${inFlight.runId} is already in flight; waiting for it`,
+        { runId: inFlight.runId, connection: connection.name, direction },
+      );
+    const { job, runId } =
+      inFlight ??
+      (await enqueueRun(rt, connection.name, direction, 'cli', {
+        full: opts.full ?? false,
+        ...(opts.allowDeletes !== undefined ? { allowDeletes: opts.allowDeletes } : {}),
+      }));
+    const progress = createProgress(`${connection.name} ${direction}`, opts.log, opts.screen);
+    try {
+      const run = await waitForRun(rt, job, runId, (r) => progress.update(r));
+      progress.finish(progressOf(run)); // the bar's last frame shows the run as it ended
+      return run;
+    } catch (err) {
+      if (!(err instanceof RunNeverStartedError) || attempt >= NEVER_STARTED_ATTEMPTS) throw err;
+      opts.log.warn({ runId, connection: connection.name, direction }, `${err.message}; enqueueing it again`);
+    } finally {
+      progress.stop();
+    }
   }
 }

@@ -15,7 +15,14 @@ export { GUARD_NOTE } from './removals/index.ts';
 export { type Replay, type ReplayResult, replayFailed } from './replay.ts';
 export { notifyRunFailure, onRunJobFailed, type RunFailure } from './run-failed.ts';
 export type { RunSummary } from './run-processor.ts';
-export { enqueueChangeRun, enqueueRun, findRunInFlight, type RunQueue, waitForRun } from './runs.ts';
+export {
+  enqueueChangeRun,
+  enqueueRun,
+  findRunInFlight,
+  RunNeverStartedError,
+  type RunQueue,
+  waitForRun,
+} from './runs.ts';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
 export { type ScanPass, scanPass } from './scan-pass.ts';
 export { type ScheduleChanges, schedulerId, syncSchedules } from './scheduler.ts';

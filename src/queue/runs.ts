@@ -142,6 +142,21 @@ export async function waitForRun(
     run = await rt.store.getRun(runId);
   }
   // A run job that failed has ended its run in the store (with the reason): report it like any other.
-  if (!run) throw failure ?? new Error(`run ${runId} finished but the store has no record of it`);
-  return run;
+  if (run) return run;
+  // No run and no job: Redis lost the job before a worker started it (a failover, keys deleted).
+  if (!(await rt.queues.runs.getJob(job.id as string))) throw new RunNeverStartedError(runId);
+  throw failure ?? new Error(`run ${runId} finished but the store has no record of it`);
+}
+
+/**
+ * A run whose job ended or vanished before any worker started it: Redis lost the job (a failover
+ * that dropped its last writes, keys deleted), so the store never heard of the run. Nothing was
+ * read or written: enqueueing it again is safe.
+ */
+export class RunNeverStartedError extends Error {
+  readonly runId: string;
+  constructor(runId: string) {
+    super(`run ${runId} vanished from Redis before any worker started it`);
+    this.runId = runId;
+  }
 }

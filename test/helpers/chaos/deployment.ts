@@ -1,105 +1,175 @@
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
-import pg from 'pg';
+import { Redis } from 'ioredis';
 import { type Connection, loadConnections } from '../../../src/config/index.ts';
 import { buildSandbox, type FaultConfig, type Sandbox } from '../../../src/sandbox/index.ts';
 import type { Store } from '../../../src/store/index.ts';
-import { API_KEY, deletePrefix, dropSchema, PG_URL, privateStore, REDIS_URL, uniqueName } from '../env.ts';
+import { API_KEY, privateStore, REDIS_URL, uniqueName } from '../env.ts';
+import { type SentinelGroup, startSentinelGroup } from '../redis-topology.ts';
+import { type ChaosCrm, chaosCrm } from './crm.ts';
+import type { ChaosParams } from './params.ts';
 import type { Random } from './schedule.ts';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 
+/** The header the test's own agents send: their requests are never held. */
+export const AGENT_HEADER = 'x-chaos-agent';
+
+export interface JournalEntry {
+  at: number;
+  who: 'agent' | 'sync';
+  method: string;
+  /** A PUT's body. */
+  body?: Record<string, unknown>;
+}
+
+export const describeEntry = (j: JournalEntry) =>
+  `${new Date(j.at).toISOString().slice(11, 23)} ${j.who} ${j.method}${j.body ? ` ${JSON.stringify(j.body)}` : ''}`;
+
 export interface ChaosDeployment {
+  params: ChaosParams;
   sandbox: Sandbox;
   /** The test's own view of the store (the processes open theirs from `env`). */
   store: Store;
-  storeSchema: string;
-  crm: pg.Pool;
-  crmTable: string;
+  /** The PostgreSQL schema or the SQLite file of the store. */
+  storeName: string;
+  crm: ChaosCrm;
   connection: Connection;
   /** The environment every `sahut-sync` process of this deployment runs with. */
   env: Record<string, string>;
-  /** Holds the first requests about `phone` until the process that sent them dies; `onHeld` is told at once. */
-  holdSearches(phone: string, times: number, onHeld: () => void): { held(): number };
-  /** Called on the arrival of every POST /contacts. */
-  onPost(listener: () => void): void;
+  /** A client of the deployment's Redis (through the sentinels when there are). */
+  redis(): Redis;
+  /** The Sentinel group, with `params.failover`. */
+  sentinel: SentinelGroup | null;
+  /** Holds the first `times` requests `matches` picks until the process that sent them dies; `onHeld` is told at once. */
+  holdRequests(
+    matches: (request: FastifyRequest) => boolean,
+    times: number,
+    onHeld: () => void,
+  ): { held(): number };
+  /** What reached Sahut about each contact (reads and writes by id, agents' and ours), oldest first. */
+  journal(sahutId: string): JournalEntry[];
+  /** Called on the arrival of every request but the agents'. */
+  onRequest(listener: (request: FastifyRequest) => void): void;
   dispose(): Promise<void>;
 }
 
 /**
  * What the chaos suite runs against: the compose demo's CRM table seeded with
- * `records` rows in a private schema (mixed phone formats, 2 % invalid), the
- * shipped mapping (owners included), a PostgreSQL store in another private
- * schema, a private queue prefix, and the sandbox as Sahut with seeded faults:
- * 5 % answered 503, some POSTs committed and then dropped, some slow answers.
+ * `records` rows (PostgreSQL or MariaDB; mixed phone formats, 2 % invalid),
+ * the shipped mapping (owners included), a PostgreSQL or SQLite store, a
+ * private queue prefix on the local Redis or on a Sentinel group of its own,
+ * and the sandbox as Sahut with seeded faults: 5 % answered 503, some POSTs
+ * committed and then dropped, some slow answers. Two-way parameters give the
+ * connection both directions and walk-ins tagged `lead` (`createInCrm`).
  */
-export async function chaosDeployment(records: number, random: Random, env: Record<string, string>) {
-  const crmSchema = uniqueName('chaos-crm').replace(/-/g, '_');
-  const crm = new pg.Pool({ connectionString: PG_URL, max: 2 });
-  crm.on('error', () => {});
-  const seed = await readFile(join(ROOT, 'config/compose/initdb/01-demo-crm.sql'), 'utf8');
-  await crm.query(
-    seed
-      .replaceAll('crm.', `${crmSchema}.`)
-      .replace('SCHEMA IF NOT EXISTS crm', `SCHEMA ${crmSchema}`)
-      .replace('generate_series(1, 300)', `generate_series(1, ${records})`),
-  );
+export async function chaosDeployment(
+  params: ChaosParams,
+  random: Random,
+  env: Record<string, string>,
+): Promise<ChaosDeployment> {
+  const crm = await chaosCrm(params.crm, params.records);
   const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-chaos-'));
   const configPath = join(dir, 'sahut-sync.yaml');
+  const twoWay = params.direction !== 'crm-to-sahut';
   await writeFile(
     configPath,
     [
       'connections:',
       '  crm:',
-      `    source: { type: postgres, url: "${PG_URL}", schema: ${crmSchema}, table: contacts }`,
+      `    source: ${crm.sourceYaml}`,
       `    mapping: ${join(ROOT, 'config/mapping.example.yaml')}`,
+      `    directions: ${twoWay ? '[crm-to-sahut, sahut-to-crm]' : '[crm-to-sahut]'}`,
       // Small windows: the durable cursor moves many times in one run.
-      `    options: { pageSize: 100, windowSize: ${Math.max(100, Math.round(records / 6))} }`,
+      `    options: { pageSize: 100, windowSize: ${Math.max(100, Math.round(params.records / 6))}${
+        twoWay ? ', createInCrm: { tags: [lead], defaults: { first_name: "" } }' : ''
+      } }`,
     ].join('\n'),
   );
-  const s = await privateStore('postgres');
+  const s = await privateStore(params.store);
+  const sentinel = params.failover ? await startSentinelGroup() : null;
   const sandbox = await buildSandbox({ apiKey: API_KEY, faults: faults(random) });
   const hold = holdHook(sandbox);
-  let postListener = () => {};
+  let requestListener: (request: FastifyRequest) => void = () => {};
   sandbox.app.addHook('onRequest', async (request) => {
-    if (request.method === 'POST' && request.routeOptions.url === '/v1/contacts') postListener();
+    if (!request.headers[AGENT_HEADER]) requestListener(request);
+  });
+  const journal = new Map<string, JournalEntry[]>();
+  // After the fault hook: only requests that reach Sahut's handler are written down.
+  sandbox.app.addHook('preHandler', async (request) => {
+    const id = (request.params as { id?: string } | undefined)?.id;
+    if (!id) return;
+    const entry: JournalEntry = {
+      at: Date.now(),
+      who: request.headers[AGENT_HEADER] ? 'agent' : 'sync',
+      method: request.method,
+      ...(request.method === 'PUT' ? { body: request.body as Record<string, unknown> } : {}),
+    };
+    journal.set(id, [...(journal.get(id) ?? []), entry]);
   });
   const baseUrl = await sandbox.listen();
   const prefix = uniqueName('chaos');
-  const deployment: ChaosDeployment = {
+  const redisEnv: Record<string, string> = sentinel
+    ? { REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_MASTER: sentinel.master }
+    : { REDIS_URL };
+  const redis = () =>
+    sentinel
+      ? new Redis({
+          sentinels: sentinel.sentinels.map((n) => ({ host: n.host, port: n.port })),
+          name: sentinel.master,
+        })
+      : new Redis(REDIS_URL);
+  return {
+    params,
     sandbox,
     store: s.store,
-    storeSchema: s.env.DATABASE_SCHEMA as string,
+    storeName: s.env.DATABASE_SCHEMA ?? (s.env.SQLITE_PATH as string),
     crm,
-    crmTable: `${crmSchema}.contacts`,
     connection: loadConnections(configPath)[0] as Connection,
     env: {
       ...s.env,
+      ...redisEnv,
       SAHUT_BASE_URL: baseUrl,
       SAHUT_API_KEY: API_KEY,
-      REDIS_URL,
       QUEUE_PREFIX: prefix,
       SYNC_CONFIG: configPath,
       LOG_LEVEL: 'warn',
       ...env,
     },
-    holdSearches: hold,
-    onPost(listener) {
-      postListener = listener;
+    redis,
+    sentinel,
+    holdRequests: hold,
+    journal: (sahutId) => journal.get(sahutId) ?? [],
+    onRequest(listener) {
+      requestListener = listener;
     },
     async dispose() {
       await sandbox.close();
       await s.dispose();
-      await crm.query(`DROP SCHEMA IF EXISTS ${crmSchema} CASCADE`).catch(() => dropSchema(crmSchema));
-      await crm.end();
+      await crm.drop();
       await rm(dir, { recursive: true, force: true });
-      await deletePrefix(prefix);
+      if (sentinel) await sentinel.dispose();
+      else await deleteKeys(redis(), prefix);
     },
   };
-  return deployment;
+}
+
+/** Deletes every key under the prefix, then disconnects the client. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  redis.on('error', () => {});
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** The brief's faults, each rule with its own seed from the run's seed. */
@@ -116,28 +186,44 @@ export function faults(random: Random): FaultConfig {
 }
 
 /**
- * A hook after the fault hook: the first requests about the chosen phone (its
- * search, or its POST when the run matched against a scan of Sahut) never
- * answer and never reach the handler; the socket closes when the process that
- * sent them is killed (or its client gives up).
+ * A hook after the fault hook: the first requests `matches` picks never answer
+ * and never reach the handler; the socket closes when the process that sent
+ * them is killed (or its client gives up). Agents' requests are never held.
  */
 function holdHook(sandbox: Sandbox) {
-  let target: { phone: string; times: number; onHeld: () => void } | null = null;
+  let target: { matches: (request: FastifyRequest) => boolean; times: number; onHeld: () => void } | null =
+    null;
   let held = 0;
-  const about = (request: FastifyRequest, phone: string) =>
-    request.routeOptions.url === '/v1/contacts' &&
-    (request.method === 'GET'
-      ? (request.query as { q?: string }).q === phone
-      : (request.body as { phone?: string } | undefined)?.phone === phone);
   sandbox.app.addHook('preHandler', async (request, reply) => {
-    if (!target || held >= target.times || !about(request, target.phone)) return;
+    if (!target || held >= target.times || request.headers[AGENT_HEADER]) return;
+    if (!target.matches(request)) return;
     held++;
     target.onHeld();
     await once(request.raw.socket, 'close');
     reply.hijack();
   });
-  return (phone: string, times: number, onHeld: () => void) => {
-    target = { phone, times, onHeld };
+  return (matches: (request: FastifyRequest) => boolean, times: number, onHeld: () => void) => {
+    held = 0;
+    target = { matches, times, onHeld };
     return { held: () => held };
   };
 }
+
+/** A request about `phone`: its search, or its POST when the run matched against a scan of Sahut. */
+export const aboutPhone = (phone: string) => (request: FastifyRequest) =>
+  request.routeOptions.url === '/v1/contacts' &&
+  (request.method === 'GET'
+    ? (request.query as { q?: string }).q === phone
+    : (request.body as { phone?: string } | undefined)?.phone === phone);
+
+/** The contact a request reads by id (every sahut-to-crm record job starts with one), else null. */
+export const contactRead = (request: FastifyRequest): string | null =>
+  request.method === 'GET' && request.routeOptions.url === '/v1/contacts/:id'
+    ? ((request.params as { id?: string }).id ?? null)
+    : null;
+
+/** A record job's read of contact `id` (every sahut-to-crm record job starts with it). */
+export const readOf = (id: string) => (request: FastifyRequest) =>
+  request.method === 'GET' &&
+  request.routeOptions.url === '/v1/contacts/:id' &&
+  (request.params as { id?: string }).id === id;

@@ -1,31 +1,53 @@
-import type pg from 'pg';
+import type { FastifyRequest } from 'fastify';
 import { type CliProcess, runSummaries, spawnCli } from '../cli.ts';
-import { deletePrefix } from '../env.ts';
-import { commit, editCrm, terminateStore } from './backends.ts';
-import type { ChaosDeployment } from './deployment.ts';
+import { until } from '../env.ts';
+import type { Agents } from './agents.ts';
+import { cutStore, editCrm } from './backends.ts';
+import type { CrmEditValues, OpenCrmEdit } from './crm.ts';
+import { type ChaosDeployment, deleteKeys } from './deployment.ts';
 import { type ChaosEvent, type ChaosKind, pick, type Random } from './schedule.ts';
+
+/** A CRM edit of the chaos: its rows, what they held before, and when it committed (for the verdict). */
+export interface CrmEditRecord {
+  ids: string[];
+  before: Map<string, CrmEditValues>;
+  values: CrmEditValues;
+  committedAt: number;
+}
+
+export interface ChaosPhase {
+  /** The `run --once` arguments this phase restarts as cron would. */
+  runArgs: string[];
+  schedule: readonly ChaosEvent[];
+  /**
+   * The schedule's `at` is a share of `expected` distinct keys the sandbox sees in this phase:
+   * `key` names what a request counts as (null: not counted).
+   */
+  progress: { expected: number; key: (request: FastifyRequest) => string | null; what: string };
+  /** Requests held twice, each time killing every process. */
+  hold: (request: FastifyRequest) => boolean;
+}
 
 export interface ChaosOptions {
   deployment: ChaosDeployment;
   random: Random;
-  schedule: readonly ChaosEvent[];
   /** Worker processes kept alive (each killed one is replaced). */
   workers: number;
-  /** POSTs the first pass makes at least (one per valid record): what the schedule's shares are of. */
-  expectedPosts: number;
-  records: number;
-  /** The phone whose search is held twice, each time killing every process. */
-  heldPhone: string;
+  /** For `edit-sahut` events. */
+  agents: Agents | null;
+  /** Every CRM edit is appended here. */
+  crmEdits: CrmEditRecord[];
   log: (line: string) => void;
 }
 
 /**
- * Runs the chaos phase with real `sahut-sync` processes: `workers` workers and
+ * Runs one chaos phase with real `sahut-sync` processes: `workers` workers and
  * one `run --once`, restarted whenever it ends (as cron would), while the
- * schedule's events fire as the sandbox sees POSTs arrive, and the held phone's
- * search kills every process, twice. Every action runs one at a time.
+ * schedule's events fire as the sandbox sees the phase's requests arrive (and,
+ * should the runs end first, one at each restart), and the held request kills
+ * every process, twice. Every action runs one at a time.
  */
-export function createChaos(opts: ChaosOptions) {
+export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
   const { deployment, random, log } = opts;
   const all: CliProcess[] = [];
   const killed = new Set<CliProcess>();
@@ -38,7 +60,7 @@ export function createChaos(opts: ChaosOptions) {
   let killAlls = 0;
   let edits = 0;
   /** A CRM transaction left open until the next event: its rows are stamped before they commit. */
-  let lateCommit: pg.PoolClient | null = null;
+  let lateCommit: { edit: OpenCrmEdit; ids: string[] } | null = null;
   let chain: Promise<void> = Promise.resolve();
   const errors: unknown[] = [];
   let finished: () => void = () => {};
@@ -54,6 +76,15 @@ export function createChaos(opts: ChaosOptions) {
     return chain;
   };
   const tail = (p: CliProcess) => p.output().slice(-2000);
+  const commitCrm = async (open: { edit: OpenCrmEdit; ids: string[] }) => {
+    await open.edit.commit();
+    opts.crmEdits.push({
+      ids: open.ids,
+      before: open.edit.before,
+      values: open.edit.values,
+      committedAt: Date.now(),
+    });
+  };
 
   function start(args: string[], onExit: (code: number | null) => void) {
     const p = spawnCli(args, deployment.env);
@@ -63,9 +94,18 @@ export function createChaos(opts: ChaosOptions) {
     });
     return p;
   }
+  /** While the Redis primary is down (and a little after): start-up finds no primary and exits 69, by design. */
+  let redisDown: { from: number; to: number } | null = null;
+  const refusedAtStartUp = (p: CliProcess, code: number | null) => {
+    const now = Date.now();
+    const during = redisDown !== null && now >= redisDown.from && now <= redisDown.to;
+    if (code !== 69 || !during || !p.output().includes('Redis is unreachable')) return false;
+    log(`a process started as the primary died exited 69 (Redis unreachable at start-up); started again`);
+    return true;
+  };
   function startWorker() {
     const p = start(['worker'], (code) => {
-      unexpected.push(`worker exited by itself (code ${code}):\n${tail(p)}`);
+      if (!refusedAtStartUp(p, code)) unexpected.push(`worker exited by itself (code ${code}):\n${tail(p)}`);
       void serial('replace a worker', async () => {
         workers = workers.filter((w) => w !== p);
         if (!over) startWorker();
@@ -74,9 +114,17 @@ export function createChaos(opts: ChaosOptions) {
     workers.push(p);
   }
   function startRunOnce() {
-    const p = start(['run', '--once', '--connection', 'crm'], (code) => {
-      if (code !== 0 && code !== 1) unexpected.push(`run --once exited with ${code}:\n${tail(p)}`);
+    const p = start(phase.runArgs, (code) => {
+      if (code !== 0 && code !== 1 && !refusedAtStartUp(p, code))
+        unexpected.push(`run --once exited with ${code}:\n${tail(p)}`);
       log(`run --once exited ${code}: ${summaryLine(p.output())}`);
+      // The runs ended before the requests the schedule counts on arrived: the next event fires now.
+      const e = phase.schedule[next];
+      if (e && !over) {
+        next++;
+        log(`run --once ended: ${e.kind}`);
+        void fire(e.kind);
+      }
       void serial('start run --once again', async () => {
         if (runOnce !== p) return;
         runOnce = null;
@@ -106,17 +154,38 @@ export function createChaos(opts: ChaosOptions) {
       startRunOnce();
     },
     async 'wipe-redis'() {
-      await deletePrefix(deployment.env.QUEUE_PREFIX as string);
+      await deleteKeys(deployment.redis(), deployment.env.QUEUE_PREFIX as string);
     },
-    async 'terminate-store'() {
-      log(`terminated ${await terminateStore(deployment)} store connections`);
+    async 'cut-store'() {
+      log(await cutStore(deployment));
     },
     async 'edit-crm'() {
       const late = random() < 0.5;
-      const { client, rows } = await editCrm(deployment, random, opts.records, `Edited ${++edits}`);
-      if (late) lateCommit = client;
-      else await commit(client);
-      log(`edited ${rows} CRM rows${late ? ' (committed at the next event)' : ''}`);
+      const open = await editCrm(deployment, random, `Edited ${++edits}`);
+      if (late) lateCommit = open;
+      else await commitCrm(open);
+      log(`edited ${open.ids.length} CRM rows${late ? ' (committed at the next event)' : ''}`);
+    },
+    async 'edit-sahut'() {
+      if (!opts.agents) return;
+      const count = 3 + Math.floor(random() * 6);
+      await opts.agents.edit(count);
+      opts.agents.walkIn(2);
+      log(`agents edited ${count} contacts; 2 people wrote in`);
+    },
+    async failover() {
+      const group = deployment.sentinel;
+      if (!group) return;
+      const before = await group.primaryAddress();
+      const began = Date.now();
+      redisDown = { from: began, to: Number.POSITIVE_INFINITY };
+      group.primary.child.kill('SIGKILL');
+      await until(async () => (await group.primaryAddress()) !== before, 60_000, 'the sentinels to promote');
+      // A process that found no primary exits a moment later, once its start-up check gives up.
+      redisDown = { from: began, to: Date.now() + 15_000 };
+      log(
+        `Redis primary ${before} SIGKILLed; the sentinels promoted ${await group.primaryAddress()} in ${Date.now() - began} ms`,
+      );
     },
     async 'kill-all'() {
       killAlls++;
@@ -134,28 +203,36 @@ export function createChaos(opts: ChaosOptions) {
     return serial(kind, async () => {
       if (over) return;
       if (lateCommit) {
-        await commit(lateCommit);
+        await commitCrm(lateCommit);
         log('late CRM edit committed');
       }
       lateCommit = null;
       await actions[kind]();
-      if (next >= opts.schedule.length && killAlls >= 2) finished();
+      if (next >= phase.schedule.length && killAlls >= 2) finished();
     });
   }
 
-  deployment.onPost(() => {
-    const posts = deployment.sandbox.counts()['POST /contacts'] ?? 0;
-    for (let e = opts.schedule[next]; e && e.at * opts.expectedPosts <= posts; e = opts.schedule[next]) {
+  const seenKeys = new Set<string>();
+  deployment.onRequest((request) => {
+    const key = phase.progress.key(request);
+    if (key === null) return;
+    seenKeys.add(key);
+    const seen = seenKeys.size;
+    for (
+      let e = phase.schedule[next];
+      e && e.at * phase.progress.expected <= seen;
+      e = phase.schedule[next]
+    ) {
       next++;
-      log(`${posts} POSTs: ${e.kind}`);
+      log(`${seen} ${phase.progress.what}: ${e.kind}`);
       void fire(e.kind);
     }
   });
 
   return {
-    /** Starts the processes; resolves once every event fired and both held searches killed everyone. */
+    /** Starts the processes; resolves once every event fired and both held requests killed everyone. */
     async run(deadlineMs: number): Promise<{ timedOut: boolean }> {
-      const hold = deployment.holdSearches(opts.heldPhone, 2, () => void fire('kill-all'));
+      const hold = deployment.holdRequests(phase.hold, 2, () => void fire('kill-all'));
       for (let i = 0; i < opts.workers; i++) startWorker();
       startRunOnce();
       let timer: NodeJS.Timeout | undefined;
@@ -165,16 +242,24 @@ export function createChaos(opts: ChaosOptions) {
       const timedOut = await Promise.race([done.then(() => false), deadline]);
       clearTimeout(timer);
       if (timedOut)
-        log(`chaos deadline: ${opts.schedule.length - next} events not fired, ${hold.held()} of 2 holds`);
+        log(`chaos deadline: ${phase.schedule.length - next} events not fired, ${hold.held()} of 2 holds`);
       return { timedOut };
     },
     /** Ends the chaos: no more restarts, every process killed, any open CRM transaction committed. */
     async stop() {
       over = true;
+      deployment.onRequest(() => {});
+      deployment.holdRequests(
+        () => false,
+        0,
+        () => {},
+      );
       await chain;
       await Promise.all(all.map(kill));
-      if (lateCommit) await commit(lateCommit);
-      if (lateCommit) log('late CRM edit committed');
+      if (lateCommit) {
+        await commitCrm(lateCommit);
+        log('late CRM edit committed');
+      }
       lateCommit = null;
     },
     unexpected,
@@ -186,7 +271,10 @@ export function createChaos(opts: ChaosOptions) {
 /** The run's `run summary` log line of a `run --once`, shortened (else the output's last line). */
 export function summaryLine(output: string): string {
   // A process killed mid-write leaves half a line: no summary then.
-  const [run] = output.endsWith('\n') ? runSummaries(output) : [];
-  if (run) return `${run.runId} ${run.status} ${run.records} records ${JSON.stringify(run.counts)}`;
+  const runs = output.endsWith('\n') ? runSummaries(output) : [];
+  if (runs.length > 0)
+    return runs
+      .map((r) => `${r.runId} ${r.direction} ${r.status} ${r.records} records ${JSON.stringify(r.counts)}`)
+      .join('; ');
   return output.split('\n').filter(Boolean).slice(-1)[0] ?? '';
 }

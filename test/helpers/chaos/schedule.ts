@@ -27,10 +27,14 @@ export type ChaosKind =
   | 'restart-run-once'
   /** Delete every Redis key of the deployment. */
   | 'wipe-redis'
-  /** pg_terminate_backend on every connection of this test's store. */
-  | 'terminate-store'
+  /** PostgreSQL: pg_terminate_backend on every connection of this test's store; SQLite: its write lock held. */
+  | 'cut-store'
   /** Edit CRM rows (some stamped in the past, as a late commit would be). */
-  | 'edit-crm';
+  | 'edit-crm'
+  /** Agents edit contacts in Sahut and people write in (two-way phases). */
+  | 'edit-sahut'
+  /** SIGKILL the Redis primary; the sentinels promote its replica (with CHAOS_FAILOVER=1). */
+  | 'failover';
 
 export interface ChaosEvent {
   /** Fires once the sandbox has seen this share of the expected POSTs. */
@@ -38,14 +42,24 @@ export interface ChaosEvent {
   kind: ChaosKind;
 }
 
-/** How many of each, spread at random moments between 5 % and 90 % of the first pass. */
-export function chaosSchedule(random: Random, big: boolean): ChaosEvent[] {
+/**
+ * How many of each, spread at random moments between 5 % and 90 % of the
+ * phase's first pass. `sahut`: agents edit Sahut too; `failover`: this phase
+ * has the run's one Sentinel failover.
+ */
+export function chaosSchedule(
+  random: Random,
+  big: boolean,
+  extra: { sahut: boolean; failover: boolean },
+): ChaosEvent[] {
   const counts: Record<ChaosKind, number> = {
     'kill-worker': big ? 6 : 3,
     'restart-run-once': big ? 2 : 1,
     'wipe-redis': 1,
-    'terminate-store': big ? 3 : 2,
+    'cut-store': big ? 3 : 2,
     'edit-crm': big ? 4 : 2,
+    'edit-sahut': extra.sahut ? (big ? 4 : 2) : 0,
+    failover: extra.failover ? 1 : 0,
   };
   const events = Object.entries(counts).flatMap(([kind, n]) =>
     Array.from({ length: n }, () => ({ at: 0.05 + random() * 0.85, kind: kind as ChaosKind })),

@@ -3,35 +3,57 @@ import { OUTCOME_ACTIONS, type Run, type Store } from '../../../src/store/types.
 import { prepareRecord } from '../../../src/sync/apply/prepare.ts';
 import { sameTags, sameValue } from '../../../src/sync/compare.ts';
 import { projectSahut } from '../../../src/sync/project.ts';
-import type { ChaosDeployment } from './deployment.ts';
+import type { Agents } from './agents.ts';
+import { type ChaosDeployment, describeEntry } from './deployment.ts';
+import type { CrmEditRecord } from './driver.ts';
+import { judgeWalkIns, lostEdits } from './verdict-two-way.ts';
 
 export interface Verdict {
-  /** Valid CRM rows with no contact holding their phone or email. */
+  /** Valid CRM rows with no contact holding their phone or email; walk-ins `lead` without a CRM row or link. */
   missing: number;
-  /** Contacts beyond one per valid CRM row: a row matching several, or a contact matching none. */
+  /**
+   * Contacts beyond one per valid CRM row (a row matching several, a contact matching none) and
+   * CRM rows beyond one per contact (a walk-in created twice), links beyond one per walk-in.
+   */
   duplicate: number;
-  /** Contacts whose mapped fields differ from their CRM row (as the mapping normalises it). */
+  /**
+   * Contacts whose mapped fields differ from their CRM row (as the mapping normalises it), agents'
+   * edits lost (never in the CRM, and no conflict row saying why), walk-ins the option does not
+   * select that got a CRM row anyway.
+   */
   wrong: number;
   /** Records a run read that got no outcome in it nor in any later run, and every record of a run still running. */
   unaccounted: number;
+  /** The two-way part, for the log: agents' edits and walk-ins checked, and what of them went wrong. */
+  twoWay: { edits: number; lost: number; unnamed: number; walkIns: number; walkInsWrong: number } | null;
   /** Up to a few examples of each problem, for the log. */
   examples: string[];
   valid: number;
 }
 
 const ATTENTION = 12;
+const WALK_IN = 'sahut:';
 
-/** Compares Sahut (the sandbox) with the CRM table, and the books of every run in the store. */
-export async function judge(d: ChaosDeployment): Promise<Verdict> {
+/**
+ * Compares Sahut (the sandbox) with the CRM table, the agents' edits and
+ * walk-ins with what the CRM and the links hold, and the books of every run
+ * in the store.
+ */
+export async function judge(
+  d: ChaosDeployment,
+  agents: Agents | null,
+  crmEdits: readonly CrmEditRecord[],
+): Promise<Verdict> {
   const examples: string[] = [];
   const note = (line: string) => examples.length < ATTENTION && examples.push(line);
-  const { rows } = await d.crm.query(`select * from ${d.crmTable} order by id`);
+  const rows = await d.crm.rows();
   const contacts = d.sandbox.contacts();
   const byKey = indexContacts(contacts);
-  const matched = new Set<string>();
+  /** Contact id → the valid CRM rows holding its phone or email. */
+  const claims = new Map<string, string[]>();
   let [missing, duplicate, wrong, valid] = [0, 0, 0, 0];
   const troubled: string[] = [];
-  for (const row of rows as Record<string, unknown>[]) {
+  for (const row of rows) {
     const prepared = prepareRecord({ id: String(row.id), data: row }, d.connection, 'ID');
     if (prepared.kind === 'rejected') continue;
     valid++;
@@ -39,7 +61,7 @@ export async function judge(d: ChaosDeployment): Promise<Verdict> {
     const found = [
       ...new Set([...(byKey.get(`p:${phone}`) ?? []), ...(byKey.get(`e:${email}`) ?? [])]),
     ] as StoredContact[];
-    for (const c of found) matched.add(c.id);
+    for (const c of found) claims.set(c.id, [...(claims.get(c.id) ?? []), String(row.id)]);
     if (found.length === 0) {
       missing++;
       troubled.push(String(row.id));
@@ -57,18 +79,47 @@ export async function judge(d: ChaosDeployment): Promise<Verdict> {
     if (differs.length > 0) {
       wrong++;
       troubled.push(String(row.id));
-      note(
-        `wrong: crm ${row.id} (updated_at ${(row.updated_at as Date).toISOString()}) ${differs.join('; ')}`,
-      );
+      note(`wrong: crm ${row.id} (updated_at ${String(row.updated_at)}) ${differs.join('; ')}`);
     }
   }
-  for (const c of contacts.filter((c) => !matched.has(c.id))) {
-    duplicate++;
-    note(`stray contact ${c.id} (${c.phone}, ${c.email}) matches no CRM row`);
+  const leftAlone = new Set(agents?.walkIns.filter((w) => !w.selected).map((w) => w.sahutId));
+  for (const c of contacts) {
+    const held = claims.get(c.id) ?? [];
+    if (held.length > 1) {
+      duplicate += held.length - 1;
+      troubled.push(...held);
+      note(`duplicate: contact ${c.id} (${c.phone}, ${c.email}) is held by CRM rows ${held.join(', ')}`);
+    }
+    if (held.length === 0 && !leftAlone.has(c.id)) {
+      duplicate++;
+      note(`stray contact ${c.id} (${c.phone}, ${c.email}) matches no CRM row`);
+    }
+  }
+  let twoWay: Verdict['twoWay'] = null;
+  if (agents) {
+    const walkIns = await judgeWalkIns(d, agents, claims, note);
+    const { lost, unnamed } = await lostEdits(d, agents.edits, rows, crmEdits, note, troubled);
+    missing += walkIns.missing;
+    duplicate += walkIns.duplicate;
+    wrong += walkIns.wrong + lost;
+    twoWay = {
+      edits: agents.edits.length,
+      lost,
+      unnamed,
+      walkIns: agents.walkIns.length,
+      walkInsWrong: walkIns.missing + walkIns.duplicate + walkIns.wrong,
+    };
   }
   const unaccounted = await unaccountedRecords(d.store, d.connection.name, note);
-  for (const crmId of troubled.slice(0, 4)) examples.push(await history(d.store, d.connection.name, crmId));
-  return { missing, duplicate, wrong, unaccounted, examples, valid };
+  for (const crmId of [...new Set(troubled)].slice(0, 4)) {
+    examples.push(await history(d.store, d.connection.name, crmId));
+    const [link] = (await d.store.getLinks(d.connection.name, [crmId])).values();
+    if (link)
+      examples.push(
+        `Sahut's requests about ${link.sahutId}:\n  ${d.journal(link.sahutId).map(describeEntry).join('\n  ')}`,
+      );
+  }
+  return { missing, duplicate, wrong, unaccounted, twoWay, examples, valid };
 }
 
 function indexContacts(contacts: StoredContact[]) {
@@ -86,8 +137,9 @@ type Prepared = Extract<ReturnType<typeof prepareRecord>, { kind: 'ready' }>['co
 function differences(crm: Prepared, contact: StoredContact): string[] {
   const seen = projectSahut({ ...contact }, crm, 'ID');
   const out: string[] = [];
+  // A walk-in's new row has an empty name (first_name "" by the option's defaults): the contact keeps its own.
   for (const f of ['name', 'phone', 'email', 'company'] as const)
-    if (!sameValue(crm[f], seen[f]))
+    if (!(f === 'name' && !crm.name) && !sameValue(crm[f], seen[f]))
       out.push(`${f}: CRM ${JSON.stringify(crm[f])}, Sahut ${JSON.stringify(seen[f])}`);
   if (!sameTags(crm.tags ?? [], seen.tags ?? []))
     out.push(`tags: CRM ${JSON.stringify(crm.tags)}, Sahut ${JSON.stringify(seen.tags)}`);
@@ -135,8 +187,16 @@ async function unaccountedRecords(store: Store, connection: string, note: (line:
   return unaccounted;
 }
 
+/**
+ * A walk-in is booked under `sahut:<contact id>` until it has a CRM record; one an unfinished run
+ * created is booked under that record's id from then on, so its later outcome is found by contact.
+ */
 async function settledLater(store: Store, connection: string, crmId: string, later: Set<string>) {
-  const { rows } = await store.queryAudit({ connection, crmId, limit: 200 });
+  const { rows } = await store.queryAudit({
+    connection,
+    ...(crmId.startsWith(WALK_IN) ? { sahutId: crmId.slice(WALK_IN.length) } : { crmId }),
+    limit: 200,
+  });
   return rows.some((r) => later.has(r.runId) && (OUTCOME_ACTIONS as readonly string[]).includes(r.action));
 }
 
