@@ -8,7 +8,7 @@ import { loadConnections } from '../src/config/index.ts';
 import { createMysqlPool, sourceSchema, triggerSql } from '../src/crm/index.ts';
 import { createLogger } from '../src/log/index.ts';
 import { createChangeRuns } from '../src/queue/index.ts';
-import { claimConnection, releaseConnection } from '../src/queue/run-guard.ts';
+import { claimConnection, releaseConnection } from '../src/queue/runs/run-guard.ts';
 import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { type CsvCrm, csvCrm, runCli, spawnCli } from './helpers/cli.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClaims, IdentityBusyError } from '../src/queue/claims.ts';
+import { createClaims, IdentityBusyError } from '../src/queue/records/claims.ts';
 import { openStore, type Store } from '../src/store/index.ts';
 
 const LOCK_MS = 100;

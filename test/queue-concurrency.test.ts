@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextConcurrency } from '../src/queue/concurrency.ts';
+import { nextConcurrency } from '../src/queue/limits/concurrency.ts';
 
 const bounds = { base: 8, max: 64, ratePerSec: 10_000, batchSize: 10 };
 const sample = (over: Partial<{ elu: number; full: boolean; latencyMs: number | null }> = {}) => ({

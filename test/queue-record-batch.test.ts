@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CrmRecord, createMemoryConnector } from '../src/crm/index.ts';
-import { createRecordBatch } from '../src/queue/record-batch.ts';
+import { createRecordBatch } from '../src/queue/records/record-batch.ts';
 import type { Store } from '../src/store/index.ts';
 import {
   type EngineDeployment,

@@ -7,7 +7,7 @@ export interface Config {
     baseUrl: string;
     apiKey: string | undefined;
     rateLimit: number;
-    /** Share of the rate scans may take while writes wait (queue/rate-limit.ts). */
+    /** Share of the rate scans may take while writes wait (queue/limits/rate-limit.ts). */
     scanShare: number;
     timeoutMs: number;
     maxRetries: number;
@@ -19,7 +19,7 @@ export interface Config {
   defaultRegion: string;
   worker: {
     concurrency: number;
-    /** In flight follows Sahut's latency between `concurrency` and this (queue/concurrency.ts). */
+    /** In flight follows Sahut's latency between `concurrency` and this (queue/limits/concurrency.ts). */
     maxConcurrency: number;
     batchSize: number;
     attempts: number;

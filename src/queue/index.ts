@@ -6,15 +6,15 @@ export {
   RedisSetupError,
   redactUrl,
 } from '../redis/index.ts';
-export { type ChangeRunOptions, createChangeRuns } from './change-runs.ts';
-export { dailyRecorder, readDailyLimits } from './crm-limits.ts';
 export { QUEUES, type RecordJob, type RunJob } from './jobs.ts';
-export { createRedisLocks, LockTimeoutError } from './locks.ts';
-export { createRedisRateLimiter, type RateLimiter } from './rate-limit.ts';
+export { dailyRecorder, readDailyLimits } from './limits/crm-limits.ts';
+export { createRedisLocks, LockTimeoutError } from './limits/locks.ts';
+export { createRedisRateLimiter, type RateLimiter } from './limits/rate-limit.ts';
 export { GUARD_NOTE } from './removals/index.ts';
-export { type Replay, type ReplayResult, replayFailed } from './replay.ts';
-export { notifyRunFailure, onRunJobFailed, type RunFailure } from './run-failed.ts';
-export type { RunSummary } from './run-processor.ts';
+export { type ChangeRunOptions, createChangeRuns } from './runs/change-runs.ts';
+export { type Replay, type ReplayResult, replayFailed } from './runs/replay.ts';
+export { notifyRunFailure, onRunJobFailed, type RunFailure } from './runs/run-failed.ts';
+export type { RunSummary } from './runs/run-processor.ts';
 export {
   enqueueChangeRun,
   enqueueRun,
@@ -22,8 +22,8 @@ export {
   RunNeverStartedError,
   type RunQueue,
   waitForRun,
-} from './runs.ts';
+} from './runs/runs.ts';
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime.ts';
-export { type ScanPass, scanPass } from './scan-pass.ts';
+export { type ScanPass, scanPass } from './scan/scan-pass.ts';
 export { type ScheduleChanges, schedulerId, syncSchedules } from './scheduler.ts';
 export { startWorkers, type WorkerOptions, type Workers } from './workers.ts';

@@ -15,11 +15,11 @@ import type { SahutApi } from '../sahut/types.ts';
 import type { Store } from '../store/types.ts';
 import type { IdentityLocks } from '../sync/apply/ports.ts';
 import { withAttentionAlerts } from './actions/alerts.ts';
-import { createLatencyMeter, type LatencyMeter } from './concurrency.ts';
-import { dailyRecorder } from './crm-limits.ts';
 import { QUEUES } from './jobs.ts';
-import { createRedisLocks } from './locks.ts';
-import { createRedisRateLimiter } from './rate-limit.ts';
+import { createLatencyMeter, type LatencyMeter } from './limits/concurrency.ts';
+import { dailyRecorder } from './limits/crm-limits.ts';
+import { createRedisLocks } from './limits/locks.ts';
+import { createRedisRateLimiter } from './limits/rate-limit.ts';
 
 /** The engine paces itself at this share of SAHUT_RATE_LIMIT. */
 export const RATE_HEADROOM = 0.97;

@@ -1,11 +1,11 @@
 import { Worker } from 'bullmq';
 import { createActionProcessor } from './actions/processor.ts';
-import { followLatency } from './concurrency.ts';
-import { logJobFailure } from './failure-log.ts';
 import { QUEUES } from './jobs.ts';
-import { createRecordProcessor } from './record-processor.ts';
-import { onRunJobFailed } from './run-failed.ts';
-import { createRunProcessor } from './run-processor.ts';
+import { followLatency } from './limits/concurrency.ts';
+import { logJobFailure } from './records/failure-log.ts';
+import { createRecordProcessor } from './records/record-processor.ts';
+import { onRunJobFailed } from './runs/run-failed.ts';
+import { createRunProcessor } from './runs/run-processor.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface Workers {

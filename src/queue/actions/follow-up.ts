@@ -1,6 +1,6 @@
 import type { Direction } from '../../domain/index.ts';
 import { type RunJob, runIdOf } from '../jobs.ts';
-import { enqueueRun } from '../runs.ts';
+import { enqueueRun } from '../runs/runs.ts';
 import type { Runtime } from '../runtime.ts';
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '../../attention/index.ts';
 import { isSahutError } from '../../sahut/errors.ts';
 import type { AttentionEntry, AuditEntry, DecidedDetail } from '../../store/types.ts';
-import { enqueueRun } from '../runs.ts';
+import { enqueueRun } from '../runs/runs.ts';
 import type { Runtime } from '../runtime.ts';
 import { followUpRun } from './follow-up.ts';
 import { type ActionResult, actionJobSchema } from './job.ts';

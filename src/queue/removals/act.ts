@@ -4,7 +4,7 @@ import type { AuditEntry, Link, Removal } from '../../store/types.ts';
 import { prepareRecord } from '../../sync/apply/prepare.ts';
 import { relinkTo, searchSahut, syncToSahut } from '../../sync/apply/to-sahut.ts';
 import { crmDeletePatch } from '../../sync/removal.ts';
-import { withSahutPorts } from '../apply-record.ts';
+import { withSahutPorts } from '../records/apply-record.ts';
 import type { Runtime } from '../runtime.ts';
 
 /** The audit row a removal ends with (its run, job and attempt are the caller's). */

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { guardLimit, guardMessage, guardTrips } from '../../sync/removal.ts';
-import { createFanOut } from '../fan-out.ts';
 import type { RunJob } from '../jobs.ts';
+import { createFanOut } from '../runs/fan-out.ts';
 import type { Runtime } from '../runtime.ts';
 import { actOnRemoval } from './act.ts';
 import { findRemovals } from './find.ts';

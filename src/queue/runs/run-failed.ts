@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
-import type { Direction } from '../domain/index.ts';
-import { runJobSchema } from './jobs.ts';
-import type { Runtime } from './runtime.ts';
+import type { Direction } from '../../domain/index.ts';
+import { runJobSchema } from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
 
 export interface RunFailure {
   connection: string;

@@ -1,11 +1,11 @@
 import { UnrecoverableError } from 'bullmq';
-import type { Connection } from '../config/index.ts';
-import type { SahutContact } from '../sahut/types.ts';
-import type { RecordOutcome } from '../sync/apply/ports.ts';
-import { type CrmCreator, syncWalkIn } from '../sync/apply/walk-in.ts';
-import { selectsWalkIn } from '../sync/apply/walk-in-rules.ts';
-import type { createFanOut } from './fan-out.ts';
-import type { Runtime } from './runtime.ts';
+import type { Connection } from '../../config/index.ts';
+import type { SahutContact } from '../../sahut/types.ts';
+import type { RecordOutcome } from '../../sync/apply/ports.ts';
+import { type CrmCreator, syncWalkIn } from '../../sync/apply/walk-in.ts';
+import { selectsWalkIn } from '../../sync/apply/walk-in-rules.ts';
+import type { createFanOut } from '../runs/fan-out.ts';
+import type { Runtime } from '../runtime.ts';
 
 /**
  * The key a walk-in (a Sahut contact no CRM record links to) is booked and

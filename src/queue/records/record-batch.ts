@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sahutContactSchema } from '../sahut/index.ts';
-import type { Decision, IndexedContact, Link, LinkLookup } from '../store/types.ts';
-import type { ApplyPorts, IdentityLocks } from '../sync/apply/ports.ts';
+import { sahutContactSchema } from '../../sahut/index.ts';
+import type { Decision, IndexedContact, Link, LinkLookup } from '../../store/types.ts';
+import type { ApplyPorts, IdentityLocks } from '../../sync/apply/ports.ts';
+import { acquireGroups, LockTimeoutError, lockKey, releaseLocks, renewLocks } from '../limits/locks.ts';
+import type { Runtime } from '../runtime.ts';
+import { indexRow } from '../scan/sahut-index.ts';
 import { createClaims } from './claims.ts';
 import { coalesce } from './coalesce.ts';
-import { acquireGroups, LockTimeoutError, lockKey, releaseLocks, renewLocks } from './locks.ts';
-import type { Runtime } from './runtime.ts';
-import { indexRow } from './sahut-index.ts';
 
 type RecordPorts = Pick<ApplyPorts, 'store' | 'locks' | 'claims' | 'index'>;
 

@@ -1,11 +1,11 @@
 import { type Job, type JobsOptions, QueueEvents } from 'bullmq';
-import type { Config } from '../config/index.ts';
-import type { Direction } from '../domain/index.ts';
-import type { Run, RunProgress } from '../store/types.ts';
-import type { RunJob } from './jobs.ts';
-import { newRunJobId, runIdOf } from './jobs.ts';
+import type { Config } from '../../config/index.ts';
+import type { Direction } from '../../domain/index.ts';
+import type { Run, RunProgress } from '../../store/types.ts';
+import type { RunJob } from '../jobs.ts';
+import { newRunJobId, runIdOf } from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
 import { reapOrphanRuns } from './run-guard.ts';
-import type { Runtime } from './runtime.ts';
 
 /** Enqueues one run and returns its job; the run id is derived from the job id. */
 export async function enqueueRun(

@@ -1,7 +1,7 @@
-import type { Connection } from '../config/index.ts';
-import type { ListPage } from '../sahut/types.ts';
-import type { Matching } from './jobs.ts';
-import type { Runtime } from './runtime.ts';
+import type { Connection } from '../../config/index.ts';
+import type { ListPage } from '../../sahut/types.ts';
+import type { Matching } from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
 import { type AuditNote, ensureFreshIndex, SCAN_PER_PAGE } from './sahut-index.ts';
 
 export interface Unlinked<T> {

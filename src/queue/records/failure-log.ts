@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
-import type { Logger } from '../log/index.ts';
-import { QUEUES } from './jobs.ts';
+import type { Logger } from '../../log/index.ts';
+import { QUEUES } from '../jobs.ts';
 
 /**
  * Logs a failed job at the level it deserves. A record job logs each of its

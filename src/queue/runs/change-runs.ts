@@ -1,12 +1,12 @@
-import type { Connection } from '../config/index.ts';
+import type { Connection } from '../../config/index.ts';
 import {
   type ChangeFeed,
   createMysqlPool,
   listenPostgres,
   type MysqlSourceConfig,
   pollMysql,
-} from '../crm/index.ts';
-import type { Logger } from '../log/index.ts';
+} from '../../crm/index.ts';
+import type { Logger } from '../../log/index.ts';
 import { enqueueChangeRun, type RunQueue } from './runs.ts';
 
 export interface ChangeRunOptions {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Store } from '../store/index.ts';
-import type { IdentityClaims } from '../sync/apply/ports.ts';
+import type { Store } from '../../store/index.ts';
+import type { IdentityClaims } from '../../sync/apply/ports.ts';
 import { coalesce } from './coalesce.ts';
 
 /** Another worker is creating a contact for this person right now: the record is tried again later. */

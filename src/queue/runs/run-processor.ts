@@ -1,15 +1,15 @@
 import { DelayedError, type Job, UnrecoverableError, WaitingChildrenError } from 'bullmq';
-import type { Connection } from '../config/index.ts';
-import { cannotWriteBack } from './apply-record.ts';
+import type { Connection } from '../../config/index.ts';
+import { type RunJob, runIdOf, runJobSchema } from '../jobs.ts';
+import { cannotWriteBack } from '../records/apply-record.ts';
+import { type GuardTrip, removalStep } from '../removals/index.ts';
+import type { Runtime } from '../runtime.ts';
+import { matchingSummary } from '../scan/matching.ts';
+import { scanSahut } from '../scan/scan-sahut.ts';
 import { checkBooks, closeWindow } from './books.ts';
-import { type RunJob, runIdOf, runJobSchema } from './jobs.ts';
-import { matchingSummary } from './matching.ts';
 import { CARRY_WINDOW, fanOutCarried, fanOutCrmWindow } from './read-crm.ts';
-import { type GuardTrip, removalStep } from './removals/index.ts';
 import { notifyRunFailure } from './run-failed.ts';
 import { claimConnection, reapOrphanRuns, releaseConnection } from './run-guard.ts';
-import type { Runtime } from './runtime.ts';
-import { scanSahut } from './scan-sahut.ts';
 
 export interface RunSummary {
   runId: string | null;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { luaScript, type RedisClient } from '../redis/index.ts';
-import type { CallKind } from '../sahut/index.ts';
+import { luaScript, type RedisClient } from '../../redis/index.ts';
+import type { CallKind } from '../../sahut/index.ts';
 
 /** Takes one request slot, waiting as long as the shared rate requires. */
 export interface RateLimiter {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { DailyLimitSeen } from '../crm/index.ts';
-import type { Logger } from '../log/index.ts';
-import type { RedisClient } from '../redis/index.ts';
+import type { DailyLimitSeen } from '../../crm/index.ts';
+import type { Logger } from '../../log/index.ts';
+import type { RedisClient } from '../../redis/index.ts';
 
 const dailySchema = z.object({ daily: z.number(), remaining: z.number(), at: z.number() });
 const keyOf = (prefix: string) => `${prefix}:crm-daily`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlowProducer, type Job } from 'bullmq';
-import type { Direction } from '../domain/index.ts';
+import type { Direction } from '../../domain/index.ts';
 import {
   keyOf,
   QUEUES,
@@ -9,8 +9,8 @@ import {
   type RunJob,
   recordJobId,
   recordJobSchema,
-} from './jobs.ts';
-import type { Runtime } from './runtime.ts';
+} from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
 
 export interface ReplayResult {
   runId: string;

@@ -1,9 +1,8 @@
 import { type Job, RateLimitError, UnrecoverableError } from 'bullmq';
-import type { CrmRecord } from '../crm/types.ts';
-import { isSahutError, SahutRateLimitedError } from '../sahut/errors.ts';
-import type { AuditEntry } from '../store/types.ts';
-import type { RecordOutcome } from '../sync/apply/ports.ts';
-import { applyToCrm, applyToSahut, type Settled as SettledOf } from './apply-record.ts';
+import type { CrmRecord } from '../../crm/types.ts';
+import { isSahutError, SahutRateLimitedError } from '../../sahut/errors.ts';
+import type { AuditEntry } from '../../store/types.ts';
+import type { RecordOutcome } from '../../sync/apply/ports.ts';
 import {
   type Held,
   keyOf,
@@ -11,8 +10,9 @@ import {
   type RecordJob,
   type RecordResult,
   recordJobSchema,
-} from './jobs.ts';
-import type { Runtime } from './runtime.ts';
+} from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
+import { applyToCrm, applyToSahut, type Settled as SettledOf } from './apply-record.ts';
 
 // Outcomes that no retry can change: the record waits for a person (attention, replay).
 const PERMANENT_ACTIONS = new Set(['ambiguous', 'rejected']);

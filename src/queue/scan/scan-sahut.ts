@@ -1,10 +1,10 @@
 import type { Job } from 'bullmq';
-import { contactHash } from '../sync/hash.ts';
-import { projectSahut } from '../sync/project.ts';
-import { createFanOut } from './fan-out.ts';
-import type { RunJob } from './jobs.ts';
-import { settledEarlier } from './read-crm.ts';
-import type { Runtime } from './runtime.ts';
+import { contactHash } from '../../sync/hash.ts';
+import { projectSahut } from '../../sync/project.ts';
+import type { RunJob } from '../jobs.ts';
+import { createFanOut } from '../runs/fan-out.ts';
+import { settledEarlier } from '../runs/read-crm.ts';
+import type { Runtime } from '../runtime.ts';
 import { createIndexer, SCAN_PER_PAGE } from './sahut-index.ts';
 import { walkInScan } from './walk-ins.ts';
 

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
+import type { Runtime } from '../runtime.ts';
 import { notifyRunFailure } from './run-failed.ts';
-import type { Runtime } from './runtime.ts';
 
 // Set only if the key still names the stale holder, so two claimants cannot both take it over.
 const TAKE_OVER = `

@@ -1,15 +1,15 @@
 import type { Job } from 'bullmq';
-import type { CrmRecord } from '../crm/types.ts';
-import { sourceColumns } from '../mapping/index.ts';
-import type { Link } from '../store/types.ts';
-import { prepareRecord } from '../sync/apply/prepare.ts';
-import { WRITTEN_EARLIER, writtenEarlier } from '../sync/apply/written-earlier.ts';
-import { identityKeys } from '../sync/identity.ts';
+import type { CrmRecord } from '../../crm/types.ts';
+import { sourceColumns } from '../../mapping/index.ts';
+import type { Link } from '../../store/types.ts';
+import { prepareRecord } from '../../sync/apply/prepare.ts';
+import { WRITTEN_EARLIER, writtenEarlier } from '../../sync/apply/written-earlier.ts';
+import { identityKeys } from '../../sync/identity.ts';
+import type { RunJob } from '../jobs.ts';
+import { noteSoftDeleted } from '../removals/index.ts';
+import type { Runtime } from '../runtime.ts';
+import { createMatcher, type Unlinked } from '../scan/matching.ts';
 import { createFanOut } from './fan-out.ts';
-import type { RunJob } from './jobs.ts';
-import { createMatcher, type Unlinked } from './matching.ts';
-import { noteSoftDeleted } from './removals/index.ts';
-import type { Runtime } from './runtime.ts';
 import { readWindow } from './window.ts';
 
 /** Window 0 of a CRM→Sahut run holds the records carried over from earlier runs. */

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { luaScript, type RedisClient } from '../redis/index.ts';
-import type { IdentityLocks } from '../sync/apply/ports.ts';
+import { luaScript, type RedisClient } from '../../redis/index.ts';
+import type { IdentityLocks } from '../../sync/apply/ports.ts';
 
 export class LockTimeoutError extends Error {
   readonly code = 'LOCK_TIMEOUT';

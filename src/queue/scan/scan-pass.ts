@@ -1,4 +1,4 @@
-import { RATE_HEADROOM } from './runtime.ts';
+import { RATE_HEADROOM } from '../runtime.ts';
 import { SCAN_PER_PAGE } from './sahut-index.ts';
 
 export interface ScanPass {

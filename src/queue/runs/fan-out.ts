@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
-import type { Direction } from '../domain/index.ts';
-import type { AuditEntry } from '../store/types.ts';
-import { keyOf, type RecordItem, type RecordJob, recordJobId } from './jobs.ts';
-import type { Runtime } from './runtime.ts';
+import type { Direction } from '../../domain/index.ts';
+import type { AuditEntry } from '../../store/types.ts';
+import { keyOf, type RecordItem, type RecordJob, recordJobId } from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
 
 type Match = 'search' | 'index';
 

@@ -1,14 +1,14 @@
-import type { Connection } from '../config/index.ts';
-import type { CrmRecord } from '../crm/types.ts';
-import type { Decision, Link, NewRemoval } from '../store/types.ts';
-import type { ApplyPorts, CrmWriter, RecordOutcome } from '../sync/apply/ports.ts';
-import { type Prepared, prepareRecord } from '../sync/apply/prepare.ts';
-import { syncToCrm, type ToCrmTarget } from '../sync/apply/to-crm.ts';
-import { syncToSahut } from '../sync/apply/to-sahut.ts';
-import { lockKeys } from '../sync/identity.ts';
+import type { Connection } from '../../config/index.ts';
+import type { CrmRecord } from '../../crm/types.ts';
+import type { Decision, Link, NewRemoval } from '../../store/types.ts';
+import type { ApplyPorts, CrmWriter, RecordOutcome } from '../../sync/apply/ports.ts';
+import { type Prepared, prepareRecord } from '../../sync/apply/prepare.ts';
+import { syncToCrm, type ToCrmTarget } from '../../sync/apply/to-crm.ts';
+import { syncToSahut } from '../../sync/apply/to-sahut.ts';
+import { lockKeys } from '../../sync/identity.ts';
+import type { Runtime } from '../runtime.ts';
+import { applyWalkIn } from '../scan/walk-ins.ts';
 import { createRecordBatch } from './record-batch.ts';
-import type { Runtime } from './runtime.ts';
-import { applyWalkIn } from './walk-ins.ts';
 
 export const cannotWriteBack = (connection: string) =>
   `connection ${connection} cannot sync sahut-to-crm: its CRM connector cannot write back (capabilities.update is false)`;

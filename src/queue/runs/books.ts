@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
-import { type AuditEntry, OUTCOME_ACTIONS, type Run } from '../store/types.ts';
-import { keyOf, type RunJob, recordJobSchema } from './jobs.ts';
-import type { Runtime } from './runtime.ts';
+import { type AuditEntry, OUTCOME_ACTIONS, type Run } from '../../store/types.ts';
+import { keyOf, type RunJob, recordJobSchema } from '../jobs.ts';
+import type { Runtime } from '../runtime.ts';
 
 /** A record that ends failed is read again by this many following runs, then left to a person. */
 export const MAX_CARRIES = 3;

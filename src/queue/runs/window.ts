@@ -1,4 +1,4 @@
-import type { CrmConnector, CrmPage, ReadOptions } from '../crm/types.ts';
+import type { CrmConnector, CrmPage, ReadOptions } from '../../crm/types.ts';
 
 export interface Window {
   pages: AsyncIterable<CrmPage>;

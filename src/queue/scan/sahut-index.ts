@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ListPage, SahutContact } from '../sahut/types.ts';
-import type { AuditEntry } from '../store/types.ts';
-import { normaliseEmail, normalisePhone } from '../sync/index.ts';
-import type { Runtime } from './runtime.ts';
+import type { ListPage, SahutContact } from '../../sahut/types.ts';
+import type { AuditEntry } from '../../store/types.ts';
+import { normaliseEmail, normalisePhone } from '../../sync/index.ts';
+import type { Runtime } from '../runtime.ts';
 
 export const SCAN_PER_PAGE = 100;
 // A scan in progress elsewhere is waited for, not repeated; its lock outlives a stuck scanner by this.
