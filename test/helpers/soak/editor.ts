@@ -5,6 +5,7 @@ import { prepareRecord, projectSahut } from '../../../src/sync/index.ts';
 import { pick, type Random, seededRandom } from '../chaos/schedule.ts';
 import type { CrmRow, CrmTable } from '../crm-tables.ts';
 import { API_KEY } from '../env.ts';
+import type { Deletion } from './deletions.ts';
 import type { Edit, Field, ScalarField, Side, Values } from './edits.ts';
 import { AGENT_HEADER, type Journal } from './journal.ts';
 
@@ -35,14 +36,20 @@ const TAGS = ['lead', 'vip', 'jakarta', 'b2b', 'promo', 'churn-risk'];
 const BOTH: Field[] = ['phone', 'email', 'company', 'tags'];
 // Weights of what the next edit is: owners' own fields, both-owned fields, the pairs and the odd ones.
 const KINDS = [
-  ['crm', 0.28],
-  ['agent', 0.28],
+  ['crm', 0.255],
+  ['agent', 0.255],
   ['pair', 0.1],
   ['crm-name', 0.07],
   ['agent-tier', 0.07],
   ['agent-name', 0.05],
   ['crm-tier', 0.05],
   ['insert', 0.1],
+  // Removals, 5 % together: a record removed is edited no more (its contact leaves `contacts`).
+  ['delete-soft', 0.01],
+  ['delete-hard', 0.01],
+  ['recreate', 0.01],
+  ['sahut-delete', 0.01],
+  ['sahut-merge', 0.01],
 ] as const;
 
 /**
@@ -50,11 +57,16 @@ const KINDS = [
  * CRM edits read the row `FOR UPDATE`, think up to 300 ms and write in the same transaction;
  * agents `GET` the contact and `PUT` one field through the sandbox's HTTP API (retrying its 5xx).
  * 10 % of the time the same field of one record is edited on both sides within a second. Every
- * edit is logged once visible.
+ * edit is logged once visible. 5 % of the time a person is removed instead (`Deletion`): a CRM
+ * row soft- or hard-deleted, deleted and entered again with the same phone and email, a contact
+ * deleted or merged into another through the sandbox's admin routes.
  */
 export function startEditor(opts: EditorOptions) {
   const { random } = opts;
   const edits: Edit[] = [];
+  const deletions: Deletion[] = [];
+  /** Records removed: an edit of theirs still under way may meet a 404, on purpose. */
+  const removed = new Set<string>();
   const errors: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let n = 0;
@@ -113,7 +125,8 @@ export function startEditor(opts: EditorOptions) {
     const seq = ++n;
     const record = `${crm.connection.name}:${id}`;
     await opts.journal.asAgent(contactId, async () => {
-      const contact = await call('GET', contactId, seq);
+      const contact = await call('GET', `/contacts/${contactId}`, seq, undefined, record);
+      if (!contact) return;
       let body: Record<string, unknown>;
       let op: Edit['op'] = 'set';
       let value: string;
@@ -129,14 +142,24 @@ export function startEditor(opts: EditorOptions) {
           ? { custom_attributes: { [field.slice('custom_attributes.'.length)]: value } }
           : { [field]: value };
       }
-      await call('PUT', contactId, seq, body);
-      log({ seq, side: 'sahut', record, field, op, value });
+      if (await call('PUT', `/contacts/${contactId}`, seq, body, record))
+        log({ seq, side: 'sahut', record, field, op, value });
     });
   }
 
-  async function call(method: 'GET' | 'PUT', id: string, seq: number, body?: unknown) {
+  /**
+   * One request of an agent, its 5xx retried. `null` for a 404 that is no surprise: the contact of
+   * a removed record, or an admin route's retry whose first try went through.
+   */
+  async function call(
+    method: 'GET' | 'PUT' | 'DELETE' | 'POST',
+    path: string,
+    seq: number,
+    body?: unknown,
+    record?: string,
+  ) {
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(`${opts.baseUrl}/contacts/${id}`, {
+      const res = await fetch(`${opts.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${API_KEY}`,
@@ -146,9 +169,12 @@ export function startEditor(opts: EditorOptions) {
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
+      if (res.status === 204) return {};
       if (res.ok) return (JSON.parse(text) as { data: Record<string, unknown> }).data;
+      if (res.status === 404 && ((record && removed.has(record)) || (path.includes('_admin') && attempt > 1)))
+        return null;
       if (res.status < 500 || attempt >= 8)
-        throw new Error(`agent ${method} ${id}: HTTP ${res.status} ${text}`);
+        throw new Error(`agent ${method} ${path}: HTTP ${res.status} ${text}`);
       await sleep(50 * attempt);
     }
   }
@@ -171,6 +197,69 @@ export function startEditor(opts: EditorOptions) {
     crm.inserted.push(id);
   }
 
+  /** A CRM user's deletion of row `id`; `recreate`: then, up to 3 s later, the person entered again. */
+  async function crmDelete(
+    crm: SoakCrm,
+    id: string,
+    contactId: string,
+    kind: Deletion['kind'],
+    dice: Random,
+  ) {
+    const k = ++n;
+    const how = kind === 'delete-soft' || (kind === 'recreate' && dice() < 0.5) ? 'soft' : 'hard';
+    const row = await crm.table.remove(id, how);
+    if (!row) throw new Error(`row ${id} was not there to delete`);
+    const at = Date.now();
+    const values = valuesOfRow(crm.connection, row);
+    const d: Deletion = { kind, at, record: `${crm.connection.name}:${id}`, contactId, ...identity(values) };
+    if (kind === 'recreate') {
+      await sleep(Math.floor(dice() * 3000));
+      const again = { name: `Again ${k}`, phone: row.phone, email: row.email, company: `Again Co ${k}` };
+      const [newId] = await crm.table.insert([{ ...again, tags: 'lead', tier: 'bronze' }]);
+      d.recreatedAs = `${crm.connection.name}:${newId}`;
+    }
+    deletions.push(d);
+  }
+
+  /** An agent's deletion of the contact in Sahut's inbox, or its merge into `survivor`'s contact. */
+  async function sahutDelete(
+    crm: SoakCrm,
+    id: string,
+    contactId: string,
+    survivor?: { id: string; contactId: string },
+  ) {
+    const seq = ++n;
+    const record = `${crm.connection.name}:${id}`;
+    const into = survivor?.contactId;
+    const act = async () => {
+      const contact = await call('GET', `/contacts/${contactId}`, seq);
+      if (into) await call('POST', '/_admin/merges', seq, { survivor: into, absorbed: contactId });
+      else await call('DELETE', `/_admin/contacts/${contactId}`, seq);
+      const at = Date.now();
+      const values = { phone: contact?.phone as string | null, email: contact?.email as string | null };
+      const merged = survivor
+        ? { survivor: { record: `${crm.connection.name}:${survivor.id}`, contactId: survivor.contactId } }
+        : {};
+      deletions.push({
+        kind: into ? 'sahut-merge' : 'sahut-delete',
+        at,
+        record,
+        contactId,
+        ...identity(values),
+        ...merged,
+      });
+    };
+    await opts.journal.asAgent(contactId, () => (into ? opts.journal.asAgent(into, act) : act()));
+  }
+
+  /** Takes a record out of the editor's hands for good, before its removal starts. */
+  function remove(crm: SoakCrm, id: string): string {
+    const contactId = crm.contacts.get(id) as string;
+    crm.contacts.delete(id);
+    removed.add(`${crm.connection.name}:${id}`);
+    return contactId;
+  }
+
   /** Draws the next edit; whatever it decides later (a tag, a pause) comes from its own dice, drawn now. */
   function next() {
     const crm = pick(random, opts.crms);
@@ -178,6 +267,9 @@ export function startEditor(opts: EditorOptions) {
     const kind = weighted(random);
     const field = pick(random, BOTH);
     const id = pick(random, kind.startsWith('crm') ? [...linked, ...crm.inserted] : linked);
+    // Removals take linked records only, and leave a few for the agents.
+    const removal = kind.startsWith('delete-') || kind.startsWith('sahut-') || kind === 'recreate';
+    if (removal && linked.length < 10) return;
     const dice = seededRandom(Math.floor(random() * 2 ** 31));
     switch (kind) {
       case 'crm':
@@ -203,6 +295,18 @@ export function startEditor(opts: EditorOptions) {
         return launch('agent tier', () => agentEdit(crm, id, 'custom_attributes.customer_tier', dice));
       case 'insert':
         return launch('CRM insert', () => insert(crm));
+      case 'delete-soft':
+      case 'delete-hard':
+      case 'recreate':
+      case 'sahut-delete':
+      case 'sahut-merge': {
+        const contactId = remove(crm, id);
+        if (!kind.startsWith('sahut-'))
+          return launch(`CRM ${kind}`, () => crmDelete(crm, id, contactId, kind, dice));
+        const survivor = kind === 'sahut-merge' ? pick(random, [...crm.contacts.keys()]) : undefined;
+        const into = survivor ? { id: survivor, contactId: remove(crm, survivor) } : undefined;
+        return launch(`Sahut ${kind}`, () => sahutDelete(crm, id, contactId, into));
+      }
     }
   }
 
@@ -216,6 +320,7 @@ export function startEditor(opts: EditorOptions) {
 
   return {
     edits,
+    deletions,
     errors,
     /** Stops starting edits and waits for those under way. */
     async stop() {
@@ -284,6 +389,17 @@ function agentValue(field: ScalarField, k: number, digit: number): string {
       return `tier-${k}`;
   }
 }
+
+/** A CRM row's values as the sync compares them (empty for a row it would reject). */
+function valuesOfRow(connection: Connection, row: CrmRow): Values {
+  const p = prepareRecord({ id: row.id, data: { ...row } }, connection, 'ID');
+  return p.kind === 'ready' ? toValues(p.contact) : {};
+}
+
+const identity = (v: { phone?: string | null | undefined; email?: string | null | undefined }) => ({
+  phone: v.phone ?? null,
+  email: v.email ?? null,
+});
 
 /** The value of `field` the CRM row now holds, as the sync compares it. */
 function valuesOf(connection: Connection, row: CrmRow, field: ScalarField): string | null | undefined {
