@@ -118,7 +118,10 @@ async function soakRun(seed: number) {
         `removals ${JSON.stringify(countBy(editor.deletions.map((x) => x.kind)))}`,
     );
 
-    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log);
+    const contactless = new Set(
+      editor.deletions.filter((x) => x.kind.startsWith('sahut-')).map((x) => x.record),
+    );
+    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log, contactless);
     const idle = await idleWindow(d, IDLE_SECONDS, log);
     const end = await readSides(d);
     const audit = await auditRows(d, new Date(began));

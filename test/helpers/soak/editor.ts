@@ -163,7 +163,7 @@ export function startEditor(opts: EditorOptions) {
         method,
         headers: {
           authorization: `Bearer ${API_KEY}`,
-          'content-type': 'application/json',
+          ...(body ? { 'content-type': 'application/json' } : {}),
           [AGENT_HEADER]: String(seq),
         },
         ...(body ? { body: JSON.stringify(body) } : {}),

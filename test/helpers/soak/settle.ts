@@ -4,12 +4,16 @@ import { until } from '../env.ts';
 import type { SoakDeployment } from './deployment.ts';
 import { auditRows, readSides } from './observe.ts';
 
-/** Until both sides agree and the sync wrote nothing to Sahut for `quietMs` (at most `deadlineMs`). */
+/**
+ * Until both sides agree and the sync wrote nothing to Sahut for `quietMs` (at most `deadlineMs`);
+ * `contactless`: records whose contact was deleted in Sahut on purpose, which never agree.
+ */
 export async function quiesce(
   d: SoakDeployment,
   quietMs: number,
   deadlineMs: number,
   log: (line: string) => void,
+  contactless: ReadonlySet<string> = new Set(),
 ): Promise<string> {
   const from = Date.now();
   let disagreeing = -1;
@@ -19,7 +23,7 @@ export async function quiesce(
         const last = d.journal.writes.at(-1)?.at ?? 0;
         if (Date.now() - last < quietMs) return false;
         const { final } = await readSides(d);
-        disagreeing = [...final.values()].filter((s) => !same(s.crm, s.sahut)).length;
+        disagreeing = [...final].filter(([r, s]) => !contactless.has(r) && !same(s.crm, s.sahut)).length;
         return disagreeing === 0;
       },
       deadlineMs,
