@@ -71,6 +71,14 @@ export function startEditor(opts: EditorOptions) {
   const inFlight = new Set<Promise<void>>();
   let n = 0;
   let stopped = false;
+  // Each removal at least once in any run: a kind of removal is forced on one of the first 60 draws.
+  const forced = new Map<number, Kind>();
+  for (const kind of REMOVALS) {
+    let at = 5 + Math.floor(random() * 55);
+    while (forced.has(at)) at++;
+    forced.set(at, kind);
+  }
+  let drawn = 0;
 
   const log = (e: Omit<Edit, 'at'>) => void edits.push({ ...e, at: Date.now() });
 
@@ -264,11 +272,12 @@ export function startEditor(opts: EditorOptions) {
   function next() {
     const crm = pick(random, opts.crms);
     const linked = [...crm.contacts.keys()];
-    const kind = weighted(random);
+    const drawnKind = weighted(random);
+    const kind = forced.get(++drawn) ?? drawnKind;
     const field = pick(random, BOTH);
     const id = pick(random, kind.startsWith('crm') ? [...linked, ...crm.inserted] : linked);
     // Removals take linked records only, and leave a few for the agents.
-    const removal = kind.startsWith('delete-') || kind.startsWith('sahut-') || kind === 'recreate';
+    const removal = REMOVALS.includes(kind);
     if (removal && linked.length < 10) return;
     const dice = seededRandom(Math.floor(random() * 2 ** 31));
     switch (kind) {
@@ -331,7 +340,10 @@ export function startEditor(opts: EditorOptions) {
   };
 }
 
-function weighted(random: Random): (typeof KINDS)[number][0] {
+type Kind = (typeof KINDS)[number][0];
+const REMOVALS: Kind[] = ['delete-soft', 'delete-hard', 'recreate', 'sahut-delete', 'sahut-merge'];
+
+function weighted(random: Random): Kind {
   let r = random();
   for (const [kind, weight] of KINDS) {
     r -= weight;
