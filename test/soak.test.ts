@@ -121,7 +121,14 @@ async function soakRun(seed: number) {
     const contactless = new Set(
       editor.deletions.filter((x) => x.kind.startsWith('sahut-')).map((x) => x.record),
     );
-    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log, contactless);
+    const outcomes = (kind: string) =>
+      kind.startsWith('sahut-') ? ['gone-in-sahut', 'relinked'] : ['deleted'];
+    const removalsDone = async () => {
+      const rows = await auditRows(d, new Date(began));
+      const done = new Set(rows.map((r) => `${r.connection}:${r.crmId} ${r.action}`));
+      return editor.deletions.every((x) => outcomes(x.kind).some((a) => done.has(`${x.record} ${a}`)));
+    };
+    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log, contactless, removalsDone);
     const idle = await idleWindow(d, IDLE_SECONDS, log);
     const end = await readSides(d);
     const audit = await auditRows(d, new Date(began));
@@ -190,6 +197,13 @@ async function soakRun(seed: number) {
     ];
     if (problems.length > 0) log(`edit log: ${logFile}\n${problems.slice(0, 40).join('\n')}`);
     for (const f of [...v.lost, ...del.problems].slice(0, 3)) log(history(audit, f.record));
+    for (const f of del.problems.slice(0, 3)) {
+      const [connection = '', crmId = ''] = f.record.split(':');
+      const noted = await Promise.all(
+        (['sahut', 'crm'] as const).map((side) => d.store.getRemoval(connection, crmId, side)),
+      );
+      log(`removals noted for ${f.record}: ${JSON.stringify(noted)}`);
+    }
 
     expect({
       lost: v.lost.length,

@@ -5,8 +5,10 @@ import type { SoakDeployment } from './deployment.ts';
 import { auditRows, readSides } from './observe.ts';
 
 /**
- * Until both sides agree and the sync wrote nothing to Sahut for `quietMs` (at most `deadlineMs`);
- * `contactless`: records whose contact was deleted in Sahut on purpose, which never agree.
+ * Until both sides agree, the sync wrote nothing to Sahut for `quietMs` and `removalsDone` holds
+ * (at most `deadlineMs`); `contactless`: records whose contact was deleted in Sahut on purpose,
+ * which never agree. A contact gone from Sahut is found by two complete scans in a row, which
+ * the editor's own writes keep from being complete: it may be judged only once the edits stop.
  */
 export async function quiesce(
   d: SoakDeployment,
@@ -14,6 +16,7 @@ export async function quiesce(
   deadlineMs: number,
   log: (line: string) => void,
   contactless: ReadonlySet<string> = new Set(),
+  removalsDone: () => Promise<boolean> = async () => true,
 ): Promise<string> {
   const from = Date.now();
   let disagreeing = -1;
@@ -24,13 +27,13 @@ export async function quiesce(
         if (Date.now() - last < quietMs) return false;
         const { final } = await readSides(d);
         disagreeing = [...final].filter(([r, s]) => !contactless.has(r) && !same(s.crm, s.sahut)).length;
-        return disagreeing === 0;
+        return disagreeing === 0 && (await removalsDone());
       },
       deadlineMs,
       'both sides to agree',
     );
   } catch {
-    log(`not settled: ${disagreeing} records still differ`);
+    log(`not settled: ${disagreeing} records still differ, or a removal has no outcome yet`);
   }
   return `${((Date.now() - from) / 1000).toFixed(1)} s`;
 }
