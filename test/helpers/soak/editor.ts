@@ -5,9 +5,9 @@ import { prepareRecord, projectSahut } from '../../../src/sync/index.ts';
 import { pick, type Random, seededRandom } from '../chaos/schedule.ts';
 import type { CrmRow, CrmTable } from '../crm-tables.ts';
 import { API_KEY } from '../env.ts';
-import type { Deletion } from './deletions.ts';
 import type { Edit, Field, ScalarField, Side, Values } from './edits.ts';
 import { AGENT_HEADER, type Journal } from './journal.ts';
+import { type AgentCall, removers } from './removals.ts';
 
 /** One CRM of the soak: its connection, its table and the contacts its rows were linked to at the start. */
 export interface SoakCrm {
@@ -64,7 +64,12 @@ const KINDS = [
 export function startEditor(opts: EditorOptions) {
   const { random } = opts;
   const edits: Edit[] = [];
-  const deletions: Deletion[] = [];
+  const removals = removers(
+    opts.journal,
+    (...args) => call(...args),
+    () => ++n,
+  );
+  const { deletions } = removals;
   /** Records removed: an edit of theirs still under way may meet a 404, on purpose. */
   const removed = new Set<string>();
   const errors: string[] = [];
@@ -159,13 +164,7 @@ export function startEditor(opts: EditorOptions) {
    * One request of an agent, its 5xx retried. `null` for a 404 that is no surprise: the contact of
    * a removed record, or an admin route's retry whose first try went through.
    */
-  async function call(
-    method: 'GET' | 'PUT' | 'DELETE' | 'POST',
-    path: string,
-    seq: number,
-    body?: unknown,
-    record?: string,
-  ) {
+  async function call(...[method, path, seq, body, record]: Parameters<AgentCall>) {
     for (let attempt = 1; ; attempt++) {
       const res = await fetch(`${opts.baseUrl}${path}`, {
         method,
@@ -203,61 +202,6 @@ export function startEditor(opts: EditorOptions) {
     if (prepared.kind === 'ready')
       opts.initial.set(`${crm.connection.name}:${id}`, toValues(prepared.contact));
     crm.inserted.push(id);
-  }
-
-  /** A CRM user's deletion of row `id`; `recreate`: then, up to 3 s later, the person entered again. */
-  async function crmDelete(
-    crm: SoakCrm,
-    id: string,
-    contactId: string,
-    kind: Deletion['kind'],
-    dice: Random,
-  ) {
-    const k = ++n;
-    const how = kind === 'delete-soft' || (kind === 'recreate' && dice() < 0.5) ? 'soft' : 'hard';
-    const row = await crm.table.remove(id, how);
-    if (!row) throw new Error(`row ${id} was not there to delete`);
-    const at = Date.now();
-    const values = valuesOfRow(crm.connection, row);
-    const d: Deletion = { kind, at, record: `${crm.connection.name}:${id}`, contactId, ...identity(values) };
-    if (kind === 'recreate') {
-      await sleep(Math.floor(dice() * 3000));
-      const again = { name: `Again ${k}`, phone: row.phone, email: row.email, company: `Again Co ${k}` };
-      const [newId] = await crm.table.insert([{ ...again, tags: 'lead', tier: 'bronze' }]);
-      d.recreatedAs = `${crm.connection.name}:${newId}`;
-    }
-    deletions.push(d);
-  }
-
-  /** An agent's deletion of the contact in Sahut's inbox, or its merge into `survivor`'s contact. */
-  async function sahutDelete(
-    crm: SoakCrm,
-    id: string,
-    contactId: string,
-    survivor?: { id: string; contactId: string },
-  ) {
-    const seq = ++n;
-    const record = `${crm.connection.name}:${id}`;
-    const into = survivor?.contactId;
-    const act = async () => {
-      const contact = await call('GET', `/contacts/${contactId}`, seq);
-      if (into) await call('POST', '/_admin/merges', seq, { survivor: into, absorbed: contactId });
-      else await call('DELETE', `/_admin/contacts/${contactId}`, seq);
-      const at = Date.now();
-      const values = { phone: contact?.phone as string | null, email: contact?.email as string | null };
-      const merged = survivor
-        ? { survivor: { record: `${crm.connection.name}:${survivor.id}`, contactId: survivor.contactId } }
-        : {};
-      deletions.push({
-        kind: into ? 'sahut-merge' : 'sahut-delete',
-        at,
-        record,
-        contactId,
-        ...identity(values),
-        ...merged,
-      });
-    };
-    await opts.journal.asAgent(contactId, () => (into ? opts.journal.asAgent(into, act) : act()));
   }
 
   /** Takes a record out of the editor's hands for good, before its removal starts. */
@@ -311,10 +255,10 @@ export function startEditor(opts: EditorOptions) {
       case 'sahut-merge': {
         const contactId = remove(crm, id);
         if (!kind.startsWith('sahut-'))
-          return launch(`CRM ${kind}`, () => crmDelete(crm, id, contactId, kind, dice));
+          return launch(`CRM ${kind}`, () => removals.crmDelete(crm, id, contactId, kind, dice));
         const survivor = kind === 'sahut-merge' ? pick(random, [...crm.contacts.keys()]) : undefined;
         const into = survivor ? { id: survivor, contactId: remove(crm, survivor) } : undefined;
-        return launch(`Sahut ${kind}`, () => sahutDelete(crm, id, contactId, into));
+        return launch(`Sahut ${kind}`, () => removals.sahutDelete(crm, id, contactId, into));
       }
     }
   }
@@ -401,17 +345,6 @@ function agentValue(field: ScalarField, k: number, digit: number): string {
       return `tier-${k}`;
   }
 }
-
-/** A CRM row's values as the sync compares them (empty for a row it would reject). */
-function valuesOfRow(connection: Connection, row: CrmRow): Values {
-  const p = prepareRecord({ id: row.id, data: { ...row } }, connection, 'ID');
-  return p.kind === 'ready' ? toValues(p.contact) : {};
-}
-
-const identity = (v: { phone?: string | null | undefined; email?: string | null | undefined }) => ({
-  phone: v.phone ?? null,
-  email: v.email ?? null,
-});
 
 /** The value of `field` the CRM row now holds, as the sync compares it. */
 function valuesOf(connection: Connection, row: CrmRow, field: ScalarField): string | null | undefined {
