@@ -45,14 +45,22 @@ export async function idleWindow(d: SoakDeployment, seconds: number, log: (line:
   await sleep(seconds * 1000);
   const after = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
   const calls = d.journal.syncCounts(from);
-  const written = (await auditRows(d, new Date(from))).filter((r) => r.diff !== null);
+  const rows = await auditRows(d, new Date(from));
+  const written = rows.filter((r) => r.diff !== null);
   const writes =
     (calls['PUT /contacts/:id'] ?? 0) +
     (calls['POST /contacts'] ?? 0) +
     written.length +
     (before === after ? 0 : 1);
+  // What the sync still did to records while nobody edited: each record's actions, for the log.
+  const busy = new Map<string, number>();
+  for (const r of rows) {
+    const key = `${r.connection}:${r.crmId} ${r.direction} ${r.action}${r.error ? ` (${r.error})` : ''}`;
+    busy.set(key, (busy.get(key) ?? 0) + 1);
+  }
   log(
-    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes`,
+    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes` +
+      [...busy].map(([key, n]) => `\n  ${n}× ${key}`).join(''),
   );
   return { writes, getsById: calls['GET /contacts/:id'] ?? 0 };
 }
