@@ -62,7 +62,7 @@ export async function idleWindow(d: SoakDeployment, seconds: number, log: (line:
     `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes` +
       [...busy].map(([key, n]) => `\n  ${n}× ${key}`).join(''),
   );
-  return { writes, getsById: calls['GET /contacts/:id'] ?? 0 };
+  return { writes, getsById: calls['GET /contacts/:id'] ?? 0, gotIds: d.journal.syncGets(from) };
 }
 
 function same(a: unknown, b: unknown): boolean {
