@@ -8,11 +8,19 @@ import { seededRandom } from './helpers/chaos/schedule.ts';
 import { runCli, runSummaries } from './helpers/cli.ts';
 import type { CrmKind } from './helpers/crm-tables.ts';
 import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
+import { judgeDeletions } from './helpers/soak/deletions.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
 import { startEditor } from './helpers/soak/editor.ts';
 import type { Edit, Field, Owner } from './helpers/soak/edits.ts';
 import { classifyFates, type FateVerdict } from './helpers/soak/fate.ts';
-import { auditRows, conflictsOf, crmArrivals, readSides, sahutArrivals } from './helpers/soak/observe.ts';
+import {
+  auditRows,
+  conflictsOf,
+  crmArrivals,
+  openLinks,
+  readSides,
+  sahutArrivals,
+} from './helpers/soak/observe.ts';
 import { startFleet } from './helpers/soak/processes.ts';
 import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
 
@@ -21,9 +29,12 @@ import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
  * scheduler` (`notify: true`, both directions on a cron every 3 s) and three `sahut-sync worker`s
  * over a PostgreSQL and a MariaDB CRM, Sahut played by the sandbox with latency and 3 % 5xx —
  * while a seeded editor makes about 5 edits a second on both sides, a worker is SIGKILLed about
- * every 30 s and the scheduler once. Once the editor stops and the sync settles, the fate of every
- * edit is judged from the edit log, both sides and the audit's conflicts (`classifyFates`), then
- * 30 idle seconds must make no call and no write.
+ * every 30 s and the scheduler once; 5 % of the time a person is removed instead, on either side
+ * (issue 21: soft and hard deletes, a person deleted and entered again, a contact deleted or merged
+ * in Sahut). Once the editor stops and the sync settles, the fate of every edit is judged from the
+ * edit log, both sides and the audit's conflicts (`classifyFates`), every removal from the audit
+ * and the links (`judgeDeletions`; a removed record's edits are not judged), then 30 idle seconds
+ * must make no call and no write.
  *
  * In `npm test`: 20 s of edits, 30 rows per CRM, 10 idle seconds. `npm run test:soak`: 180 s,
  * 150 rows per CRM (few, so that edits meet), 30 idle seconds, SOAK_REPEAT seeds in a row.
@@ -103,33 +114,67 @@ async function soakRun(seed: number) {
     await editor.stop();
     const crmEdits = editor.edits.filter((e) => e.side === 'crm').length;
     log(
-      `editor stopped: ${editor.edits.length} edits (${crmEdits} CRM, ${editor.edits.length - crmEdits} agents)`,
+      `editor stopped: ${editor.edits.length} edits (${crmEdits} CRM, ${editor.edits.length - crmEdits} agents), ` +
+        `removals ${JSON.stringify(countBy(editor.deletions.map((x) => x.kind)))}`,
     );
 
-    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log);
+    const contactless = new Set(
+      editor.deletions.filter((x) => x.kind.startsWith('sahut-')).map((x) => x.record),
+    );
+    const outcomes = (kind: string) =>
+      kind.startsWith('sahut-') ? ['gone-in-sahut', 'relinked'] : ['deleted'];
+    const removalsDone = async () => {
+      const rows = await auditRows(d, new Date(began));
+      const done = new Set(rows.map((r) => `${r.connection}:${r.crmId} ${r.action}`));
+      return editor.deletions.every((x) => outcomes(x.kind).some((a) => done.has(`${x.record} ${a}`)));
+    };
+    const quiet = await quiesce(d, QUIET_MS, FULL ? 180_000 : 45_000, log, contactless, removalsDone);
     const idle = await idleWindow(d, IDLE_SECONDS, log);
     const end = await readSides(d);
     const audit = await auditRows(d, new Date(began));
     const conflicts = conflictsOf(audit.filter((r) => r.action === 'conflict'));
+    const del = judgeDeletions({
+      deletions: editor.deletions,
+      audit: audit.map((r) => ({
+        record: `${r.connection}:${r.crmId}`,
+        action: r.action,
+        at: r.at.getTime(),
+        sahutId: r.sahutId,
+      })),
+      links: await openLinks(d),
+      contacts: new Set(d.sandbox.contacts().map((c) => c.id)),
+      posts: d.journal.writes
+        .filter((w) => w.contactId === null)
+        .map((w) => ({ at: w.at, phone: w.body.phone, email: w.body.email })),
+    });
+    const kept = <T>(m: ReadonlyMap<string, T>) => new Map([...m].filter(([r]) => !del.excluded.has(r)));
     const v = classifyFates({
       owners: OWNERS,
       onConflict: 'crm',
-      initial,
+      initial: kept(initial),
       createdAt: createdAt(audit),
-      edits: editor.edits,
+      edits: editor.edits.filter((e) => !del.excluded.has(e.record)),
       conflicts,
       window: d.journal.overwrites,
-      final: end.final,
+      final: kept(end.final),
     });
-    const dup = duplicates(end);
+    // A record flagged gone-in-sahut whose last CRM change never reached Sahut is read again by every
+    // crm-to-sahut run in the cursor overlap, each read a GET that answers 404 (docs/deletions.md, Limits).
+    const goneContacts = new Set(
+      editor.deletions.filter((x) => x.kind.startsWith('sahut-')).map((x) => x.contactId),
+    );
+    const idleGetsOfGone = idle.gotIds.filter((id) => goneContacts.has(id)).length;
+    const dup = duplicates({ ...end, contacts: end.contacts.filter((c) => !del.unlinked.has(c.id)) });
     const lag = lags(editor.edits, v.fates, sahutArrivals(d, end.links), crmArrivals(audit));
     const fates = countBy([...v.fates.values()]);
     const line =
       `lost / divergent / phantom / duplicate / idle-writes = ${v.lost.length} / ${v.divergent.length} / ` +
-      `${v.phantom.length} / ${dup.count} / ${idle.writes}`;
+      `${v.phantom.length} / ${dup.count} / ${idle.writes}; ` +
+      `deleted / relinked / gone-in-sahut = ${del.counts.deleted} / ${del.counts.relinked} / ${del.counts.goneInSahut} ` +
+      `(${editor.deletions.length} removals, ${del.problems.length} wrong)`;
     const p = (xs: number[], q: number) => `${((percentile(xs, q) ?? Number.NaN) / 1000).toFixed(1)}`;
     console.log(
-      `soak seed ${seed}: ${line}; window ${v.window.length}; idle GETs by id ${idle.getsById}; ` +
+      `soak seed ${seed}: ${line}; window ${v.window.length}; idle GETs by id ${idle.getsById} (${idleGetsOfGone} of contacts deleted in Sahut); ` +
         `lag crm→sahut p50 ${p(lag.crmToSahut, 50)} s p95 ${p(lag.crmToSahut, 95)} s (${lag.crmToSahut.length}), ` +
         `sahut→crm p50 ${p(lag.sahutToCrm, 50)} s p95 ${p(lag.sahutToCrm, 95)} s (${lag.sahutToCrm.length}); ` +
         `workers' peak RSS ${fleet.peakRssMb().join(' / ')} MB; ${editor.edits.length} edits ${JSON.stringify(fates)}; ` +
@@ -138,19 +183,33 @@ async function soakRun(seed: number) {
     const logFile = join(tmpdir(), `sahut-sync-soak-${seed}.json`);
     await writeFile(
       logFile,
-      JSON.stringify({ seed, edits: editor.edits, window: d.journal.overwrites, conflicts }),
+      JSON.stringify({
+        seed,
+        edits: editor.edits,
+        deletions: editor.deletions,
+        window: d.journal.overwrites,
+        conflicts,
+      }),
     );
     const problems = [
       ...v.lost.map((f) => `lost: ${f.record} ${f.field}: ${f.what}`),
       ...v.divergent.map((f) => `divergent: ${f.record} ${f.field}: ${f.what}`),
       ...v.phantom.map((f) => `phantom: ${f.record} ${f.field}: ${f.what}`),
       ...dup.examples.map((e) => `duplicate: ${e}`),
+      ...del.problems.map((f) => `removal: ${f.record}: ${f.what}`),
       ...v.window.map((f) => `window (not a failure): ${f.record} ${f.field}: ${f.what}`),
       ...editor.errors.map((e) => `editor: ${e}`),
       ...fleet.unexpected,
     ];
     if (problems.length > 0) log(`edit log: ${logFile}\n${problems.slice(0, 40).join('\n')}`);
-    for (const f of v.lost.slice(0, 3)) log(history(audit, f.record));
+    for (const f of [...v.lost, ...del.problems].slice(0, 3)) log(history(audit, f.record));
+    for (const f of del.problems.slice(0, 3)) {
+      const [connection = '', crmId = ''] = f.record.split(':');
+      const noted = await Promise.all(
+        (['sahut', 'crm'] as const).map((side) => d.store.getRemoval(connection, crmId, side)),
+      );
+      log(`removals noted for ${f.record}: ${JSON.stringify(noted)}`);
+    }
 
     expect({
       lost: v.lost.length,
@@ -158,8 +217,9 @@ async function soakRun(seed: number) {
       phantom: v.phantom.length,
       duplicate: dup.count,
       idleWrites: idle.writes,
-      idleGetsById: idle.getsById,
+      idleGetsById: idle.getsById - idleGetsOfGone,
     }).toEqual({ lost: 0, divergent: 0, phantom: 0, duplicate: 0, idleWrites: 0, idleGetsById: 0 });
+    expect(del.problems, 'removals that did not end as docs/deletions.md says').toEqual([]);
     expect(editor.errors, 'edits that failed').toEqual([]);
     expect(fleet.unexpected, 'processes that ended by themselves').toEqual([]);
     expect(editor.edits.length, 'the editor edited at about its rate').toBeGreaterThan(SECONDS * RATE * 0.5);

@@ -57,6 +57,11 @@ export interface CrmTable {
     change: (row: CrmRow) => Partial<Omit<CrmRow, 'id'>> | null,
     thinkMs?: number,
   ): Promise<Partial<Omit<CrmRow, 'id'>> | null>;
+  /**
+   * A person's deletion of row `id`: `soft` sets `deleted_at` (and bumps `updated_at`), `hard`
+   * deletes the row. Resolves with the row as it was, or null when there was none to delete.
+   */
+  remove(id: string, how: 'soft' | 'hard'): Promise<CrmRow | null>;
   drop(): Promise<void>;
 }
 
@@ -81,7 +86,8 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
     await pool.query(`CREATE SCHEMA "${schema}"`);
     await pool.query(
       `CREATE TABLE "${schema}".contacts (id serial PRIMARY KEY, name text, phone text, email text,
-       company text, tags text, tier text, status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+       company text, tags text, tier text, status text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+       deleted_at timestamptz)`,
     );
     return {
       kind,
@@ -100,7 +106,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
       },
       async rows() {
         const { rows } = await pool.query(
-          `SELECT id::text, ${COLUMNS.join(', ')} FROM "${schema}".contacts ORDER BY id`,
+          `SELECT id::text, ${COLUMNS.join(', ')} FROM "${schema}".contacts WHERE deleted_at IS NULL ORDER BY id`,
         );
         return rows as CrmRow[];
       },
@@ -156,6 +162,16 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
           person.release();
         }
       },
+      async remove(id, how) {
+        const { rows } = await pool.query(
+          how === 'soft'
+            ? `UPDATE "${schema}".contacts SET deleted_at = now(), updated_at = now()
+               WHERE id = $1 AND deleted_at IS NULL RETURNING id::text, ${COLUMNS.join(', ')}`
+            : `DELETE FROM "${schema}".contacts WHERE id = $1 RETURNING id::text, ${COLUMNS.join(', ')}`,
+          [id],
+        );
+        return (rows[0] as CrmRow | undefined) ?? null;
+      },
       async drop() {
         await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
         await pool.end();
@@ -167,7 +183,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
   await pool.query(
     `CREATE TABLE \`${table}\` (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(200), phone VARCHAR(64),
      email VARCHAR(200), company VARCHAR(200), tags VARCHAR(500), tier VARCHAR(50), status VARCHAR(20) NOT NULL,
-     updated_at DATETIME(6) NOT NULL DEFAULT NOW(6)) DEFAULT CHARSET=utf8mb4`,
+     updated_at DATETIME(6) NOT NULL DEFAULT NOW(6), deleted_at DATETIME(6) NULL) DEFAULT CHARSET=utf8mb4`,
   );
   return {
     kind,
@@ -186,7 +202,7 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
     },
     async rows() {
       const [rows] = await pool.query<RowDataPacket[]>(
-        `SELECT CAST(id AS CHAR) AS id, ${COLUMNS.join(', ')} FROM \`${table}\` ORDER BY id`,
+        `SELECT CAST(id AS CHAR) AS id, ${COLUMNS.join(', ')} FROM \`${table}\` WHERE deleted_at IS NULL ORDER BY id`,
       );
       return rows.map((r) => ({ ...r }) as CrmRow);
     },
@@ -233,6 +249,30 @@ export async function crmTable(kind: CrmKind): Promise<CrmTable> {
         }
         await person.commit();
         return fields;
+      } catch (err) {
+        await person.rollback().catch(() => {});
+        throw err;
+      } finally {
+        person.release();
+      }
+    },
+    async remove(id, how) {
+      const person = await pool.getConnection();
+      try {
+        await person.beginTransaction();
+        const [rows] = await person.query<RowDataPacket[]>(
+          `SELECT CAST(id AS CHAR) AS id, ${COLUMNS.join(', ')} FROM \`${table}\` WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
+          [id],
+        );
+        if (rows[0])
+          await person.query(
+            how === 'soft'
+              ? `UPDATE \`${table}\` SET deleted_at = NOW(6), updated_at = NOW(6) WHERE id = ?`
+              : `DELETE FROM \`${table}\` WHERE id = ?`,
+            [id],
+          );
+        await person.commit();
+        return rows[0] ? ({ ...rows[0] } as CrmRow) : null;
       } catch (err) {
         await person.rollback().catch(() => {});
         throw err;

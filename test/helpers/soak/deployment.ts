@@ -37,7 +37,8 @@ export interface SoakDeployment {
 
 /**
  * One deployment as issue 20 ran it: a two-way connection per CRM (`notify: true`, both directions
- * on a cron every 3 s, `onConflict: crm`), `rows` rows in each table, a PostgreSQL store, a
+ * on a cron every 3 s, `onConflict: crm`, soft deletes in `deleted_at`, the notify and delete
+ * triggers installed), `rows` rows in each table, a PostgreSQL store, a
  * private queue prefix, and the sandbox as Sahut with latency, 3 % answered 503 and some slow
  * answers, its requests journaled for the verdict.
  */
@@ -65,17 +66,18 @@ export async function soakDeployment(
       'connections:',
       ...tables.flatMap(({ table, name }) => [
         `  ${name}:`,
-        `    source: ${JSON.stringify({ ...table.source, notify: true })}`,
+        `    source: ${JSON.stringify({ ...table.source, notify: true, deletedColumn: 'deleted_at' })}`,
         '    mapping: mapping.yaml',
         '    directions: [crm-to-sahut, sahut-to-crm]',
         '    schedule: { cron: "*/3 * * * * *" }',
-        '    options: { onConflict: crm }',
+        // The soak's removals are real: a guard tripping on them would be a failure of the suite.
+        '    options: { onConflict: crm, deleteGuard: 1000 }',
       ]),
     ].join('\n'),
   );
   const connections = loadConnections(configPath);
   const s = await privateStore('postgres');
-  const sandbox = await buildSandbox({ apiKey: API_KEY, faults: soakFaults(random) });
+  const sandbox = await buildSandbox({ apiKey: API_KEY, admin: true, faults: soakFaults(random) });
   const journal = installJournal(sandbox);
   const baseUrl = await sandbox.listen();
   const prefix = uniqueName('soak');
@@ -143,12 +145,13 @@ function soakFaults(random: Random) {
   };
 }
 
-/** The rows MariaDB's triggers left in the shared `sahut_sync_changes` for this test's connections. */
+/** The rows MariaDB's triggers left in the shared change and tombstone tables for this test's connections. */
 async function forgetMysqlChanges(names: string[]) {
   if (names.length === 0) return;
   const pool = createMysqlPool({ url: MYSQL_URL }, '/');
   try {
     await pool.query('DELETE FROM sahut_sync_changes WHERE connection IN (?)', [names]);
+    await pool.query('DELETE FROM sahut_sync_deletions WHERE connection IN (?)', [names]);
   } finally {
     await pool.end();
   }

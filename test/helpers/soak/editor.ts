@@ -7,6 +7,7 @@ import type { CrmRow, CrmTable } from '../crm-tables.ts';
 import { API_KEY } from '../env.ts';
 import type { Edit, Field, ScalarField, Side, Values } from './edits.ts';
 import { AGENT_HEADER, type Journal } from './journal.ts';
+import { type AgentCall, removers } from './removals.ts';
 
 /** One CRM of the soak: its connection, its table and the contacts its rows were linked to at the start. */
 export interface SoakCrm {
@@ -35,14 +36,20 @@ const TAGS = ['lead', 'vip', 'jakarta', 'b2b', 'promo', 'churn-risk'];
 const BOTH: Field[] = ['phone', 'email', 'company', 'tags'];
 // Weights of what the next edit is: owners' own fields, both-owned fields, the pairs and the odd ones.
 const KINDS = [
-  ['crm', 0.28],
-  ['agent', 0.28],
+  ['crm', 0.255],
+  ['agent', 0.255],
   ['pair', 0.1],
   ['crm-name', 0.07],
   ['agent-tier', 0.07],
   ['agent-name', 0.05],
   ['crm-tier', 0.05],
   ['insert', 0.1],
+  // Removals, 5 % together: a record removed is edited no more (its contact leaves `contacts`).
+  ['delete-soft', 0.01],
+  ['delete-hard', 0.01],
+  ['recreate', 0.01],
+  ['sahut-delete', 0.01],
+  ['sahut-merge', 0.01],
 ] as const;
 
 /**
@@ -50,15 +57,33 @@ const KINDS = [
  * CRM edits read the row `FOR UPDATE`, think up to 300 ms and write in the same transaction;
  * agents `GET` the contact and `PUT` one field through the sandbox's HTTP API (retrying its 5xx).
  * 10 % of the time the same field of one record is edited on both sides within a second. Every
- * edit is logged once visible.
+ * edit is logged once visible. 5 % of the time a person is removed instead (`Deletion`): a CRM
+ * row soft- or hard-deleted, deleted and entered again with the same phone and email, a contact
+ * deleted or merged into another through the sandbox's admin routes.
  */
 export function startEditor(opts: EditorOptions) {
   const { random } = opts;
   const edits: Edit[] = [];
+  const removals = removers(
+    opts.journal,
+    (...args) => call(...args),
+    () => ++n,
+  );
+  const { deletions } = removals;
+  /** Records removed: an edit of theirs still under way may meet a 404, on purpose. */
+  const removed = new Set<string>();
   const errors: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let n = 0;
   let stopped = false;
+  // Each removal at least once in any run: a kind of removal is forced on one of the first 60 draws.
+  const forced = new Map<number, Kind>();
+  for (const kind of REMOVALS) {
+    let at = 5 + Math.floor(random() * 55);
+    while (forced.has(at)) at++;
+    forced.set(at, kind);
+  }
+  let drawn = 0;
 
   const log = (e: Omit<Edit, 'at'>) => void edits.push({ ...e, at: Date.now() });
 
@@ -113,7 +138,8 @@ export function startEditor(opts: EditorOptions) {
     const seq = ++n;
     const record = `${crm.connection.name}:${id}`;
     await opts.journal.asAgent(contactId, async () => {
-      const contact = await call('GET', contactId, seq);
+      const contact = await call('GET', `/contacts/${contactId}`, seq, undefined, record);
+      if (!contact) return;
       let body: Record<string, unknown>;
       let op: Edit['op'] = 'set';
       let value: string;
@@ -129,26 +155,33 @@ export function startEditor(opts: EditorOptions) {
           ? { custom_attributes: { [field.slice('custom_attributes.'.length)]: value } }
           : { [field]: value };
       }
-      await call('PUT', contactId, seq, body);
-      log({ seq, side: 'sahut', record, field, op, value });
+      if (await call('PUT', `/contacts/${contactId}`, seq, body, record))
+        log({ seq, side: 'sahut', record, field, op, value });
     });
   }
 
-  async function call(method: 'GET' | 'PUT', id: string, seq: number, body?: unknown) {
+  /**
+   * One request of an agent, its 5xx retried. `null` for a 404 that is no surprise: the contact of
+   * a removed record, or an admin route's retry whose first try went through.
+   */
+  async function call(...[method, path, seq, body, record]: Parameters<AgentCall>) {
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(`${opts.baseUrl}/contacts/${id}`, {
+      const res = await fetch(`${opts.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${API_KEY}`,
-          'content-type': 'application/json',
+          ...(body ? { 'content-type': 'application/json' } : {}),
           [AGENT_HEADER]: String(seq),
         },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
+      if (res.status === 204) return {};
       if (res.ok) return (JSON.parse(text) as { data: Record<string, unknown> }).data;
+      if (res.status === 404 && ((record && removed.has(record)) || (path.includes('_admin') && attempt > 1)))
+        return null;
       if (res.status < 500 || attempt >= 8)
-        throw new Error(`agent ${method} ${id}: HTTP ${res.status} ${text}`);
+        throw new Error(`agent ${method} ${path}: HTTP ${res.status} ${text}`);
       await sleep(50 * attempt);
     }
   }
@@ -171,13 +204,25 @@ export function startEditor(opts: EditorOptions) {
     crm.inserted.push(id);
   }
 
+  /** Takes a record out of the editor's hands for good, before its removal starts. */
+  function remove(crm: SoakCrm, id: string): string {
+    const contactId = crm.contacts.get(id) as string;
+    crm.contacts.delete(id);
+    removed.add(`${crm.connection.name}:${id}`);
+    return contactId;
+  }
+
   /** Draws the next edit; whatever it decides later (a tag, a pause) comes from its own dice, drawn now. */
   function next() {
     const crm = pick(random, opts.crms);
     const linked = [...crm.contacts.keys()];
-    const kind = weighted(random);
+    const drawnKind = weighted(random);
+    const kind = forced.get(++drawn) ?? drawnKind;
     const field = pick(random, BOTH);
     const id = pick(random, kind.startsWith('crm') ? [...linked, ...crm.inserted] : linked);
+    // Removals take linked records only, and leave a few for the agents.
+    const removal = REMOVALS.includes(kind);
+    if (removal && linked.length < 10) return;
     const dice = seededRandom(Math.floor(random() * 2 ** 31));
     switch (kind) {
       case 'crm':
@@ -203,6 +248,18 @@ export function startEditor(opts: EditorOptions) {
         return launch('agent tier', () => agentEdit(crm, id, 'custom_attributes.customer_tier', dice));
       case 'insert':
         return launch('CRM insert', () => insert(crm));
+      case 'delete-soft':
+      case 'delete-hard':
+      case 'recreate':
+      case 'sahut-delete':
+      case 'sahut-merge': {
+        const contactId = remove(crm, id);
+        if (!kind.startsWith('sahut-'))
+          return launch(`CRM ${kind}`, () => removals.crmDelete(crm, id, contactId, kind, dice));
+        const survivor = kind === 'sahut-merge' ? pick(random, [...crm.contacts.keys()]) : undefined;
+        const into = survivor ? { id: survivor, contactId: remove(crm, survivor) } : undefined;
+        return launch(`Sahut ${kind}`, () => removals.sahutDelete(crm, id, contactId, into));
+      }
     }
   }
 
@@ -216,6 +273,7 @@ export function startEditor(opts: EditorOptions) {
 
   return {
     edits,
+    deletions,
     errors,
     /** Stops starting edits and waits for those under way. */
     async stop() {
@@ -226,7 +284,10 @@ export function startEditor(opts: EditorOptions) {
   };
 }
 
-function weighted(random: Random): (typeof KINDS)[number][0] {
+type Kind = (typeof KINDS)[number][0];
+const REMOVALS: Kind[] = ['delete-soft', 'delete-hard', 'recreate', 'sahut-delete', 'sahut-merge'];
+
+function weighted(random: Random): Kind {
   let r = random();
   for (const [kind, weight] of KINDS) {
     r -= weight;

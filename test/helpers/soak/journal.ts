@@ -18,6 +18,8 @@ export interface Journal {
   writes: SyncWrite[];
   /** The sync's requests per route (`PUT /contacts/:id`) that arrived at or after `since`. */
   syncCounts(since: number): Record<string, number>;
+  /** The contacts of the sync's `GET /contacts/:id` that arrived at or after `since`, one per request. */
+  syncGets(since: number): string[];
   /**
    * Runs an agent's GET → PUT of a contact with the sync's `PUT`s of it held until the agent's ends:
    * a person's edit in a UI is one act, never the cause of a lost sync write.
@@ -35,7 +37,7 @@ export function installJournal(sandbox: Sandbox): Journal {
   const lastSyncRead = new Map<string, number>();
   const agentPuts = new Map<string, { seq: number; editSeq: number }[]>();
   const editing = new Map<string, Promise<unknown>>();
-  const arrivals: { at: number; route: string }[] = [];
+  const arrivals: { at: number; route: string; id: string | null }[] = [];
   const journal: Journal = {
     overwrites: [],
     writes: [],
@@ -43,6 +45,11 @@ export function installJournal(sandbox: Sandbox): Journal {
       const counts: Record<string, number> = {};
       for (const a of arrivals) if (a.at >= since) counts[a.route] = (counts[a.route] ?? 0) + 1;
       return counts;
+    },
+    syncGets(since) {
+      return arrivals.flatMap((a) =>
+        a.at >= since && a.route === 'GET /contacts/:id' && a.id ? [a.id] : [],
+      );
     },
     async asAgent(contactId, edit) {
       while (editing.has(contactId)) await editing.get(contactId)?.catch(() => {});
@@ -57,7 +64,11 @@ export function installJournal(sandbox: Sandbox): Journal {
   };
   sandbox.app.addHook('onRequest', async (request) => {
     if (request.headers[AGENT_HEADER] === undefined)
-      arrivals.push({ at: Date.now(), route: routeOf(request) });
+      arrivals.push({
+        at: Date.now(),
+        route: routeOf(request),
+        id: (request.params as { id?: string } | undefined)?.id ?? null,
+      });
   });
   sandbox.app.addHook('preHandler', async (request) => {
     const id = (request.params as { id?: string } | undefined)?.id ?? null;

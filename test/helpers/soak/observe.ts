@@ -44,6 +44,15 @@ export async function readSides(d: SoakDeployment): Promise<Sides> {
   };
 }
 
+/** Every open link of the deployment, record → contact id, the deleted rows' included. */
+export async function openLinks(d: SoakDeployment): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const crm of d.crms)
+    for (const l of await allLinks(d, crm.connection.name))
+      out.set(`${crm.connection.name}:${l.crmId}`, l.sahutId);
+  return out;
+}
+
 async function allLinks(d: SoakDeployment, connection: string) {
   const out: Link[] = [];
   for (let page = await d.store.listLinks(connection, null, 1000); page.length > 0; ) {

@@ -4,12 +4,19 @@ import { until } from '../env.ts';
 import type { SoakDeployment } from './deployment.ts';
 import { auditRows, readSides } from './observe.ts';
 
-/** Until both sides agree and the sync wrote nothing to Sahut for `quietMs` (at most `deadlineMs`). */
+/**
+ * Until both sides agree, the sync wrote nothing to Sahut for `quietMs` and `removalsDone` holds
+ * (at most `deadlineMs`); `contactless`: records whose contact was deleted in Sahut on purpose,
+ * which never agree. A contact gone from Sahut is found by two complete scans in a row, which
+ * the editor's own writes keep from being complete: it may be judged only once the edits stop.
+ */
 export async function quiesce(
   d: SoakDeployment,
   quietMs: number,
   deadlineMs: number,
   log: (line: string) => void,
+  contactless: ReadonlySet<string> = new Set(),
+  removalsDone: () => Promise<boolean> = async () => true,
 ): Promise<string> {
   const from = Date.now();
   let disagreeing = -1;
@@ -19,14 +26,14 @@ export async function quiesce(
         const last = d.journal.writes.at(-1)?.at ?? 0;
         if (Date.now() - last < quietMs) return false;
         const { final } = await readSides(d);
-        disagreeing = [...final.values()].filter((s) => !same(s.crm, s.sahut)).length;
-        return disagreeing === 0;
+        disagreeing = [...final].filter(([r, s]) => !contactless.has(r) && !same(s.crm, s.sahut)).length;
+        return disagreeing === 0 && (await removalsDone());
       },
       deadlineMs,
       'both sides to agree',
     );
   } catch {
-    log(`not settled: ${disagreeing} records still differ`);
+    log(`not settled: ${disagreeing} records still differ, or a removal has no outcome yet`);
   }
   return `${((Date.now() - from) / 1000).toFixed(1)} s`;
 }
@@ -38,16 +45,24 @@ export async function idleWindow(d: SoakDeployment, seconds: number, log: (line:
   await sleep(seconds * 1000);
   const after = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
   const calls = d.journal.syncCounts(from);
-  const written = (await auditRows(d, new Date(from))).filter((r) => r.diff !== null);
+  const rows = await auditRows(d, new Date(from));
+  const written = rows.filter((r) => r.diff !== null);
   const writes =
     (calls['PUT /contacts/:id'] ?? 0) +
     (calls['POST /contacts'] ?? 0) +
     written.length +
     (before === after ? 0 : 1);
+  // What the sync still did to records while nobody edited: each record's actions, for the log.
+  const busy = new Map<string, number>();
+  for (const r of rows) {
+    const key = `${r.connection}:${r.crmId} ${r.direction} ${r.action}${r.error ? ` (${r.error})` : ''}`;
+    busy.set(key, (busy.get(key) ?? 0) + 1);
+  }
   log(
-    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes`,
+    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes` +
+      [...busy].map(([key, n]) => `\n  ${n}× ${key}`).join(''),
   );
-  return { writes, getsById: calls['GET /contacts/:id'] ?? 0 };
+  return { writes, getsById: calls['GET /contacts/:id'] ?? 0, gotIds: d.journal.syncGets(from) };
 }
 
 function same(a: unknown, b: unknown): boolean {
