@@ -101,7 +101,12 @@ describe('the books of a run (real processes, PostgreSQL store)', () => {
   });
 
   it('run --once started again while its run is in flight joins that run and reports how it ended', async () => {
-    await setUp(40, { faults: { latencyMs: 50 } }, { WORKER_CONCURRENCY: '2' });
+    // Small jobs, in flight pinned: the run must still be going when the test kills it.
+    await setUp(
+      40,
+      { faults: { latencyMs: 100 } },
+      { WORKER_CONCURRENCY: '2', WORKER_MAX_CONCURRENCY: '2', RECORD_BATCH_SIZE: '5' },
+    );
     await kill((await waitFor(start(['run', '--once']), () => posts() >= 5)).p);
 
     const second = start(['run', '--once']);
@@ -121,7 +126,11 @@ describe('the books of a run (real processes, PostgreSQL store)', () => {
   });
 
   it('a run whose jobs vanish from Redis is reported failed, and the next run syncs what it left', async () => {
-    await setUp(60, { faults: { latencyMs: 40 } }, { WORKER_CONCURRENCY: '2' });
+    await setUp(
+      60,
+      { faults: { latencyMs: 100 } },
+      { WORKER_CONCURRENCY: '2', WORKER_MAX_CONCURRENCY: '2', RECORD_BATCH_SIZE: '5' },
+    );
     const first = await waitFor(start(['run', '--once']), () => posts() >= 5);
     await deletePrefix(env.QUEUE_PREFIX as string);
     const { code } = await first.p.exited;
