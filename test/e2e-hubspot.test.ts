@@ -156,11 +156,13 @@ describe('end to end: HubSpot (sandbox) ⇄ Sahut (sandbox), both directions, at
     node = startNode(deployment.config, deployment.store, [hubspotConnection(baseUrl)]);
     expect(await runOnce(node, 'hub', 'crm-to-sahut')).toMatchObject({ counts: { created: 20 } });
     const [a, b, c, d] = hubspot.store.all().map((x) => x.id) as [string, string, string, string];
+    // The merged record and the merge are read by one run (a run that saw the merge before the
+    // record would tag the contact the record then links to: a limit in docs/deletions.md).
+    hubspot.setIndexLag(0);
     hubspot.store.archive(a);
     hubspot.store.archive(b);
     const merged = hubspot.store.merge(c, d);
 
-    // HubSpot's search index shows the merged record late: runs go on until both merges are seen.
     const deleted: string[] = [];
     for (let n = 0; n < 10 && deleted.length < 4; n++) {
       const run = await runOnce(node, 'hub', 'crm-to-sahut');
