@@ -63,6 +63,16 @@ describe('judgeChaosRemovals', () => {
     );
   });
 
+  it('a contact created before its unlinked row was deleted, and never tagged, is an orphan counted apart', () => {
+    const r = removal('crm-soft', { contactId: null });
+    const before = judge(r, { contacts: [contact('c9')], posts: [{ at: 900, phone, email }] });
+    expect(before.problems).toEqual([]);
+    expect(before.orphans).toEqual(['contact c9 of crm 1, created before the row was deleted unlinked']);
+    const after = judge(r, { contacts: [contact('c9')], posts: [{ at: 1100, phone, email }] });
+    expect(after.orphans).toEqual([]);
+    expect(after.problems).toHaveLength(1);
+  });
+
   it('a person entered again is linked to the same contact, which is then not a stray', () => {
     const r = removal('crm-soft', { reenteredAs: '301' });
     const right = judge(r, {

@@ -180,7 +180,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
       );
     const r = v.removals;
     log(
-      `removals: ${r.made} made; ${r.deleted} deleted, ${r.relinked} relinked, ${r.goneInSahut} gone-in-sahut; ${r.wrong} wrong`,
+      `removals: ${r.made} made; ${r.deleted} deleted, ${r.relinked} relinked, ${r.goneInSahut} gone-in-sahut; ${r.wrong} wrong; ${r.orphans} orphaned (created, the answer lost, the row deleted before a retry)`,
     );
     console.log(`${describeParams(params)}, seed ${seed}: ${line}`);
     problems.unshift(...v.examples);
@@ -272,6 +272,7 @@ async function settle(d: ChaosDeployment, log: (line: string) => void): Promise<
       log(
         `settling round ${i}: exit ${code}: ${summaryLine(output)}; ${carried.length} carried, ${pending} removals pending${joined ? '; joined a run in flight' : ''}`,
       );
+      if (pending > 0) log(`removals pending: ${await describePending(d)}`);
       if (code !== 0 && code !== 1) log(`run --once output:\n${output.slice(-3000)}`);
       else if (runs.length === 0) log(`run --once printed no summary:\n${output.slice(-3000)}`);
       const clean =
@@ -285,4 +286,15 @@ async function settle(d: ChaosDeployment, log: (line: string) => void): Promise<
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
   }
+}
+
+/** The removals still counted or due, by state, reason and the run that noted them. */
+async function describePending(d: ChaosDeployment): Promise<string> {
+  const name = d.connection.name;
+  const pending = [
+    ...(await d.store.listRemovals(name, 'counting', null, 1000)),
+    ...(await d.store.listRemovals(name, 'due', null, 1000)),
+  ];
+  const groups = Map.groupBy(pending, (r) => `${r.state} ${r.side} ${r.reason} by ${r.runId}`);
+  return [...groups].map(([key, rs]) => `${rs.length} ${key}`).join('; ');
 }

@@ -9,7 +9,7 @@ import { type Connection, loadConnections } from '../../../src/config/index.ts';
 import { buildSandbox, type FaultConfig, type Sandbox } from '../../../src/sandbox/index.ts';
 import type { Store } from '../../../src/store/index.ts';
 import { runCli } from '../cli.ts';
-import { API_KEY, privateStore, REDIS_URL, uniqueName } from '../env.ts';
+import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from '../env.ts';
 import { type SentinelGroup, startSentinelGroup } from '../redis-topology.ts';
 import { forgetMysqlChanges } from '../soak/deployment.ts';
 import { type ChaosCrm, chaosCrm } from './crm.ts';
@@ -170,7 +170,7 @@ export async function chaosDeployment(
       if (crm.kind === 'mariadb') await forgetMysqlChanges([name]);
       await rm(dir, { recursive: true, force: true });
       if (sentinel) await sentinel.dispose();
-      else await deleteKeys(redis(), prefix);
+      else await deletePrefix(prefix);
     },
   };
   // Hard deletes leave tombstones (docs/deletions.md), as a team that deletes rows would set it up.
@@ -180,21 +180,6 @@ export async function chaosDeployment(
     throw new Error(`crm install-trigger exited ${code}:\n${output}`);
   }
   return deployment;
-}
-
-/** Deletes every key under the prefix, then disconnects the client. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  redis.on('error', () => {});
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** The brief's faults, each rule with its own seed from the run's seed. */

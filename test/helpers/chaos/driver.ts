@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { type CliProcess, runSummaries, spawnCli } from '../cli.ts';
-import { until } from '../env.ts';
+import { deletePrefix, until } from '../env.ts';
 import type { Agents } from './agents.ts';
 import { cutStore, editCrm } from './backends.ts';
 import type { CrmEditValues, OpenCrmEdit } from './crm.ts';
-import { type ChaosDeployment, deleteKeys } from './deployment.ts';
+import type { ChaosDeployment } from './deployment.ts';
 import type { Removers } from './removals.ts';
 import { type ChaosEvent, type ChaosKind, pick, type Random } from './schedule.ts';
 
@@ -157,7 +157,7 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
       startRunOnce();
     },
     async 'wipe-redis'() {
-      await deleteKeys(deployment.redis(), deployment.env.QUEUE_PREFIX as string);
+      await deletePrefix(deployment.env.QUEUE_PREFIX as string, deployment.redis());
     },
     async 'cut-store'() {
       log(await cutStore(deployment));

@@ -27,7 +27,14 @@ export interface Verdict {
   /** Records a run read that got no outcome in it nor in any later run, and every record of a run still running. */
   unaccounted: number;
   /** The removals, for the log: how many of each outcome, and what went wrong (counted in `wrong`). */
-  removals: { made: number; deleted: number; relinked: number; goneInSahut: number; wrong: number };
+  removals: {
+    made: number;
+    deleted: number;
+    relinked: number;
+    goneInSahut: number;
+    wrong: number;
+    orphans: number;
+  };
   /** The two-way part, for the log: agents' edits and walk-ins checked, and what of them went wrong. */
   twoWay: { edits: number; lost: number; unnamed: number; walkIns: number; walkInsWrong: number } | null;
   /** Up to a few examples of each problem, for the log. */
@@ -132,7 +139,9 @@ export async function judge(
     made: removals.length,
     ...removed.counts,
     wrong: removed.problems.length,
+    orphans: removed.orphans.length,
   };
+  for (const o of removed.orphans) note(`orphan: ${o}`);
   return { missing, duplicate, wrong, unaccounted, removals: removalCounts, twoWay, examples, valid };
 }
 
