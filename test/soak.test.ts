@@ -6,7 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './helpers/chaos/schedule.ts';
 import { runCli, runSummaries } from './helpers/cli.ts';
-import type { CrmKind } from './helpers/crm-tables.ts';
 import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
 import { judgeDeletions } from './helpers/soak/deletions.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
@@ -23,6 +22,7 @@ import {
 } from './helpers/soak/observe.ts';
 import { startFleet } from './helpers/soak/processes.ts';
 import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
+import type { SoakKind } from './helpers/soak/tables.ts';
 
 /**
  * The live soak suite (issue 20): the deployment as it runs in production — a `sahut-sync
@@ -46,7 +46,7 @@ const FULL = SECONDS >= 120;
 const ROWS = Number(process.env.SOAK_ROWS ?? (FULL ? 150 : 30));
 const IDLE_SECONDS = Number(process.env.SOAK_IDLE_SECONDS ?? (FULL ? 30 : 10));
 const RATE = Number(process.env.SOAK_RATE ?? 5);
-const KINDS = (process.env.SOAK_CRMS ?? 'postgres,mariadb').split(',') as CrmKind[];
+const KINDS = (process.env.SOAK_CRMS ?? 'postgres,mariadb').split(',') as SoakKind[];
 const REPEAT = Number(process.env.SOAK_REPEAT ?? 1);
 const FIRST_SEED = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : randomInt(2 ** 31);
 const QUIET_MS = 7000;
@@ -90,7 +90,12 @@ async function soakRun(seed: number) {
     SAHUT_RATE_LIMIT: '200',
     SAHUT_TIMEOUT_MS: '10000',
   });
-  const fleet = startFleet(d.env, 3, log);
+  const fleet = startFleet(
+    d.env,
+    3,
+    log,
+    d.crms.some((c) => c.table.kind !== 'hubspot'),
+  );
   try {
     await initialSync(d, log);
     const start = await readSides(d);
@@ -165,6 +170,8 @@ async function soakRun(seed: number) {
     );
     const idleGetsOfGone = idle.gotIds.filter((id) => goneContacts.has(id)).length;
     const dup = duplicates({ ...end, contacts: end.contacts.filter((c) => !del.unlinked.has(c.id)) });
+    const hubspot = d.crms.flatMap(({ table }) => (table.hubspot ? [table.hubspot] : []));
+    const limits = hubspot.map((h) => h.limitCounters());
     const lag = lags(editor.edits, v.fates, sahutArrivals(d, end.links), crmArrivals(audit));
     const fates = countBy([...v.fates.values()]);
     const line =
@@ -178,7 +185,14 @@ async function soakRun(seed: number) {
         `lag crm→sahut p50 ${p(lag.crmToSahut, 50)} s p95 ${p(lag.crmToSahut, 95)} s (${lag.crmToSahut.length}), ` +
         `sahut→crm p50 ${p(lag.sahutToCrm, 50)} s p95 ${p(lag.sahutToCrm, 95)} s (${lag.sahutToCrm.length}); ` +
         `workers' peak RSS ${fleet.peakRssMb().join(' / ')} MB; ${editor.edits.length} edits ${JSON.stringify(fates)}; ` +
-        `${conflicts.length} conflicts written down; settled in ${quiet}; ${perCrm(d, editor.edits, v)}`,
+        `${conflicts.length} conflicts written down; settled in ${quiet}; ${perCrm(d, editor.edits, v)}` +
+        limits
+          .map(
+            (l, i) =>
+              `; HubSpot: peak ${l.peakTenSecondly}/100 per 10 s, ${l.peakSearchSecondly}/5 searches per s, ` +
+              `${l.daily} calls, limit rejections ${JSON.stringify(l.rejected)}, answers ${JSON.stringify(hubspot[i]?.statusCounts())}`,
+          )
+          .join(''),
     );
     const logFile = join(tmpdir(), `sahut-sync-soak-${seed}.json`);
     await writeFile(
@@ -221,6 +235,13 @@ async function soakRun(seed: number) {
     }).toEqual({ lost: 0, divergent: 0, phantom: 0, duplicate: 0, idleWrites: 0, idleGetsById: 0 });
     expect(del.problems, 'removals that did not end as docs/deletions.md says').toEqual([]);
     expect(editor.errors, 'edits that failed').toEqual([]);
+    // HubSpot's limits are the app's: the sync's calls alone (people edit in HubSpot's UI).
+    for (const l of limits)
+      expect(l.rejected, "HubSpot's 429s for a limit reached").toEqual({
+        TEN_SECONDLY_ROLLING: 0,
+        SECONDLY: 0,
+        DAILY: 0,
+      });
     expect(fleet.unexpected, 'processes that ended by themselves').toEqual([]);
     expect(editor.edits.length, 'the editor edited at about its rate').toBeGreaterThan(SECONDS * RATE * 0.5);
   } finally {

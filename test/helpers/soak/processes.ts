@@ -7,8 +7,14 @@ import { until } from '../env.ts';
  * The deployment's long-lived processes: `workers` `sahut-sync worker`s and one `sahut-sync
  * scheduler`. A worker SIGKILLed is replaced in its slot; each slot's peak RSS (VmHWM) is read
  * every second and before each kill, so the figure covers every process that held the slot.
+ * `watching`: some connection has `notify: true`, and the scheduler is ready once it watches.
  */
-export function startFleet(env: Record<string, string>, workers: number, log: (line: string) => void) {
+export function startFleet(
+  env: Record<string, string>,
+  workers: number,
+  log: (line: string) => void,
+  watching: boolean,
+) {
   const slots = Array.from({ length: workers }, () => ({ process: spawnCli(['worker'], env), peakKb: 0 }));
   const all: CliProcess[] = slots.map((s) => s.process);
   const killed = new Set<CliProcess>();
@@ -38,11 +44,8 @@ export function startFleet(env: Record<string, string>, workers: number, log: (l
       all.push(p);
       watch(p, 'scheduler');
       scheduler = p;
-      await until(
-        () => p.output().includes('watching CRM changes'),
-        30_000,
-        'the scheduler to watch the CRMs',
-      );
+      const ready = watching ? 'watching CRM changes' : 'schedules applied';
+      await until(() => p.output().includes(ready), 30_000, `the scheduler's "${ready}"`);
     },
     async killWorker(random: Random) {
       const slot = pick(random, slots);
