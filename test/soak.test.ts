@@ -153,6 +153,7 @@ async function soakRun(seed: number) {
         .map((w) => ({ at: w.at, phone: w.body.phone, email: w.body.email })),
     });
     const kept = <T>(m: ReadonlyMap<string, T>) => new Map([...m].filter(([r]) => !del.excluded.has(r)));
+    const window = [...d.journal.overwrites, ...d.crms.flatMap(({ table }) => table.overwrites ?? [])];
     const v = classifyFates({
       owners: OWNERS,
       onConflict: 'crm',
@@ -160,7 +161,7 @@ async function soakRun(seed: number) {
       createdAt: createdAt(audit),
       edits: editor.edits.filter((e) => !del.excluded.has(e.record)),
       conflicts,
-      window: d.journal.overwrites,
+      window,
       final: kept(end.final),
     });
     // A record flagged gone-in-sahut whose last CRM change never reached Sahut is read again by every
@@ -201,7 +202,7 @@ async function soakRun(seed: number) {
         seed,
         edits: editor.edits,
         deletions: editor.deletions,
-        window: d.journal.overwrites,
+        window,
         conflicts,
       }),
     );

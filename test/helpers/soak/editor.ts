@@ -117,6 +117,7 @@ export function startEditor(opts: EditorOptions) {
       },
       // A person's transaction holds the row lock a moment: write-backs meet it and wait.
       Math.floor(dice() * 300),
+      seq,
     );
     if (!written) return;
     const record = `${crm.connection.name}:${id}`;

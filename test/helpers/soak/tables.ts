@@ -4,6 +4,7 @@ import { buildHubspotSandbox, type HubspotSandbox } from '../../../src/hubspot-s
 import type { Random } from '../chaos/schedule.ts';
 import { type CrmKind, type CrmRow, type CrmTable, crmTable } from '../crm-tables.ts';
 import { HUBSPOT_TOKEN } from '../hubspot.ts';
+import type { WindowOverwrite } from './edits.ts';
 
 export type SoakKind = CrmKind | 'hubspot';
 type Fields = Partial<Omit<CrmRow, 'id'>>;
@@ -12,8 +13,15 @@ type Fields = Partial<Omit<CrmRow, 'id'>>;
  * A CRM of the soak as its people and its verdict use it: a database table (`CrmTable`), or a
  * HubSpot account played by the HubSpot sandbox.
  */
-export interface SoakTable extends Pick<CrmTable, 'insert' | 'rows' | 'change' | 'drop'> {
+export interface SoakTable extends Pick<CrmTable, 'insert' | 'rows' | 'drop'> {
   kind: SoakKind;
+  /** `CrmTable.change`; `editSeq` names the edit, for the journal of HubSpot's window. */
+  change(
+    id: string,
+    change: (row: CrmRow) => Fields | null,
+    thinkMs?: number,
+    editSeq?: number,
+  ): Promise<Fields | null>;
   source: SourceInput;
   /** The soak's mapping, in this CRM's column or property names. */
   mapping: string;
@@ -31,6 +39,12 @@ export interface SoakTable extends Pick<CrmTable, 'insert' | 'rows' | 'change' |
   merge?(primaryId: string, otherId: string): Promise<string>;
   /** HubSpot only: the sandbox, for its counters. */
   hubspot?: HubspotSandbox;
+  /**
+   * HubSpot only: the sync's batch updates that followed a person's edit of the same contact made
+   * after the sync's batch read of it (HubSpot has no conditional write: the compare-and-set's
+   * remaining window), with the fields the update sent, named as the edits name them.
+   */
+  overwrites?: WindowOverwrite[];
 }
 
 /** Issue 20's mapping: the name is the CRM's, the tier Sahut's, the rest both sides'. */
@@ -91,6 +105,7 @@ async function hubspotTable(random: Random): Promise<SoakTable> {
     indexLagMs: 1000,
     faults: { errorShare: 0.02, seed: Math.floor(random() * 2 ** 31) },
   });
+  const window = hubspotWindow(sandbox);
   const baseUrl = await sandbox.listen();
   const { store } = sandbox;
   const toRow = (id: string, p: Record<string, string>): CrmRow => ({
@@ -119,6 +134,7 @@ async function hubspotTable(random: Random): Promise<SoakTable> {
     source: { type: 'hubspot', token: HUBSPOT_TOKEN, baseUrl },
     mapping: HUBSPOT_MAPPING,
     hubspot: sandbox,
+    overwrites: window.overwrites,
     data: (row) =>
       Object.fromEntries(Object.entries(PROPERTIES).map(([property, column]) => [property, row[column]])),
     async insert(rows) {
@@ -127,11 +143,14 @@ async function hubspotTable(random: Random): Promise<SoakTable> {
     async rows() {
       return store.list(false).map((c) => toRow(c.id, c.properties));
     },
-    async change(id, change, thinkMs = 0) {
+    async change(id, change, thinkMs = 0, editSeq = 0) {
       if (thinkMs > 0) await sleep(thinkMs);
       const found = live(id);
       const fields = found ? change(toRow(id, found.properties)) : null;
-      if (fields) store.update(id, toProperties(fields));
+      if (fields) {
+        store.update(id, toProperties(fields));
+        window.edited(id, editSeq);
+      }
       return fields;
     },
     async remove(id) {
@@ -146,6 +165,54 @@ async function hubspotTable(random: Random): Promise<SoakTable> {
     },
     async drop() {
       await sandbox.close();
+    },
+  };
+}
+
+/** The soak field each mapped HubSpot property is, as the edit log names it. */
+const FIELDS: Record<string, string> = {
+  firstname: 'name',
+  phone: 'phone',
+  email: 'email',
+  company: 'company',
+  interests: 'tags',
+  customer_tier: 'custom_attributes.customer_tier',
+};
+
+/**
+ * Hooks on the HubSpot sandbox (before it listens, after its fault hook, so a request they see is
+ * one the handler serves next): a sequence number tells, per contact, whether a person's edit
+ * landed between the sync's last batch read of it and the sync's batch update of it.
+ */
+function hubspotWindow(sandbox: HubspotSandbox) {
+  let seq = 0;
+  const lastRead = new Map<string, number>();
+  const edits = new Map<string, { seq: number; editSeq: number }[]>();
+  const overwrites: WindowOverwrite[] = [];
+  const inputs = (body: unknown) =>
+    (body as { inputs?: { id: string; properties?: Record<string, string> }[] }).inputs ?? [];
+  sandbox.app.addHook('preHandler', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (request.method !== 'POST') return;
+    if (path.endsWith('/batch/read')) for (const { id } of inputs(request.body)) lastRead.set(id, ++seq);
+    if (!path.endsWith('/batch/update')) return;
+    for (const { id, properties = {} } of inputs(request.body)) {
+      const body = Object.fromEntries(
+        Object.entries(properties).map(([name, value]) =>
+          FIELDS[name] === 'tags'
+            ? ['tags', value.split(';').filter(Boolean)]
+            : [FIELDS[name] ?? name, value],
+        ),
+      );
+      for (const edit of edits.get(id) ?? [])
+        if (edit.seq > (lastRead.get(id) ?? 0)) overwrites.push({ editSeq: edit.editSeq, body });
+    }
+    seq++;
+  });
+  return {
+    overwrites,
+    edited(id: string, editSeq: number) {
+      edits.set(id, [...(edits.get(id) ?? []), { seq: ++seq, editSeq }]);
     },
   };
 }
