@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './helpers/chaos/schedule.ts';
 import { runCli, runSummaries } from './helpers/cli.ts';
+import { sparePort } from './helpers/redis-topology.ts';
 import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
 import { judgeDeletions } from './helpers/soak/deletions.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
@@ -22,7 +23,7 @@ import {
 } from './helpers/soak/observe.ts';
 import { startFleet } from './helpers/soak/processes.ts';
 import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
-import type { SoakKind } from './helpers/soak/tables.ts';
+import { type SoakKind, WEBHOOK_SECRET } from './helpers/soak/tables.ts';
 
 /**
  * The live soak suite (issue 20): the deployment as it runs in production — a `sahut-sync
@@ -105,6 +106,17 @@ async function soakRun(seed: number) {
         if (record.startsWith(`${crm.connection.name}:`))
           crm.contacts.set(record.split(':')[1] as string, contactId);
     await fleet.startScheduler();
+    // HubSpot has no notify: its webhooks to `serve` bring its changes within seconds, the cron stays the safety net.
+    const hubspot = d.crms.flatMap(({ table, connection }) => (table.hubspot ? [{ table, connection }] : []));
+    if (hubspot.length > 0) {
+      const port = await sparePort();
+      await fleet.startServe(port);
+      for (const { table, connection } of hubspot)
+        table.hubspot?.setWebhook({
+          url: `http://127.0.0.1:${port}/webhooks/hubspot/${connection.name}`,
+          clientSecret: WEBHOOK_SECRET,
+        });
+    }
 
     const editor = startEditor({
       random,
@@ -171,8 +183,9 @@ async function soakRun(seed: number) {
     );
     const idleGetsOfGone = idle.gotIds.filter((id) => goneContacts.has(id)).length;
     const dup = duplicates({ ...end, contacts: end.contacts.filter((c) => !del.unlinked.has(c.id)) });
-    const hubspot = d.crms.flatMap(({ table }) => (table.hubspot ? [table.hubspot] : []));
-    const limits = hubspot.map((h) => h.limitCounters());
+    const sandboxes = hubspot.flatMap(({ table }) => (table.hubspot ? [table.hubspot] : []));
+    const limits = sandboxes.map((h) => h.limitCounters());
+    const hooks = sandboxes.map((h) => h.webhookStats());
     const lag = lags(editor.edits, v.fates, sahutArrivals(d, end.links), crmArrivals(audit));
     const fates = countBy([...v.fates.values()]);
     const line =
@@ -191,7 +204,8 @@ async function soakRun(seed: number) {
           .map(
             (l, i) =>
               `; HubSpot: peak ${l.peakTenSecondly}/100 per 10 s, ${l.peakSearchSecondly}/5 searches per s, ` +
-              `${l.daily} calls, limit rejections ${JSON.stringify(l.rejected)}, answers ${JSON.stringify(hubspot[i]?.statusCounts())}`,
+              `${l.daily} calls, limit rejections ${JSON.stringify(l.rejected)}, answers ${JSON.stringify(sandboxes[i]?.statusCounts())}, ` +
+              `webhooks ${hooks[i]?.events} events in ${hooks[i]?.posts} POSTs answered ${JSON.stringify(hooks[i]?.outcomes)}`,
           )
           .join(''),
     );
@@ -236,6 +250,8 @@ async function soakRun(seed: number) {
     }).toEqual({ lost: 0, divergent: 0, phantom: 0, duplicate: 0, idleWrites: 0, idleGetsById: 0 });
     expect(del.problems, 'removals that did not end as docs/deletions.md says').toEqual([]);
     expect(editor.errors, 'edits that failed').toEqual([]);
+    for (const h of hooks)
+      expect(Object.keys(h.outcomes), "serve's answers to HubSpot's webhooks").toEqual(['200']);
     // HubSpot's limits are the app's: the sync's calls alone (people edit in HubSpot's UI).
     for (const l of limits)
       expect(l.rejected, "HubSpot's 429s for a limit reached").toEqual({

@@ -7,6 +7,7 @@ import { until } from '../env.ts';
  * The deployment's long-lived processes: `workers` `sahut-sync worker`s and one `sahut-sync
  * scheduler`. A worker SIGKILLed is replaced in its slot; each slot's peak RSS (VmHWM) is read
  * every second and before each kill, so the figure covers every process that held the slot.
+ * `startServe` adds a `sahut-sync serve`, never killed.
  * `watching`: some connection has `notify: true`, and the scheduler is ready once it watches.
  */
 export function startFleet(
@@ -46,6 +47,22 @@ export function startFleet(
       scheduler = p;
       const ready = watching ? 'watching CRM changes' : 'schedules applied';
       await until(() => p.output().includes(ready), 30_000, `the scheduler's "${ready}"`);
+    },
+    /** `sahut-sync serve` on `port`, where HubSpot's webhooks are delivered; resolves once it listens. */
+    async startServe(port: number) {
+      // The dashboard it also serves wants a password; the soak never logs in.
+      const p = spawnCli(['serve', '--port', String(port)], {
+        ...env,
+        LOG_LEVEL: 'info',
+        DASHBOARD_PASSWORD: 'soak-dashboard',
+      });
+      all.push(p);
+      watch(p, 'serve');
+      await until(() => p.output().includes('dashboard listening'), 30_000, 'serve to listen').catch(
+        (err) => {
+          throw new Error(`${String(err)}:\n${p.output().slice(-2000)}`);
+        },
+      );
     },
     async killWorker(random: Random) {
       const slot = pick(random, slots);

@@ -81,6 +81,9 @@ export async function soakTable(kind: SoakKind, random: Random): Promise<SoakTab
   };
 }
 
+/** The private app's client secret, the key of its webhooks' signatures. */
+export const WEBHOOK_SECRET = 'soak-client-secret';
+
 /** The CrmRow column of each mapped HubSpot property. */
 const PROPERTIES = {
   firstname: 'name',
@@ -131,7 +134,7 @@ async function hubspotTable(random: Random): Promise<SoakTable> {
   };
   return {
     kind: 'hubspot',
-    source: { type: 'hubspot', token: HUBSPOT_TOKEN, baseUrl },
+    source: { type: 'hubspot', token: HUBSPOT_TOKEN, baseUrl, webhook: { clientSecret: WEBHOOK_SECRET } },
     mapping: HUBSPOT_MAPPING,
     hubspot: sandbox,
     overwrites: window.overwrites,
