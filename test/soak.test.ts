@@ -40,7 +40,9 @@ import { type SoakKind, WEBHOOK_SECRET } from './helpers/soak/tables.ts';
  * In `npm test`: 20 s of edits, 30 rows per CRM, 10 idle seconds. `npm run test:soak`: 180 s,
  * 150 rows per CRM (few, so that edits meet), 30 idle seconds, SOAK_REPEAT seeds in a row.
  * SOAK_SEED replays a seed (printed first); SOAK_SECONDS, SOAK_ROWS, SOAK_IDLE_SECONDS,
- * SOAK_RATE (edits a second) and SOAK_CRMS (`postgres,mariadb`) set the rest.
+ * SOAK_RATE (edits a second) and SOAK_CRMS (`postgres,mariadb`; `hubspot` is a HubSpot account played
+ * by the HubSpot sandbox, its webhooks delivered to a `sahut-sync serve`: docs/guarantees.md, On
+ * HubSpot) set the rest.
  */
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 20);
 const FULL = SECONDS >= 120;
