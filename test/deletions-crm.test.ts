@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
 import { runTriggerSql, sourceSchema, triggerSql } from '../src/crm/index.ts';
 import { parseMapping } from '../src/mapping/index.ts';
+import type { Store } from '../src/store/index.ts';
 import type { CrmKind } from './helpers/crm-tables.ts';
 import {
   DELETIONS_MAPPING,
@@ -48,6 +49,7 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
     options: Record<string, unknown> = {},
     extra: { view?: boolean; deletedColumn?: string } = {},
     directions: Connection['directions'] = ['crm-to-sahut'],
+    store?: Store,
   ) {
     const connection: Connection = {
       name,
@@ -57,7 +59,7 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
       schedule: undefined,
       options: syncOptionsSchema.parse(options),
     };
-    node = startNode(deployment.config, deployment.store, [connection]);
+    node = startNode(deployment.config, store ?? deployment.store, [connection]);
     return { node, connection };
   }
   const run = (extra: { full?: boolean; allowDeletes?: number } = {}) =>
@@ -72,6 +74,39 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
     const link = (await deployment.store.getLinks(name, [crmId])).get(crmId);
     return { link, contact: deployment.sandbox.contacts().find((c) => c.id === link?.sahutId) };
   };
+
+  it('a run attempt that stops once a deletion is on record, before the removal leaves: the retry finishes it, one deleted row', async () => {
+    // The store fails the first removal's last write (its connection cut at that moment).
+    let cut = false;
+    const real = deployment.store;
+    const store: Store = {
+      ...real,
+      async dropRemovals(...args) {
+        if (!cut) {
+          cut = true;
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return real.dropRemovals(...args);
+      },
+    };
+    start({}, { deletedColumn: 'deleted_at' }, ['crm-to-sahut'], store);
+    const [gone] = await table.insert(people(2));
+    expect((await run()).counts).toEqual({ created: 2 });
+    const { contact } = await contactOf(gone as string);
+
+    await table.softDelete(gone as string);
+    const deleting = await run();
+    expect(cut).toBe(true);
+    expect(deleting.status).toBe('succeeded');
+    expect(deleting.counts).toMatchObject({ deleted: 1 });
+    const rows = (await deployment.store.queryAudit({ crmId: gone, limit: 10 })).rows.map((r) => r.action);
+    expect(rows).toEqual(['deleted', 'created']);
+    expect(await deployment.store.countRemovals(name, 'due')).toBe(0);
+    expect(deployment.sandbox.contacts().find((c) => c.id === contact?.id)?.tags).toEqual([
+      'vip',
+      'crm-deleted',
+    ]);
+  });
 
   it('soft delete: the contact is tagged, its link closed; the person re-created with the same phone is relinked, not duplicated', async () => {
     start({}, { deletedColumn: 'deleted_at' });

@@ -110,6 +110,17 @@ describe('judgeDeletions', () => {
     expect([...relinked.excluded]).toEqual(['pg:1', 'pg:2']);
   });
 
+  it('a merge into a contact no record holds: relinked to it, or, flagged, that contact is left unlinked on purpose', () => {
+    const merged = removal('sahut-merge', { survivor: { record: null, contactId: 'c2' } });
+    const relinked = judge(merged, { audit: [note('relinked')], links: new Map([['pg:1', 'c2']]) });
+    expect(relinked.problems).toEqual([]);
+    expect([...relinked.excluded]).toEqual(['pg:1']);
+    expect(relinked.unlinked.size).toBe(0);
+    const flagged = judge(merged, { audit: [note('gone-in-sahut')], links: new Map([['pg:1', 'c1']]) });
+    expect(flagged.problems).toEqual([]);
+    expect([...flagged.unlinked]).toEqual(['c2']);
+  });
+
   it('a contact deleted in Sahut that is flagged twice, never, recreated or relinked to nothing is wrong', () => {
     const d = removal('sahut-delete');
     const what = (over: Partial<DeletionInput>) => judge(d, over).problems.map((p) => p.what);

@@ -1,9 +1,10 @@
 import type { Job } from 'bullmq';
+import type { AuditAction, Removal } from '../../store/types.ts';
 import { guardLimit, guardMessage, guardTrips } from '../../sync/removal.ts';
 import type { RunJob } from '../jobs.ts';
 import { createFanOut } from '../runs/fan-out.ts';
 import type { Runtime } from '../runtime.ts';
-import { actOnRemoval } from './act.ts';
+import { type Acted, actOnRemoval, finishRemoval, thenOf } from './act.ts';
 import { findRemovals } from './find.ts';
 
 const PAGE = 100;
@@ -43,21 +44,39 @@ export async function removalStep(
   for (let after: { crmId: string; side: 'crm' | 'sahut' } | null = null; ; ) {
     const page = await rt.store.listRemovals(connection.name, 'due', after, PAGE);
     await out.read(page.map((r) => r.crmId));
+    const settled = await settledEarlier(rt, runId, page);
     for (const removal of page) {
+      const earlier = settled.get(`${removal.crmId} ${removal.side}`);
+      if (earlier !== undefined) {
+        const then = thenOf(earlier);
+        if (then) await finishRemoval(ctx, removal, then);
+        continue;
+      }
+      let acted: Acted;
       try {
-        const { action, sahutId, diff, error, detail } = await actOnRemoval(ctx, removal);
-        // Only the audit row's own fields: an outcome from the apply step carries its link too.
-        out.audit(removal.crmId, action, {
-          sahutId,
-          diff,
-          error,
-          ...(detail === undefined ? {} : { detail }),
-        });
+        acted = await actOnRemoval(ctx, removal);
       } catch (err) {
         // It stays due: the next run tries again.
         const error = `removal (${removal.side}, ${removal.reason}) not carried out: ${(err as Error).message}`;
-        out.audit(removal.crmId, 'failed', { sahutId: removal.sahutId, error });
+        out.audit(removal.crmId, 'failed', {
+          sahutId: removal.sahutId,
+          error,
+          detail: { removal: removal.side },
+        });
+        continue;
       }
+      const { action, sahutId, diff, error, detail } = acted;
+      // Only the audit row's own fields: an outcome from the apply step carries its link too.
+      // `detail.removal` says which removal the row ends, for an attempt that finds it on record.
+      out.audit(removal.crmId, action, {
+        sahutId,
+        diff,
+        error,
+        detail: { ...asObject(detail), removal: removal.side },
+      });
+      // On record before the removal leaves: an attempt stopped in between is finished by the next.
+      await out.flush();
+      await finishRemoval(ctx, removal, acted.then);
     }
     await out.flush();
     const last = page.at(-1);
@@ -66,3 +85,23 @@ export async function removalStep(
   }
   return null;
 }
+
+/**
+ * The removals of this page an earlier attempt of the run acted on and recorded, with their
+ * outcome, but stopped before finishing (the removal still due): they are finished, not acted
+ * on twice. A removal's row names its side in `detail.removal`.
+ */
+async function settledEarlier(rt: Runtime, runId: string, page: readonly Removal[]) {
+  const settled = new Map<string, AuditAction>();
+  for (const removal of page) {
+    const { rows } = await rt.store.queryAudit({ runId, crmId: removal.crmId, limit: 20 });
+    const row = rows.find((r) => asObject(r.detail).removal === removal.side);
+    if (row) settled.set(`${removal.crmId} ${removal.side}`, row.action);
+  }
+  return settled;
+}
+
+const asObject = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};

@@ -21,7 +21,8 @@ export interface Deletion {
   phone: string | null;
   email: string | null;
   recreatedAs?: string;
-  survivor?: { record: string; contactId: string };
+  /** `record` null: a contact no record holds (a person who wrote in with only a phone). */
+  survivor?: { record: string | null; contactId: string };
 }
 
 /** An audit row as this verdict reads it. */
@@ -98,7 +99,8 @@ export function judgeDeletions(input: DeletionInput): DeletionVerdict {
       if (gone === 1 && now !== d.contactId) problem(d, `flagged, but linked to ${now ?? 'nothing'}`);
       if (relinked === 1 && (!now || !input.contacts.has(now)))
         problem(d, `relinked, but linked to ${now ?? 'nothing'}, which Sahut does not hold`);
-      if (d.survivor) v.excluded.add(d.survivor.record);
+      if (d.survivor?.record) v.excluded.add(d.survivor.record);
+      else if (d.survivor && relinked === 0) v.unlinked.add(d.survivor.contactId);
     }
     const created = input.posts.filter(
       (p) => p.at >= d.at && ((d.phone && p.phone === d.phone) || (d.email && p.email === d.email)),

@@ -269,6 +269,11 @@ export function startEditor(opts: EditorOptions) {
         }
         if (!kind.startsWith('sahut-'))
           return launch(`CRM ${kind}`, () => removals.crmDelete(crm, id, contactId, kind, dice));
+        // Half the merges go into a new contact holding neither identity: the record is relinked to it.
+        if (kind === 'sahut-merge' && random() < 0.5)
+          return launch('Sahut merge into a new contact', () =>
+            removals.sahutMergeIntoNew(crm, id, contactId),
+          );
         const survivor = kind === 'sahut-merge' ? pick(random, [...crm.contacts.keys()]) : undefined;
         const into = survivor ? { id: survivor, contactId: remove(crm, survivor) } : undefined;
         return launch(`Sahut ${kind}`, () => removals.sahutDelete(crm, id, contactId, into));

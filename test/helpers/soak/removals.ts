@@ -52,7 +52,7 @@ export function removers(journal: Journal, call: AgentCall, nextSeq: () => numbe
     crm: SoakCrm,
     id: string,
     contactId: string,
-    survivor?: { id: string; contactId: string },
+    survivor?: { id: string | null; contactId: string },
   ) {
     const seq = nextSeq();
     const record = `${crm.connection.name}:${id}`;
@@ -64,7 +64,12 @@ export function removers(journal: Journal, call: AgentCall, nextSeq: () => numbe
       const at = Date.now();
       const values = { phone: contact?.phone as string | null, email: contact?.email as string | null };
       const merged = survivor
-        ? { survivor: { record: `${crm.connection.name}:${survivor.id}`, contactId: survivor.contactId } }
+        ? {
+            survivor: {
+              record: survivor.id === null ? null : `${crm.connection.name}:${survivor.id}`,
+              contactId: survivor.contactId,
+            },
+          }
         : {};
       deletions.push({
         kind: into ? 'sahut-merge' : 'sahut-delete',
@@ -76,6 +81,17 @@ export function removers(journal: Journal, call: AgentCall, nextSeq: () => numbe
       });
     };
     await journal.asAgent(contactId, () => (into ? journal.asAgent(into, act) : act()));
+  }
+
+  /**
+   * An agent's merge of the contact into the contact of a person who just wrote in with only a
+   * phone: that contact gains the merged one's email, so the record is relinked to it.
+   */
+  async function sahutMergeIntoNew(crm: SoakCrm, id: string, contactId: string) {
+    const seq = nextSeq();
+    const phone = `+62878${String(10_000_000 + seq).padStart(8, '0')}`;
+    const created = await call('POST', '/contacts', seq, { name: `Wrote in ${seq}`, phone });
+    await sahutDelete(crm, id, contactId, { id: null, contactId: String(created?.id) });
   }
 
   /**
@@ -116,7 +132,7 @@ export function removers(journal: Journal, call: AgentCall, nextSeq: () => numbe
     );
   }
 
-  return { deletions, crmDelete, crmMerge, sahutDelete };
+  return { deletions, crmDelete, crmMerge, sahutDelete, sahutMergeIntoNew };
 }
 
 /** A CRM row's values as the sync compares them (empty for a row it would reject). */
