@@ -192,6 +192,18 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('CRM deletions (%s table)', (kin
     expect(await table.tombstones(name)).toBe(0);
     expect((await contactOf(gone as string)).link).toBeUndefined();
     expect(deployment.sandbox.contacts()).toHaveLength(3);
+
+    // A row deleted before it was ever linked (it had no phone): its end is on record too.
+    const [never] = await table.insert([{ name: 'No Phone', phone: null, tags: 'vip' }]);
+    expect((await run()).counts.rejected).toBe(1);
+    await table.hardDelete(never as string);
+    expect((await run()).status).toBe('succeeded');
+    const [row] = (await deployment.store.queryAudit({ crmId: never, limit: 1 })).rows;
+    expect(row).toMatchObject({
+      action: 'unchanged',
+      error: 'deleted in the CRM before it was ever linked: nothing to do in Sahut',
+    });
+    expect(await table.tombstones(name)).toBe(0);
   });
 
   it('hard delete without a trigger: an incremental run cannot see it, a full read finds it', async () => {

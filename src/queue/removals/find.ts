@@ -13,8 +13,15 @@ const REPORTED_OVERLAP_MS = 10 * 60_000;
  * read, the linked records it did not see; after a complete Sahut scan, the
  * contacts it did not list (a miss each; two in a row make one due).
  */
-export async function findRemovals(rt: Runtime, connection: Connection, data: RunJob, runId: string) {
-  await readTombstones(rt, connection, runId);
+export async function findRemovals(
+  rt: Runtime,
+  connection: Connection,
+  data: RunJob,
+  runId: string,
+  /** Given the tombstones of records no link holds, before they are forgotten. */
+  settleUnlinked: (crmIds: string[]) => Promise<void>,
+) {
+  await readTombstones(rt, connection, runId, settleUnlinked);
   if (data.direction === 'crm-to-sahut') await readReported(rt, connection, runId);
   if (data.direction === 'crm-to-sahut' && data.full && judgesAbsence(connection) && data.unreadable === 0)
     await rt.store.noteAbsentRecords(connection.name, runId);
@@ -28,7 +35,12 @@ export function judgesAbsence(connection: Connection): boolean {
 }
 
 /** Every id the delete trigger recorded becomes a removal (when linked), then leaves the tombstone table. */
-async function readTombstones(rt: Runtime, connection: Connection, runId: string) {
+async function readTombstones(
+  rt: Runtime,
+  connection: Connection,
+  runId: string,
+  settleUnlinked: (crmIds: string[]) => Promise<void>,
+) {
   const tombstones = rt.connector(connection.name).tombstones;
   if (!tombstones) return;
   for (;;) {
@@ -43,6 +55,8 @@ async function readTombstones(rt: Runtime, connection: Connection, runId: string
     }));
     // Noted before forgotten: a crash between the two reads them again, harmlessly.
     await rt.store.noteRemovals(connection.name, runId, removals);
+    const unlinked = ids.filter((id) => !links.has(id));
+    if (unlinked.length > 0) await settleUnlinked(unlinked);
     await tombstones.forget(connection.name, ids);
     if (ids.length < TOMBSTONE_PAGE) return;
   }

@@ -31,7 +31,17 @@ export async function removalStep(
   runId: string,
 ): Promise<GuardTrip | null> {
   const connection = rt.connection(data.connection);
-  await findRemovals(rt, connection, data, runId);
+  const out = createFanOut(rt, job, runId, connection.name, data.direction, data.window + 1);
+  // A record deleted before it was ever linked has nothing in Sahut; its row tells its end (a run
+  // that read it and never finished has no other outcome to give it).
+  await findRemovals(rt, connection, data, runId, async (unlinked) => {
+    for (const id of await out.read(unlinked))
+      out.audit(id, 'unchanged', {
+        error: 'deleted in the CRM before it was ever linked: nothing to do in Sahut',
+        detail: { found: 'tombstone' },
+      });
+    await out.flush();
+  });
   const due = await rt.store.countRemovals(connection.name, 'due');
   if (due === 0) return null;
   const links = (await rt.store.countLinks()).get(connection.name) ?? 0;
@@ -39,7 +49,6 @@ export async function removalStep(
   if (guardTrips(due, limit, data.allowDeletes))
     return { message: guardMessage(connection.name, due, links, limit), due, links, limit };
 
-  const out = createFanOut(rt, job, runId, connection.name, data.direction, data.window + 1);
   const ctx = { rt, connection, runId };
   for (let after: { crmId: string; side: 'crm' | 'sahut' } | null = null; ; ) {
     const page = await rt.store.listRemovals(connection.name, 'due', after, PAGE);
