@@ -124,6 +124,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
     let agents: Agents | null = null;
 
     log(`JOB_MAX_STALLS=${maxStalls}`);
+    if (d.crm.describe) log(d.crm.describe);
     if (chaosFirst) {
       const held = pick(random, valid);
       const phase: ChaosPhase = {
@@ -173,6 +174,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
       log(
         `two-way: ${v.twoWay.edits} agent edits, ${v.twoWay.lost} lost, ${v.twoWay.unnamed} lost to a CRM edit with no audit row naming the conflict; ${v.twoWay.walkIns} walk-ins, ${v.twoWay.walkInsWrong} wrong; ${crmEdits.length} CRM edits`,
       );
+    if (d.crm.report) log(d.crm.report());
     console.log(`${describeParams(params)}, seed ${seed}: ${line}`);
     problems.unshift(...v.examples);
     if (problems.length > 0 || settledIn === null) {

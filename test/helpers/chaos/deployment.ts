@@ -10,6 +10,7 @@ import type { Store } from '../../../src/store/index.ts';
 import { API_KEY, privateStore, REDIS_URL, uniqueName } from '../env.ts';
 import { type SentinelGroup, startSentinelGroup } from '../redis-topology.ts';
 import { type ChaosCrm, chaosCrm } from './crm.ts';
+import { hubspotChaosCrm } from './crm-hubspot.ts';
 import type { ChaosParams } from './params.ts';
 import type { Random } from './schedule.ts';
 
@@ -60,7 +61,8 @@ export interface ChaosDeployment {
 /**
  * What the chaos suite runs against: the compose demo's CRM table seeded with
  * `records` rows (PostgreSQL or MariaDB; mixed phone formats, 2 % invalid),
- * the shipped mapping (owners included), a PostgreSQL or SQLite store, a
+ * the shipped mapping (owners included), or the same people in a HubSpot
+ * sandbox with its faults (crm-hubspot.ts) and config/mapping.hubspot.example.yaml, a PostgreSQL or SQLite store, a
  * private queue prefix on the local Redis or on a Sentinel group of its own,
  * and the sandbox as Sahut with seeded faults: 5 % answered 503, some POSTs
  * committed and then dropped, some slow answers. Two-way parameters give the
@@ -71,7 +73,10 @@ export async function chaosDeployment(
   random: Random,
   env: Record<string, string>,
 ): Promise<ChaosDeployment> {
-  const crm = await chaosCrm(params.crm, params.records);
+  const crm =
+    params.crm === 'hubspot'
+      ? await hubspotChaosCrm(params.records, random)
+      : await chaosCrm(params.crm, params.records);
   const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-chaos-'));
   const configPath = join(dir, 'sahut-sync.yaml');
   const twoWay = params.direction !== 'crm-to-sahut';
@@ -81,11 +86,11 @@ export async function chaosDeployment(
       'connections:',
       '  crm:',
       `    source: ${crm.sourceYaml}`,
-      `    mapping: ${join(ROOT, 'config/mapping.example.yaml')}`,
+      `    mapping: ${crm.mapping ?? join(ROOT, 'config/mapping.example.yaml')}`,
       `    directions: ${twoWay ? '[crm-to-sahut, sahut-to-crm]' : '[crm-to-sahut]'}`,
       // Small windows: the durable cursor moves many times in one run.
       `    options: { pageSize: 100, windowSize: ${Math.max(100, Math.round(params.records / 6))}${
-        twoWay ? ', createInCrm: { tags: [lead], defaults: { first_name: "" } }' : ''
+        twoWay ? `, createInCrm: ${crm.createInCrm ?? '{ tags: [lead], defaults: { first_name: "" } }'}` : ''
       } }`,
     ].join('\n'),
   );
