@@ -84,6 +84,15 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
   sandbox.app.addHook('onRequest', async () => {
     if (storms() < STORM_SHARE) sandbox.storm(1);
   });
+  // When the app's own limits answered 429 (injected ones aside), to set beside the chaos's events.
+  const limited: string[] = [];
+  let rejected = 0;
+  sandbox.app.addHook('onResponse', async (_request, reply) => {
+    if (reply.statusCode !== 429) return;
+    const now = Object.values(sandbox.limitCounters().rejected).reduce((a, b) => a + b, 0);
+    if (now > rejected) limited.push(new Date().toISOString().slice(11, 23));
+    rejected = now;
+  });
   const now = Date.now();
   sandbox.seed(Array.from({ length: records }, (_, i) => seedContact(i + 1, now)));
   const baseUrl = await sandbox.listen();
@@ -99,7 +108,9 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
       for (const byStatus of Object.values(sandbox.statusCounts()))
         for (const [status, n] of Object.entries(byStatus)) statuses[status] = (statuses[status] ?? 0) + n;
       const { rejected, peakTenSecondly, peakSearchSecondly } = sandbox.limitCounters();
-      return `HubSpot answered ${JSON.stringify(statuses)}; 429s from its limits ${JSON.stringify(rejected)}; peak ${peakTenSecondly} requests in 10 s, ${peakSearchSecondly} searches in 1 s`;
+      return `HubSpot answered ${JSON.stringify(statuses)}; 429s from its limits ${JSON.stringify(rejected)}; peak ${peakTenSecondly} requests in 10 s, ${peakSearchSecondly} searches in 1 s${
+        limited.length > 0 ? `; limit 429s at ${limited.join(', ')}` : ''
+      }`;
     },
     async rows() {
       return sandbox.store.list(false).map(toRow);
