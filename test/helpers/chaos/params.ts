@@ -37,7 +37,10 @@ function oneOf<T extends string>(
  * failover on each CRM × store two-way; each CHAOS_* variable set narrows
  * it to that value. Without CHAOS_MATRIX (`npm test`): one combination, the
  * variables set and the rest drawn from the first seed (two-way unless told;
- * a failover one time in two).
+ * a failover one time in two). The CRMs drawn or crossed are PostgreSQL and
+ * MariaDB; HubSpot runs only when CHAOS_CRM=hubspot names it (with
+ * CHAOS_MATRIX=1, its eight combinations), as it would make the matrix half
+ * as long again.
  */
 export function chaosCombinations(
   env: NodeJS.ProcessEnv,
