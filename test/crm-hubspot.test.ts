@@ -203,6 +203,17 @@ describe('hubspot connector: walk-in lookup', () => {
       limit: 20,
     });
     expect(byEmail.map((r) => r.id)).toEqual([fresh]);
+    // Found by search, passed on as it is now: the index still holds the older values.
+    const [first, second] = made.map((c) => c.id) as [string, string];
+    await connector.update(first, { name: 'Renamed' }, (await connector.get(first))!);
+    const again = await connector.findByIdentity({
+      phone: { columns: ['phone'], digits: '81234567890' },
+      email: { column: 'email', address: 'f1@x.io' },
+      limit: 20,
+    });
+    expect(sandbox.store.searchable().find((c) => c.id === first)?.properties.name).toBeUndefined();
+    expect(again.find((r) => r.id === first)?.data).toMatchObject({ name: 'Renamed', email: 'f0@x.io' });
+    expect(again.find((r) => r.id === second)?.data).toMatchObject({ email: 'f1@x.io' });
   });
 });
 

@@ -11,7 +11,7 @@ import {
 
 export const SEARCH_MAX = 200;
 export const LIST_MAX = 100;
-const BATCH_READ_MAX = 100;
+export const BATCH_READ_MAX = 100;
 
 export interface ReadContext {
   http: HubspotHttp;
