@@ -100,6 +100,9 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
     kind: 'hubspot',
     sourceYaml: `{ type: hubspot, token: "${HUBSPOT_TOKEN}", baseUrl: "${baseUrl}" }`,
     mapping: new URL('../../../config/mapping.hubspot.example.yaml', import.meta.url).pathname,
+    // A first sync makes only 3 list calls of 100: pages of 20 give the faults, the kills and the
+    // durable cursor more calls to land on.
+    pageSize: 20,
     // HubSpot needs no first name: a walk-in's new contact gets none.
     createInCrm: '{ tags: [lead] }',
     describe: `HubSpot sandbox: search index lag ${indexLagMs} ms (${lateLagMs} ms for late edits), ${ERROR_SHARE * 100} % of requests answered 5xx, ${STORM_SHARE * 100} % followed by a 429`,

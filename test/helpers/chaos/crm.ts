@@ -32,6 +32,8 @@ export interface ChaosCrm {
   mapping?: string;
   /** `options.createInCrm` as YAML flow mapping, when not the compose table's (its first name NOT NULL). */
   createInCrm?: string;
+  /** `options.pageSize`, when not 100. */
+  pageSize?: number;
   /** What the run's CRM does on its own (faults, lag), for the log. */
   describe?: string;
   /** What the CRM answered over the run (its faults that fired), for the log. */

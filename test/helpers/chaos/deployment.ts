@@ -89,7 +89,7 @@ export async function chaosDeployment(
       `    mapping: ${crm.mapping ?? join(ROOT, 'config/mapping.example.yaml')}`,
       `    directions: ${twoWay ? '[crm-to-sahut, sahut-to-crm]' : '[crm-to-sahut]'}`,
       // Small windows: the durable cursor moves many times in one run.
-      `    options: { pageSize: 100, windowSize: ${Math.max(100, Math.round(params.records / 6))}${
+      `    options: { pageSize: ${crm.pageSize ?? 100}, windowSize: ${Math.max(100, Math.round(params.records / 6))}${
         twoWay ? `, createInCrm: ${crm.createInCrm ?? '{ tags: [lead], defaults: { first_name: "" } }'}` : ''
       } }`,
     ].join('\n'),
