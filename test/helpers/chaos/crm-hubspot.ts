@@ -130,6 +130,7 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
       return {
         before: before(sandbox, written, v),
         values: v,
+        // The sandbox's index shows a version at a known moment: committed is searchable.
         async commit() {
           const wait = visibleAt - Date.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait + 1));
