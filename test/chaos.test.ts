@@ -18,6 +18,7 @@ import {
   describeParams,
   replayCommand,
 } from './helpers/chaos/params.ts';
+import { createRemovers, type Removers } from './helpers/chaos/removals.ts';
 import {
   chaosSchedule,
   describeSchedule,
@@ -37,12 +38,14 @@ import { REDIS_SERVER } from './helpers/redis-topology.ts';
  * of SIGKILLs, a record job killed twice in a row, a `run --once` killed and
  * started again, the deployment's Redis keys deleted, the store cut (its
  * connections terminated, or its SQLite write lock held), CRM rows edited
- * (some committed late), agents editing Sahut and people writing in, a Redis
- * primary killed, all mid-run. Then clean workers and `run --once` until a
- * round ends with nothing failed or carried; then Sahut must hold exactly the
- * CRM table, every agent's edit must be in the CRM (or lost to a CRM edit
- * the audit names), every walk-in tagged `lead` must have one CRM row and one
- * link, and every record read must have an outcome.
+ * (some committed late) and deleted (soft or hard, some entered again), agents
+ * editing, deleting and merging contacts in Sahut and people writing in, a
+ * Redis primary killed, all mid-run. Then clean workers and `run --once` until
+ * a round ends with nothing failed, carried or still to remove; then Sahut
+ * must hold exactly the CRM table, every agent's edit must be in the CRM (or
+ * lost to a CRM edit the audit names), every walk-in tagged `lead` must have
+ * one CRM row and one link, every removal must end as docs/deletions.md says,
+ * and every record read must have an outcome.
  *
  * A two-way run has two chaos phases: the first sync (crm-to-sahut) and, after
  * agents edited a quarter of the contacts and a tenth as many people wrote
@@ -102,6 +105,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
     SAHUT_TIMEOUT_MS: '10000',
     WORKER_CONCURRENCY: '4',
   });
+  const name = d.connection.name;
   try {
     const valid = (await d.crm.rows())
       .map((row) => prepareRecord({ id: String(row.id), data: row }, d.connection, 'ID'))
@@ -120,6 +124,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
     const schedule = (sahut: boolean, failover: boolean) =>
       chaosSchedule(random, BIG, { sahut, failover }).filter((e) => !skip.has(e.kind));
     const crmEdits: CrmEditRecord[] = [];
+    const removers = createRemovers(d, random);
     const problems: string[] = [];
     let agents: Agents | null = null;
 
@@ -128,16 +133,16 @@ async function chaosRun(params: ChaosParams, seed: number) {
     if (chaosFirst) {
       const held = pick(random, valid);
       const phase: ChaosPhase = {
-        runArgs: ['run', '--once', '--connection', 'crm', '--direction', 'crm-to-sahut'],
+        runArgs: ['run', '--once', '--connection', name, '--direction', 'crm-to-sahut'],
         schedule: schedule(false, failoverIn === 'first'),
         progress: { expected: valid.length, key: countPosts(), what: 'POSTs' },
         hold: aboutPhone(held.contact.phone as string),
       };
       log(`first pass: requests about crm ${held.crmId} held twice; ${describeSchedule(phase.schedule)}`);
-      problems.push(...(await chaosPhase(d, random, phase, null, crmEdits, log)));
+      problems.push(...(await chaosPhase(d, random, phase, null, { crmEdits, removers }, log)));
     } else {
       const { code, output } = await runCli(
-        ['run', '--once', '--connection', 'crm', '--direction', 'crm-to-sahut'],
+        ['run', '--once', '--connection', name, '--direction', 'crm-to-sahut'],
         d.env,
       );
       log(`first pass without chaos: exit ${code}: ${summaryLine(output)}`);
@@ -151,7 +156,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
       const edited = new Set(agents.edits.map((e) => e.sahutId));
       const held = (agents.edits.find((e) => e.field === 'tier') ?? agents.edits[0])?.sahutId as string;
       const phase: ChaosPhase = {
-        runArgs: ['run', '--once', '--connection', 'crm', '--direction', params.direction],
+        runArgs: ['run', '--once', '--connection', name, '--direction', params.direction],
         schedule: schedule(true, failoverIn === 'scan'),
         progress: {
           expected: edited.size + agents.walkIns.filter((w) => w.selected).length,
@@ -163,23 +168,27 @@ async function chaosRun(params: ChaosParams, seed: number) {
       log(
         `scan: agents edited ${edited.size} contacts, ${agents.walkIns.length} people wrote in; reads of contact ${held} held twice; ${describeSchedule(phase.schedule)}`,
       );
-      problems.push(...(await chaosPhase(d, random, phase, agents, crmEdits, log)));
+      problems.push(...(await chaosPhase(d, random, phase, agents, { crmEdits, removers }, log)));
     }
 
     const settledIn = await settle(d, log);
-    const v = await judge(d, agents, crmEdits);
+    const v = await judge(d, agents, crmEdits, removers.removals);
     const line = `missing / duplicate / wrong / unaccounted = ${v.missing} / ${v.duplicate} / ${v.wrong} / ${v.unaccounted}`;
     log(line);
     if (v.twoWay)
       log(
         `two-way: ${v.twoWay.edits} agent edits, ${v.twoWay.lost} lost, ${v.twoWay.unnamed} lost to a CRM edit with no audit row naming the conflict; ${v.twoWay.walkIns} walk-ins, ${v.twoWay.walkInsWrong} wrong; ${crmEdits.length} CRM edits`,
       );
+    const r = v.removals;
+    log(
+      `removals: ${r.made} made; ${r.deleted} deleted, ${r.relinked} relinked, ${r.goneInSahut} gone-in-sahut; ${r.wrong} wrong; ${r.orphans} orphaned (created, the answer lost, the row deleted before a retry)`,
+    );
     if (d.crm.report) log(d.crm.report());
     console.log(`${describeParams(params)}, seed ${seed}: ${line}`);
     problems.unshift(...v.examples);
     if (problems.length > 0 || settledIn === null) {
       log(`problems:\n${problems.join('\n')}`);
-      log(`runs:\n${describeRuns(await d.store.listRuns({ connection: 'crm', limit: 1000 }))}`);
+      log(`runs:\n${describeRuns(await d.store.listRuns({ connection: name, limit: 1000 }))}`);
       log(`replay: ${replayCommand(params, seed)}`);
     }
     expect({
@@ -193,7 +202,9 @@ async function chaosRun(params: ChaosParams, seed: number) {
       wrong: 0,
       unaccounted: 0,
     });
-    expect(v.valid).toBeGreaterThanOrEqual(valid.length);
+    // Every valid row is judged: the seeded ones less those deleted, plus walk-ins and re-entries.
+    const gone = removers.removals.filter((r) => r.kind.startsWith('crm-') && (r.phone || r.email));
+    expect(v.valid).toBeGreaterThanOrEqual(valid.length - gone.length);
     expect(
       settledIn,
       `a round with nothing failed or carried within ${SETTLING_ROUNDS} rounds`,
@@ -220,10 +231,10 @@ async function chaosPhase(
   random: Random,
   phase: ChaosPhase,
   agents: Agents | null,
-  crmEdits: CrmEditRecord[],
+  people: { crmEdits: CrmEditRecord[]; removers: Removers },
   log: (line: string) => void,
 ): Promise<string[]> {
-  const chaos = createChaos({ deployment: d, random, workers: BIG ? 3 : 2, agents, crmEdits, log }, phase);
+  const chaos = createChaos({ deployment: d, random, workers: BIG ? 3 : 2, agents, ...people, log }, phase);
   let timedOut = true;
   try {
     ({ timedOut } = await chaos.run(BIG ? 10 * 60_000 : 100_000));
@@ -245,31 +256,47 @@ async function chaosPhase(
  * a round ends with every run succeeded, nothing failed and nothing carried (bounded).
  */
 async function settle(d: ChaosDeployment, log: (line: string) => void): Promise<number | null> {
+  const name = d.connection.name;
   const workers = [spawnCli(['worker'], d.env), spawnCli(['worker'], d.env)];
   const directions = d.connection.directions;
   try {
     for (let i = 1; i <= SETTLING_ROUNDS; i++) {
-      const { code, output } = await runCli(['run', '--once', '--connection', 'crm'], d.env);
+      const { code, output } = await runCli(['run', '--once', '--connection', name], d.env);
       const runs = runSummaries(output);
       const carried = (
-        await Promise.all(directions.map((dir) => d.store.listCarried('crm', dir, null, 1000)))
+        await Promise.all(directions.map((dir) => d.store.listCarried(name, dir, null, 1000)))
       ).flat();
+      // Sahut disappearances are counted by complete scans (two in a row) before a run acts on them.
+      const pending =
+        (await d.store.countRemovals(name, 'counting')) + (await d.store.countRemovals(name, 'due'));
       // A run joined in flight began under the chaos: only runs this round started can show it settled.
       const joined = output.includes('is already in flight');
       log(
-        `settling round ${i}: exit ${code}: ${summaryLine(output)}; ${carried.length} carried${joined ? '; joined a run in flight' : ''}`,
+        `settling round ${i}: exit ${code}: ${summaryLine(output)}; ${carried.length} carried, ${pending} removals pending${joined ? '; joined a run in flight' : ''}`,
       );
+      if (pending > 0) log(`removals pending: ${await describePending(d)}`);
       if (code !== 0 && code !== 1) log(`run --once output:\n${output.slice(-3000)}`);
       else if (runs.length === 0) log(`run --once printed no summary:\n${output.slice(-3000)}`);
       const clean =
         !joined &&
         runs.length === directions.length &&
         runs.every((r) => r.status === 'succeeded' && !r.counts.failed);
-      if (clean && carried.length === 0) return i;
+      if (clean && carried.length === 0 && pending === 0) return i;
     }
     return null;
   } finally {
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
   }
+}
+
+/** The removals still counted or due, by state, reason and the run that noted them. */
+async function describePending(d: ChaosDeployment): Promise<string> {
+  const name = d.connection.name;
+  const pending = [
+    ...(await d.store.listRemovals(name, 'counting', null, 1000)),
+    ...(await d.store.listRemovals(name, 'due', null, 1000)),
+  ];
+  const groups = Map.groupBy(pending, (r) => `${r.state} ${r.side} ${r.reason} by ${r.runId}`);
+  return [...groups].map(([key, rs]) => `${rs.length} ${key}`).join('; ');
 }

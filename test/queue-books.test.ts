@@ -100,6 +100,26 @@ describe('the books of a run (real processes, PostgreSQL store)', () => {
     expect(history).toEqual(['created', 'failed']);
   });
 
+  it('a failed record deleted from the CRM before the next run leaves the carried list, audited', async () => {
+    // Every POST fails: the record ends failed and is carried to the next run.
+    await setUp(1, { faults: { rules: [{ route: 'POST /contacts', share: 1, action: 503 }] } }, {});
+    start(['worker']);
+    const first = await runCli(['run', '--once'], env);
+    expect(runSummaries(first.output)).toEqual([
+      expect.objectContaining({ status: 'succeeded', records: 1, counts: { failed: 1 } }),
+    ]);
+    expect(await store.listCarried('crm', 'crm-to-sahut', null, 10)).toHaveLength(1);
+
+    await crm.write([]);
+    const again = await runCli(['run', '--once'], env);
+    expect(runSummaries(again.output)).toEqual([
+      expect.objectContaining({ status: 'succeeded', records: 1, counts: { unchanged: 1 } }),
+    ]);
+    expect(await store.listCarried('crm', 'crm-to-sahut', null, 10)).toEqual([]);
+    const [row] = (await store.queryAudit({ crmId: 'crm-0', limit: 1 })).rows;
+    expect(row).toMatchObject({ action: 'unchanged', error: expect.stringMatching(/^gone from the CRM/) });
+  });
+
   it('run --once started again while its run is in flight joins that run and reports how it ended', async () => {
     // Small jobs, in flight pinned: the run must still be going when the test kills it.
     await setUp(

@@ -89,6 +89,21 @@ export function registerRemovalTests(store: () => Store): void {
       expect(await s.countRemovals(connection, 'counting')).toBe(0);
     });
 
+    it('judges no absence of a link written after the run began (a walk-in linked, a record linked meanwhile)', async () => {
+      const s = store();
+      const connection = unique('conn');
+      await s.upsertLink(link(connection, 'old'));
+      const scan = unique('run');
+      await s.startRun({ id: scan, connection, direction: 'sahut-to-crm', dryRun: false });
+      const read = unique('run');
+      await s.startRun({ id: read, connection, direction: 'crm-to-sahut', dryRun: false });
+      await s.upsertLink({ ...link(connection, 'new'), syncedAt: new Date(Date.now() + 1000) });
+      await s.countScanMisses(connection, scan);
+      expect(await states(s, connection, 'counting')).toEqual(['old:sahut:missing:1']);
+      await s.noteAbsentRecords(connection, read);
+      expect(await states(s, connection, 'due')).toEqual(['old:crm:absent:0']);
+    });
+
     it('notes the linked records a full read did not see as absent, keeping an earlier reason', async () => {
       const s = store();
       const connection = unique('conn');

@@ -70,9 +70,12 @@ export async function dropSchema(schema: string) {
   }
 }
 
-/** Deletes every key under a test prefix (obliterate leaves limiter and lock keys behind). */
-export async function deletePrefix(prefix: string) {
-  const redis = new Redis(REDIS_URL);
+/**
+ * Deletes every key under a test prefix (obliterate leaves limiter and lock keys behind), through
+ * `redis` (the local one unless given: a Sentinel group's, say), then disconnects it.
+ */
+export async function deletePrefix(prefix: string, redis = new Redis(REDIS_URL)) {
+  redis.on('error', () => {});
   try {
     let cursor = '0';
     do {

@@ -59,11 +59,18 @@ export async function fanOutCarried(rt: Runtime, job: Job, data: RunJob, runId: 
   for (let after: string | null = null; ; ) {
     const carried = await rt.store.listCarried(data.connection, data.direction, after, PAGE);
     const records: CrmRecord[] = [];
+    const gone: string[] = [];
     for (const { crmId } of carried) {
       const record = await connector.get(crmId);
-      // Gone from the CRM: nothing left to sync; the failed row stays its last word.
       if (record) records.push(record);
+      else gone.push(crmId);
     }
+    // Gone from the CRM: nothing left to sync. Booked, so that it leaves the carried list (a
+    // linked one is a deletion: the tombstone or a full read notes it).
+    for (const id of gone.length > 0 ? await triage.out.read(gone) : [])
+      triage.out.audit(id, 'unchanged', {
+        error: 'gone from the CRM before it was synced again: nothing to do',
+      });
     await triage.page(records);
     if (carried.length < PAGE) break;
     after = carried.at(-1)?.crmId ?? null;

@@ -38,6 +38,13 @@ export async function noteRemovals(
   );
 }
 
+/**
+ * A link written since run `$2` began was written by a sync that had just seen both sides (a
+ * walk-in created, a record linked while the run read past it): its absence from the run proves
+ * nothing.
+ */
+const linkedBefore = (s: string) => `l.synced_at < (select started_at from ${s}.runs where id = $2)`;
+
 export async function countScanMisses(ctx: PgContext, connection: string, runId: string): Promise<void> {
   const s = ctx.schema;
   const listed = `exists (select 1 from ${s}.run_records b where b.run_id = $2 and b.crm_id = l.crm_id)`;
@@ -53,7 +60,7 @@ export async function countScanMisses(ctx: PgContext, connection: string, runId:
       `insert into ${s}.removals as r (connection, crm_id, side, sahut_id, reason, misses, state, run_id)
        select l.connection, l.crm_id, 'sahut', l.sahut_id, 'missing', 1,
               case when 1 >= $3::int then 'due' else 'counting' end, $2
-       from ${s}.links l where l.connection = $1 and not ${listed}
+       from ${s}.links l where l.connection = $1 and not ${listed} and ${linkedBefore(s)}
        on conflict (connection, crm_id, side) do update
          set misses = r.misses + 1, run_id = excluded.run_id, at = now(),
              state = case when r.state = 'counting' and r.misses + 1 >= $3::int then 'due' else r.state end
@@ -72,6 +79,7 @@ export async function noteAbsentRecords(ctx: PgContext, connection: string, runI
      from ${s}.links l
      where l.connection = $1
        and not exists (select 1 from ${s}.run_records b where b.run_id = $2 and b.crm_id = l.crm_id)
+       and ${linkedBefore(s)}
      on conflict (connection, crm_id, side) do nothing`,
     [connection, runId],
   );

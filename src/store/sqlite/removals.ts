@@ -31,6 +31,12 @@ export function noteRemovals(
 }
 
 const LISTED = 'exists (select 1 from run_records b where b.run_id = :runId and b.crm_id = l.crm_id)';
+/**
+ * A link written since the run began was written by a sync that had just seen both sides (a
+ * walk-in created, a record linked while the run read past it): its absence from the run proves
+ * nothing.
+ */
+const LINKED_BEFORE = 'l.synced_at < (select started_at from runs where id = :runId)';
 
 export function countScanMisses(db: SqliteDatabase, connection: string, runId: string): void {
   const reset = db.statement(
@@ -42,7 +48,7 @@ export function countScanMisses(db: SqliteDatabase, connection: string, runId: s
     `insert into removals as r (connection, crm_id, side, sahut_id, reason, misses, state, run_id, first_at, at)
      select l.connection, l.crm_id, 'sahut', l.sahut_id, 'missing', 1,
             case when 1 >= :gone then 'due' else 'counting' end, :runId, :now, :now
-     from links l where l.connection = :connection and not ${LISTED}
+     from links l where l.connection = :connection and not ${LISTED} and ${LINKED_BEFORE}
      on conflict (connection, crm_id, side) do update
        set misses = r.misses + 1, run_id = excluded.run_id, at = excluded.at,
            state = case when r.state = 'counting' and r.misses + 1 >= :gone then 'due' else r.state end
@@ -58,7 +64,7 @@ export function noteAbsentRecords(db: SqliteDatabase, connection: string, runId:
   db.statement(
     `insert into removals (connection, crm_id, side, sahut_id, reason, state, run_id, first_at, at)
      select l.connection, l.crm_id, 'crm', l.sahut_id, 'absent', 'due', :runId, :now, :now
-     from links l where l.connection = :connection and not ${LISTED}
+     from links l where l.connection = :connection and not ${LISTED} and ${LINKED_BEFORE}
      on conflict (connection, crm_id, side) do nothing`,
   ).run({ connection, runId, now: nowSqlTime() });
 }

@@ -36,19 +36,9 @@ export function createAgents(d: ChaosDeployment, random: Random, seed: number) {
   const walkInIds = new Set<string>();
   let n = 0;
 
-  async function put(id: string, body: Record<string, unknown>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const reply = await d.sandbox.app.inject({
-        method: 'PUT',
-        url: `/v1/contacts/${id}`,
-        headers: { authorization: `Bearer ${API_KEY}`, [AGENT_HEADER]: '1' },
-        payload: body,
-      });
-      if (reply.statusCode === 200) return;
-      if (reply.statusCode < 500 || attempt >= 20)
-        throw new Error(`agent PUT ${id}: ${reply.statusCode} ${reply.body}`);
-    }
-  }
+  const put = async (id: string, body: Record<string, unknown>) => {
+    await agentRequest(d, 'PUT', `/v1/contacts/${id}`, body);
+  };
 
   /**
    * Contacts the sync created and linked. One it created but has not linked yet (its POST's answer
@@ -124,3 +114,23 @@ export function createAgents(d: ChaosDeployment, random: Random, seed: number) {
 }
 
 export type Agents = ReturnType<typeof createAgents>;
+
+/** An agent's request to Sahut, as any client makes it: a 5xx is tried again. */
+export async function agentRequest(
+  d: ChaosDeployment,
+  method: 'PUT' | 'POST' | 'DELETE',
+  url: string,
+  body?: Record<string, unknown>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const reply = await d.sandbox.app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${API_KEY}`, [AGENT_HEADER]: '1' },
+      ...(body ? { payload: body } : {}),
+    });
+    if (reply.statusCode < 300) return;
+    if (reply.statusCode < 500 || attempt >= 20)
+      throw new Error(`agent ${method} ${url}: ${reply.statusCode} ${reply.body}`);
+  }
+}

@@ -118,6 +118,20 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
     async rows() {
       return sandbox.store.list(false).map(toRow);
     },
+    // HubSpot deletes one way, by archiving (its removals list reports it): soft and hard alike.
+    async remove(id) {
+      const found = sandbox.store.get(id);
+      if (!found) return null;
+      await api(baseUrl, 'DELETE', `${CONTACTS}/${id}`);
+      return toRow(found);
+    },
+    async reenter(row) {
+      const properties = Object.fromEntries(
+        Object.values(PROPERTY).flatMap((p) => (row[p] ? [[p, String(row[p])]] : [])),
+      );
+      const { body } = await api(baseUrl, 'POST', CONTACTS, { properties });
+      return (body as { id: string }).id;
+    },
     async edit(ids, v, late = false) {
       if (late) sandbox.setIndexLag(lateLagMs);
       let written: Map<string, number>;
@@ -176,19 +190,31 @@ function before(sandbox: HubspotSandbox, written: Map<string, number>, v: CrmEdi
   return out;
 }
 
-/** A person's edit through HubSpot's API: one batch update, tried again on a 5xx or 429 as a client would. */
+/** A person's edit through HubSpot's API: one batch update; returns each record's new stamp. */
 async function batchUpdate(baseUrl: string, ids: readonly string[], v: CrmEditValues) {
   const properties = Object.fromEntries(EDITED.map((c) => [PROPERTY[c], v[c]]));
+  const { body } = await api(baseUrl, 'POST', `${CONTACTS}/batch/update`, {
+    inputs: ids.map((id) => ({ id, properties })),
+  });
+  const results = (body as { results?: { id: string; updatedAt: string }[] }).results ?? [];
+  return new Map(results.map((r) => [r.id, Date.parse(r.updatedAt)]));
+}
+
+/** One call to HubSpot's API as a person's client makes it: a 5xx or 429 is tried again. */
+async function api(baseUrl: string, method: string, path: string, payload?: unknown) {
   for (let attempt = 1; ; attempt++) {
-    const res = await fetch(`${baseUrl}${CONTACTS}/batch/update`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${HUBSPOT_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: ids.map((id) => ({ id, properties })) }),
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${HUBSPOT_TOKEN}`,
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
-    const body = (await res.json()) as { results?: { id: string; updatedAt: string }[] };
-    if (res.status === 200) return new Map((body.results ?? []).map((r) => [r.id, Date.parse(r.updatedAt)]));
+    const text = await res.text();
+    if (res.status < 300) return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
     if ((res.status !== 429 && res.status < 500) || attempt >= 20)
-      throw new Error(`CRM edit: batch update answered ${res.status} ${JSON.stringify(body)}`);
+      throw new Error(`a person's HubSpot call ${method} ${path} answered ${res.status} ${text}`);
     await new Promise((r) => setTimeout(r, res.status === 429 ? 1000 : 100));
   }
 }

@@ -38,8 +38,15 @@ export interface ChaosCrm {
   describe?: string;
   /** What the CRM answered over the run (its faults that fired), for the log. */
   report?(): string;
-  /** Every row, ordered by id, `id` as text. */
+  /** Every row not deleted (hard, or soft in `deleted_at`), ordered by id, `id` as text. */
   rows(): Promise<Record<string, unknown>[]>;
+  /**
+   * A person deletes row `id`: `soft` sets `deleted_at` (and bumps `updated_at`), `hard` deletes
+   * it (the trigger of `crm install-trigger` leaves a tombstone). Returns the row as it was.
+   */
+  remove(id: string, how: 'soft' | 'hard'): Promise<Record<string, unknown> | null>;
+  /** A person enters `row` (its columns) again as a new row; returns its id. */
+  reenter(row: Record<string, unknown>): Promise<string>;
   /**
    * Updates the rows `ids` (stamping `updated_at`) in a transaction left open. `late`: the caller
    * commits it at a later event (a CRM without transactions makes the edit late its own way).
@@ -77,6 +84,9 @@ export async function retryFull<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The columns of a person, as a re-entry copies them (not the id, the stamps or `deleted_at`). */
+const PERSON = ['first_name', 'last_name', 'mobile', 'email', 'company_name', 'segments', 'tier'] as const;
+
 const SEED = new URL('../../../config/compose/initdb/01-demo-crm.sql', import.meta.url);
 
 /**
@@ -102,12 +112,34 @@ async function postgresCrm(schema: string, records: number): Promise<ChaosCrm> {
       .replace('generate_series(1, 300)', `generate_series(1, ${records})`),
   );
   const table = `${schema}.contacts`;
+  await pool.query(`alter table ${table} add column deleted_at timestamptz`);
   return {
     kind: 'postgres',
-    sourceYaml: `{ type: postgres, url: "${PG_URL}", schema: ${schema}, table: contacts }`,
+    sourceYaml: `{ type: postgres, url: "${PG_URL}", schema: ${schema}, table: contacts, deletedColumn: deleted_at }`,
     async rows() {
-      const { rows } = await pool.query(`select * from ${table} order by id`);
+      const { rows } = await pool.query(`select * from ${table} where deleted_at is null order by id`);
       return (rows as Record<string, unknown>[]).map((r) => ({ ...r, id: String(r.id) }));
+    },
+    async remove(id, how) {
+      const { rows } = await retryFull(() =>
+        pool.query(
+          how === 'soft'
+            ? `update ${table} set deleted_at = now(), updated_at = now() where id = $1 and deleted_at is null returning *`
+            : `delete from ${table} where id = $1 and deleted_at is null returning *`,
+          [id],
+        ),
+      );
+      const row = rows[0] as Record<string, unknown> | undefined;
+      return row ? { ...row, id: String(row.id) } : null;
+    },
+    async reenter(row) {
+      const { rows } = await retryFull(() =>
+        pool.query(
+          `insert into ${table} (${PERSON.join(', ')}) values (${PERSON.map((_, i) => `$${i + 1}`).join(', ')}) returning id::text`,
+          PERSON.map((c) => row[c] ?? null),
+        ),
+      );
+      return String(rows[0].id);
     },
     async edit(ids, v) {
       const client = await retryFull(() => pool.connect());
@@ -173,7 +205,7 @@ async function mariadbCrm(table: string, records: number): Promise<ChaosCrm> {
   await pool.query(
     `CREATE TABLE \`${table}\` (id BIGINT AUTO_INCREMENT PRIMARY KEY, first_name VARCHAR(100) NOT NULL,
      last_name VARCHAR(100), mobile VARCHAR(64), email VARCHAR(200), company_name VARCHAR(200),
-     segments VARCHAR(500), tier VARCHAR(50), updated_at DATETIME(6) NOT NULL DEFAULT NOW(6),
+     segments VARCHAR(500), tier VARCHAR(50), updated_at DATETIME(6) NOT NULL DEFAULT NOW(6), deleted_at DATETIME(6) NULL,
      INDEX contacts_updated_at_id (updated_at, id)) DEFAULT CHARSET=utf8mb4`,
   );
   for (let from = 1; from <= records; from += 500) {
@@ -186,10 +218,43 @@ async function mariadbCrm(table: string, records: number): Promise<ChaosCrm> {
   }
   return {
     kind: 'mariadb',
-    sourceYaml: `{ type: mysql, url: "${MYSQL_URL}", table: ${table} }`,
+    sourceYaml: `{ type: mysql, url: "${MYSQL_URL}", table: ${table}, deletedColumn: deleted_at }`,
     async rows() {
-      const [rows] = await pool.query<RowDataPacket[]>(`SELECT * FROM \`${table}\` ORDER BY id`);
+      const [rows] = await pool.query<RowDataPacket[]>(
+        `SELECT * FROM \`${table}\` WHERE deleted_at IS NULL ORDER BY id`,
+      );
       return rows.map((r) => ({ ...r, id: String(r.id) }));
+    },
+    async remove(id, how) {
+      const client = await retryFull(() => pool.getConnection());
+      try {
+        await client.beginTransaction();
+        const [found] = await client.query<RowDataPacket[]>(
+          `SELECT * FROM \`${table}\` WHERE id = ? AND deleted_at IS NULL FOR UPDATE`,
+          [Number(id)],
+        );
+        const row = found[0];
+        if (row)
+          await client.query(
+            how === 'soft'
+              ? `UPDATE \`${table}\` SET deleted_at = NOW(6), updated_at = NOW(6) WHERE id = ?`
+              : `DELETE FROM \`${table}\` WHERE id = ?`,
+            [Number(id)],
+          );
+        await client.commit();
+        return row ? { ...row, id: String(row.id) } : null;
+      } finally {
+        client.release();
+      }
+    },
+    async reenter(row) {
+      const [out] = await retryFull(() =>
+        pool.execute(
+          `INSERT INTO \`${table}\` (${PERSON.join(', ')}) VALUES (${PERSON.map(() => '?').join(', ')})`,
+          PERSON.map((c) => (row[c] ?? null) as string | number | null),
+        ),
+      );
+      return String((out as { insertId: number }).insertId);
     },
     async edit(ids, v) {
       const client: PoolConnection = await retryFull(() => pool.getConnection());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +8,10 @@ import { Redis } from 'ioredis';
 import { type Connection, loadConnections } from '../../../src/config/index.ts';
 import { buildSandbox, type FaultConfig, type Sandbox } from '../../../src/sandbox/index.ts';
 import type { Store } from '../../../src/store/index.ts';
-import { API_KEY, privateStore, REDIS_URL, uniqueName } from '../env.ts';
+import { runCli } from '../cli.ts';
+import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from '../env.ts';
 import { type SentinelGroup, startSentinelGroup } from '../redis-topology.ts';
+import { forgetMysqlChanges } from '../soak/deployment.ts';
 import { type ChaosCrm, chaosCrm } from './crm.ts';
 import { hubspotChaosCrm } from './crm-hubspot.ts';
 import type { ChaosParams } from './params.ts';
@@ -53,6 +56,8 @@ export interface ChaosDeployment {
   ): { held(): number };
   /** What reached Sahut about each contact (reads and writes by id, agents' and ours), oldest first. */
   journal(sahutId: string): JournalEntry[];
+  /** The contacts the sync created (its `POST /contacts` that reached the handler), oldest first. */
+  posts(): { at: number; phone: unknown; email: unknown }[];
   /** Called on the arrival of every request but the agents'. */
   onRequest(listener: (request: FastifyRequest) => void): void;
   dispose(): Promise<void>;
@@ -80,11 +85,13 @@ export async function chaosDeployment(
   const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-chaos-'));
   const configPath = join(dir, 'sahut-sync.yaml');
   const twoWay = params.direction !== 'crm-to-sahut';
+  // Unique: the delete trigger's name, and MariaDB's shared tombstone table, are keyed by it.
+  const name = `chaos-${randomUUID().slice(0, 8)}`;
   await writeFile(
     configPath,
     [
       'connections:',
-      '  crm:',
+      `  ${name}:`,
       `    source: ${crm.sourceYaml}`,
       `    mapping: ${crm.mapping ?? join(ROOT, 'config/mapping.example.yaml')}`,
       `    directions: ${twoWay ? '[crm-to-sahut, sahut-to-crm]' : '[crm-to-sahut]'}`,
@@ -96,15 +103,24 @@ export async function chaosDeployment(
   );
   const s = await privateStore(params.store);
   const sentinel = params.failover ? await startSentinelGroup() : null;
-  const sandbox = await buildSandbox({ apiKey: API_KEY, faults: faults(random) });
+  const sandbox = await buildSandbox({ apiKey: API_KEY, admin: true, faults: faults(random) });
   const hold = holdHook(sandbox);
   let requestListener: (request: FastifyRequest) => void = () => {};
   sandbox.app.addHook('onRequest', async (request) => {
     if (!request.headers[AGENT_HEADER]) requestListener(request);
   });
   const journal = new Map<string, JournalEntry[]>();
+  const posts: { at: number; phone: unknown; email: unknown }[] = [];
   // After the fault hook: only requests that reach Sahut's handler are written down.
   sandbox.app.addHook('preHandler', async (request) => {
+    if (
+      request.method === 'POST' &&
+      request.routeOptions.url === '/v1/contacts' &&
+      !request.headers[AGENT_HEADER]
+    ) {
+      const body = request.body as { phone?: unknown; email?: unknown } | undefined;
+      posts.push({ at: Date.now(), phone: body?.phone ?? null, email: body?.email ?? null });
+    }
     const id = (request.params as { id?: string } | undefined)?.id;
     if (!id) return;
     const entry: JournalEntry = {
@@ -127,7 +143,7 @@ export async function chaosDeployment(
           name: sentinel.master,
         })
       : new Redis(REDIS_URL);
-  return {
+  const deployment: ChaosDeployment = {
     params,
     sandbox,
     store: s.store,
@@ -148,6 +164,7 @@ export async function chaosDeployment(
     sentinel,
     holdRequests: hold,
     journal: (sahutId) => journal.get(sahutId) ?? [],
+    posts: () => [...posts],
     onRequest(listener) {
       requestListener = listener;
     },
@@ -155,26 +172,21 @@ export async function chaosDeployment(
       await sandbox.close();
       await s.dispose();
       await crm.drop();
+      if (crm.kind === 'mariadb') await forgetMysqlChanges([name]);
       await rm(dir, { recursive: true, force: true });
       if (sentinel) await sentinel.dispose();
-      else await deleteKeys(redis(), prefix);
+      else await deletePrefix(prefix);
     },
   };
-}
-
-/** Deletes every key under the prefix, then disconnects the client. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  redis.on('error', () => {});
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
+  // Hard deletes leave tombstones (docs/deletions.md), as a team that deletes rows would set it up.
+  // HubSpot keeps its own: the archived list.
+  if (params.crm === 'hubspot') return deployment;
+  const { code, output } = await runCli(['crm', 'install-trigger', '--connection', name], deployment.env);
+  if (code !== 0) {
+    await deployment.dispose();
+    throw new Error(`crm install-trigger exited ${code}:\n${output}`);
   }
+  return deployment;
 }
 
 /** The brief's faults, each rule with its own seed from the run's seed. */

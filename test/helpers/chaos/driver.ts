@@ -1,10 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import { type CliProcess, runSummaries, spawnCli } from '../cli.ts';
-import { until } from '../env.ts';
+import { deletePrefix, until } from '../env.ts';
 import type { Agents } from './agents.ts';
 import { cutStore, editCrm } from './backends.ts';
 import type { CrmEditValues, OpenCrmEdit } from './crm.ts';
-import { type ChaosDeployment, deleteKeys } from './deployment.ts';
+import type { ChaosDeployment } from './deployment.ts';
+import type { Removers } from './removals.ts';
 import { type ChaosEvent, type ChaosKind, pick, type Random } from './schedule.ts';
 
 /** A CRM edit of the chaos: its rows, what they held before, and when it committed (for the verdict). */
@@ -37,6 +38,8 @@ export interface ChaosOptions {
   agents: Agents | null;
   /** Every CRM edit is appended here. */
   crmEdits: CrmEditRecord[];
+  /** For `delete-crm` and `delete-sahut` events; each removal is logged in it. */
+  removers: Removers;
   log: (line: string) => void;
 }
 
@@ -154,7 +157,7 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
       startRunOnce();
     },
     async 'wipe-redis'() {
-      await deleteKeys(deployment.redis(), deployment.env.QUEUE_PREFIX as string);
+      await deletePrefix(deployment.env.QUEUE_PREFIX as string, deployment.redis());
     },
     async 'cut-store'() {
       log(await cutStore(deployment));
@@ -172,6 +175,13 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
       await opts.agents.edit(count);
       opts.agents.walkIn(2);
       log(`agents edited ${count} contacts; 2 people wrote in`);
+    },
+    async 'delete-crm'() {
+      log(await opts.removers.deleteInCrm(1 + Math.floor(random() * 3)));
+    },
+    async 'delete-sahut'() {
+      if (!opts.agents) return;
+      log(await opts.removers.deleteInSahut(1 + Math.floor(random() * 2)));
     },
     async failover() {
       const group = deployment.sentinel;

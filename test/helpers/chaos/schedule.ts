@@ -33,6 +33,10 @@ export type ChaosKind =
   | 'edit-crm'
   /** Agents edit contacts in Sahut and people write in (two-way phases). */
   | 'edit-sahut'
+  /** CRM rows deleted, soft or hard, some entered again (docs/deletions.md). */
+  | 'delete-crm'
+  /** Agents delete contacts in Sahut, or merge them into others (two-way phases). */
+  | 'delete-sahut'
   /** SIGKILL the Redis primary; the sentinels promote its replica (with CHAOS_FAILOVER=1). */
   | 'failover';
 
@@ -59,6 +63,8 @@ export function chaosSchedule(
     'cut-store': big ? 3 : 2,
     'edit-crm': big ? 4 : 2,
     'edit-sahut': extra.sahut ? (big ? 4 : 2) : 0,
+    'delete-crm': big ? 3 : 2,
+    'delete-sahut': extra.sahut ? 2 : 0,
     failover: extra.failover ? 1 : 0,
   };
   const events = Object.entries(counts).flatMap(([kind, n]) =>

@@ -6,6 +6,8 @@ import { projectSahut } from '../../../src/sync/project.ts';
 import type { Agents } from './agents.ts';
 import { type ChaosDeployment, describeEntry } from './deployment.ts';
 import type { CrmEditRecord } from './driver.ts';
+import type { ChaosRemoval } from './removals.ts';
+import { judgeChaosRemovals } from './verdict-removals.ts';
 import { judgeWalkIns, lostEdits } from './verdict-two-way.ts';
 
 export interface Verdict {
@@ -24,6 +26,15 @@ export interface Verdict {
   wrong: number;
   /** Records a run read that got no outcome in it nor in any later run, and every record of a run still running. */
   unaccounted: number;
+  /** The removals, for the log: how many of each outcome, and what went wrong (counted in `wrong`). */
+  removals: {
+    made: number;
+    deleted: number;
+    relinked: number;
+    goneInSahut: number;
+    wrong: number;
+    orphans: number;
+  };
   /** The two-way part, for the log: agents' edits and walk-ins checked, and what of them went wrong. */
   twoWay: { edits: number; lost: number; unnamed: number; walkIns: number; walkInsWrong: number } | null;
   /** Up to a few examples of each problem, for the log. */
@@ -36,18 +47,21 @@ const WALK_IN = 'sahut:';
 
 /**
  * Compares Sahut (the sandbox) with the CRM table, the agents' edits and
- * walk-ins with what the CRM and the links hold, and the books of every run
- * in the store.
+ * walk-ins with what the CRM and the links hold, every removal with the audit
+ * and the links, and the books of every run in the store.
  */
 export async function judge(
   d: ChaosDeployment,
   agents: Agents | null,
   crmEdits: readonly CrmEditRecord[],
+  removals: readonly ChaosRemoval[],
 ): Promise<Verdict> {
   const examples: string[] = [];
   const note = (line: string) => examples.length < ATTENTION && examples.push(line);
   const rows = await d.crm.rows();
   const contacts = d.sandbox.contacts();
+  const removed = await judgeRemovals(d, removals, contacts);
+  for (const p of removed.problems) note(p);
   const byKey = indexContacts(contacts);
   /** Contact id → the valid CRM rows holding its phone or email. */
   const claims = new Map<string, string[]>();
@@ -55,7 +69,7 @@ export async function judge(
   const troubled: string[] = [];
   for (const row of rows) {
     const prepared = prepareRecord({ id: String(row.id), data: row }, d.connection, 'ID');
-    if (prepared.kind === 'rejected') continue;
+    if (prepared.kind === 'rejected' || removed.flaggedRows.has(String(row.id))) continue;
     valid++;
     const { phone, email } = prepared.contact;
     const found = [
@@ -90,7 +104,7 @@ export async function judge(
       troubled.push(...held);
       note(`duplicate: contact ${c.id} (${c.phone}, ${c.email}) is held by CRM rows ${held.join(', ')}`);
     }
-    if (held.length === 0 && !leftAlone.has(c.id)) {
+    if (held.length === 0 && !leftAlone.has(c.id) && !removed.accounted.has(c.id)) {
       duplicate++;
       note(`stray contact ${c.id} (${c.phone}, ${c.email}) matches no CRM row`);
     }
@@ -98,7 +112,8 @@ export async function judge(
   let twoWay: Verdict['twoWay'] = null;
   if (agents) {
     const walkIns = await judgeWalkIns(d, agents, claims, note);
-    const { lost, unnamed } = await lostEdits(d, agents.edits, rows, crmEdits, note, troubled);
+    const judged = agents.edits.filter((e) => !removed.removedContacts.has(e.sahutId));
+    const { lost, unnamed } = await lostEdits(d, judged, rows, crmEdits, note, troubled);
     missing += walkIns.missing;
     duplicate += walkIns.duplicate;
     wrong += walkIns.wrong + lost;
@@ -110,6 +125,7 @@ export async function judge(
       walkInsWrong: walkIns.missing + walkIns.duplicate + walkIns.wrong,
     };
   }
+  wrong += removed.problems.length;
   const unaccounted = await unaccountedRecords(d.store, d.connection.name, note);
   for (const crmId of [...new Set(troubled)].slice(0, 4)) {
     examples.push(await history(d.store, d.connection.name, crmId));
@@ -119,7 +135,50 @@ export async function judge(
         `Sahut's requests about ${link.sahutId}:\n  ${d.journal(link.sahutId).map(describeEntry).join('\n  ')}`,
       );
   }
-  return { missing, duplicate, wrong, unaccounted, twoWay, examples, valid };
+  const removalCounts = {
+    made: removals.length,
+    ...removed.counts,
+    wrong: removed.problems.length,
+    orphans: removed.orphans.length,
+  };
+  for (const o of removed.orphans) note(`orphan: ${o}`);
+  return { missing, duplicate, wrong, unaccounted, removals: removalCounts, twoWay, examples, valid };
+}
+
+/** The removal verdict's input read off the store, the sandbox and its journal. */
+async function judgeRemovals(
+  d: ChaosDeployment,
+  removals: readonly ChaosRemoval[],
+  contacts: readonly StoredContact[],
+) {
+  const name = d.connection.name;
+  const records = removals.flatMap((r) => [r.crmId, ...(r.reenteredAs ? [r.reenteredAs] : [])]);
+  const links = new Map(
+    [
+      ...(await d.store.getLinksBySahutIds(
+        name,
+        contacts.map((c) => c.id),
+      )),
+      ...(await d.store.getLinks(name, records)).values(),
+    ].map((l) => [l.crmId, l.sahutId]),
+  );
+  const audit = (
+    await Promise.all(
+      removals.map(
+        async (r) => (await d.store.queryAudit({ connection: name, crmId: r.crmId, limit: 200 })).rows,
+      ),
+    )
+  )
+    .flat()
+    .map((a) => ({ record: a.crmId ?? '', action: a.action, at: a.at.getTime(), sahutId: a.sahutId }));
+  return judgeChaosRemovals({
+    removals,
+    audit,
+    links,
+    contacts,
+    posts: d.posts(),
+    deletedTag: d.connection.options.crmDeletedTag,
+  });
 }
 
 function indexContacts(contacts: StoredContact[]) {

@@ -146,7 +146,7 @@ function soakFaults(random: Random) {
 }
 
 /** The rows MariaDB's triggers left in the shared change and tombstone tables for this test's connections. */
-async function forgetMysqlChanges(names: string[]) {
+export async function forgetMysqlChanges(names: string[]) {
   if (names.length === 0) return;
   const pool = createMysqlPool({ url: MYSQL_URL }, '/');
   try {
