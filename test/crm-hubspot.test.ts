@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkDailyReserve, DAILY_RECHECK_MS } from '../src/crm/hubspot/limits.ts';
 import { createHubspotConnector, isCrmError, type StaleRecordError } from '../src/crm/index.ts';
+import { buildHubspotSandbox } from '../src/hubspot-sandbox/index.ts';
 import { catchError, idsOf, readAll, registerConnectorTests } from './crm-connector-suite.ts';
 import { HUBSPOT_TOKEN, startHubspot } from './helpers/hubspot.ts';
 
@@ -149,6 +150,47 @@ describe('hubspot connector: writes', () => {
     expect((err as StaleRecordError).current.data).toEqual({ name: 'edited in HubSpot', email: 'b@x.io' });
     expect(sandbox.store.get('12')?.properties.email).toBe('b@x.io');
   });
+
+  for (const status of [502, 429])
+    it(`a write-back whose batch update is answered ${status} is compared again from a new read, never sent again as it was: an edit made in HubSpot meanwhile is kept`, async () => {
+      // The soak found it: the update repeated after its backoff overwrote a person's edit of that moment.
+      const sandbox = await buildHubspotSandbox({ token: HUBSPOT_TOKEN, customProperties: ['name'] });
+      let failed = 0;
+      sandbox.app.addHook('onRequest', async (request, reply) => {
+        if (!request.url.endsWith('/batch/update') || failed++ > 0) return;
+        sandbox.store.update('21', { name: 'edited in HubSpot' });
+        await reply.code(status).send({ status: 'error', message: 'injected', category: 'RATE_LIMITS' });
+      });
+      const connector = createHubspotConnector({
+        baseUrl: await sandbox.listen(),
+        token: HUBSPOT_TOKEN,
+        columns: ['name', 'email'],
+      });
+      close = async () => {
+        await connector.close();
+        await sandbox.close();
+      };
+      sandbox.seed([{ id: '21', properties: { name: 'a', email: 'a@x.io' } }]);
+      const before = (await connector.get('21'))!;
+      const err = await catchError(() => connector.update('21', { email: 'a2@x.io' }, before));
+      expect(isCrmError(err, 'STALE')).toBe(true);
+      expect((err as StaleRecordError).current.data).toEqual({ name: 'edited in HubSpot', email: 'a@x.io' });
+      expect(sandbox.store.get('21')?.properties).toMatchObject({
+        name: 'edited in HubSpot',
+        email: 'a@x.io',
+      });
+      // The get, the read before the refused update, the read after it.
+      expect(sandbox.counts()).toMatchObject({
+        'POST /crm/v3/objects/contacts/batch/read': 3,
+        'POST /crm/v3/objects/contacts/batch/update': 1,
+      });
+      // Nothing changed meanwhile: the new read agrees, and the update goes through.
+      const now = (err as StaleRecordError).current;
+      expect((await connector.update('21', { email: 'a2@x.io' }, now)).data).toEqual({
+        name: 'edited in HubSpot',
+        email: 'a2@x.io',
+      });
+    });
 
   it('creates through batch create; an email HubSpot already holds is WRITE_REFUSED naming the existing id', async () => {
     const { sandbox, connector } = await hub();

@@ -3,6 +3,7 @@ import { type Connection, syncOptionsSchema } from '../src/config/index.ts';
 import { type CrmRecord, createMemoryConnector, type MemoryConnector } from '../src/crm/index.ts';
 import { parseMapping } from '../src/mapping/index.ts';
 import { enqueueAction } from '../src/queue/actions/job.ts';
+import { enqueueRun, waitForRun } from '../src/queue/runs/runs.ts';
 import type { FaultConfig } from '../src/sandbox/index.ts';
 import { type DeletionDeployment, deletionDeployment, runWith, sandboxAdmin } from './helpers/deletions.ts';
 import { MAPPING_YAML, type Node, startNode } from './helpers/engine.ts';
@@ -60,6 +61,20 @@ describe.each<StoreKind>(['sqlite', 'postgres'])('Sahut disappearances (%s store
   const linkOf = async (crmId: string) => (await deployment.store.getLinks('crm', [crmId])).get(crmId);
   const contact = (id: string | undefined) => deployment.sandbox.contacts().find((c) => c.id === id);
   const admin = () => sandboxAdmin(deployment.baseUrl);
+
+  it('a run job delivered again after its run ended judges nothing missed (its books are gone)', async () => {
+    await synced(3);
+    const { job, runId } = await enqueueRun(node.rt, 'crm', 'sahut-to-crm');
+    expect(await waitForRun(node.rt, job, runId)).toMatchObject({ status: 'succeeded' });
+    const ended = await node.rt.queues.runs.getJob(job.id as string);
+    expect(ended?.data).toMatchObject({ runId, step: 'wait', scanComplete: true });
+    // What BullMQ does with a job whose worker died before it could mark it completed.
+    const again = await node.rt.queues.runs.add('run', ended?.data, { jobId: `${job.id}-again` });
+    await until(async () => (await again.getState()) === 'completed', 20_000, 'the job delivered again');
+    expect(await deployment.store.countRemovals('crm', 'counting')).toBe(0);
+    expect(await deployment.store.countRemovals('crm', 'due')).toBe(0);
+    expect(await deployment.store.getRun(runId)).toMatchObject({ status: 'succeeded' });
+  });
 
   it('a contact an agent merged into another: the record is relinked to the survivor, merged by the owner rules', async () => {
     await synced(2);

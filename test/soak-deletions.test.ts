@@ -72,6 +72,26 @@ describe('judgeDeletions', () => {
     ]);
   });
 
+  it("a HubSpot merge: both records deleted once; the merged record linked to the primary's contact, the other's left unlinked", () => {
+    const primary = removal('crm-merge', { record: 'hub:1', recreatedAs: 'hub:9' });
+    const other = removal('crm-merge', { record: 'hub:2', contactId: 'c2', phone: null, email: null });
+    const v = judgeDeletions({
+      deletions: [primary, other],
+      audit: [note('deleted', 'hub:1'), note('deleted', 'hub:2')],
+      links: new Map([['hub:9', 'c1']]),
+      contacts: new Set(['c1', 'c2']),
+      posts: [],
+    });
+    expect(v.problems).toEqual([]);
+    expect(v.counts.deleted).toBe(2);
+    expect([...v.excluded].sort()).toEqual(['hub:1', 'hub:2', 'hub:9']);
+    expect([...v.unlinked]).toEqual(['c2']);
+    const wrong = judge(primary, { audit: [note('deleted', 'hub:1')], links: new Map([['hub:9', 'c7']]) });
+    expect(wrong.problems.map((p) => p.what)).toEqual([
+      'crm-merge: entered again as hub:9, linked to c7, not c1',
+    ]);
+  });
+
   it('a POST with the phone before the deletion is no matter', () => {
     const v = judge(removal('delete-hard'), { audit: [note('deleted')], posts: [{ at: 500, phone, email }] });
     expect(v.problems).toEqual([]);

@@ -143,6 +143,16 @@ describe('the soak fate classifier', () => {
     expect(judge({ edits: [agent], end: {}, window: other }).lost).toHaveLength(1);
   });
 
+  it("a HubSpot person's edit overwritten by the sync's batch update inside HubSpot's batch read → batch update window is counted apart", () => {
+    const person = edit(1000, 'crm', 'company', 'Co 7');
+    const window = [{ editSeq: person.seq, body: { company: 'Agent Co 3' } }];
+    const v = judge({ edits: [person], end: { company: 'Agent Co 3' }, window });
+    expect([v.lost, v.window.length, v.fates.get(person.seq)]).toEqual([[], 1, 'window']);
+    // An update that carried the person's own value overwrote nothing.
+    const same = [{ editSeq: person.seq, body: { company: 'Co 7' } }];
+    expect(judge({ edits: [person], end: { company: 'Agent Co 3' }, window: same }).lost).toHaveLength(1);
+  });
+
   it('divergent sides and values nobody wrote are found on either side', () => {
     const v = judge({ edits: [], end: {}, sahutEnd: { phone: '+6281111111111' } });
     expect(v.divergent.map((f) => f.field)).toEqual(['phone']);

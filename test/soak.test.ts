@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from './helpers/chaos/schedule.ts';
 import { runCli, runSummaries } from './helpers/cli.ts';
-import type { CrmKind } from './helpers/crm-tables.ts';
+import { sparePort } from './helpers/redis-topology.ts';
 import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
 import { judgeDeletions } from './helpers/soak/deletions.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
@@ -23,6 +23,7 @@ import {
 } from './helpers/soak/observe.ts';
 import { startFleet } from './helpers/soak/processes.ts';
 import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
+import { type SoakKind, WEBHOOK_SECRET } from './helpers/soak/tables.ts';
 
 /**
  * The live soak suite (issue 20): the deployment as it runs in production — a `sahut-sync
@@ -39,14 +40,16 @@ import { history, idleWindow, quiesce } from './helpers/soak/settle.ts';
  * In `npm test`: 20 s of edits, 30 rows per CRM, 10 idle seconds. `npm run test:soak`: 180 s,
  * 150 rows per CRM (few, so that edits meet), 30 idle seconds, SOAK_REPEAT seeds in a row.
  * SOAK_SEED replays a seed (printed first); SOAK_SECONDS, SOAK_ROWS, SOAK_IDLE_SECONDS,
- * SOAK_RATE (edits a second) and SOAK_CRMS (`postgres,mariadb`) set the rest.
+ * SOAK_RATE (edits a second) and SOAK_CRMS (`postgres,mariadb`; `hubspot` is a HubSpot account played
+ * by the HubSpot sandbox, its webhooks delivered to a `sahut-sync serve`: docs/guarantees.md, On
+ * HubSpot) set the rest.
  */
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 20);
 const FULL = SECONDS >= 120;
 const ROWS = Number(process.env.SOAK_ROWS ?? (FULL ? 150 : 30));
 const IDLE_SECONDS = Number(process.env.SOAK_IDLE_SECONDS ?? (FULL ? 30 : 10));
 const RATE = Number(process.env.SOAK_RATE ?? 5);
-const KINDS = (process.env.SOAK_CRMS ?? 'postgres,mariadb').split(',') as CrmKind[];
+const KINDS = (process.env.SOAK_CRMS ?? 'postgres,mariadb').split(',') as SoakKind[];
 const REPEAT = Number(process.env.SOAK_REPEAT ?? 1);
 const FIRST_SEED = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : randomInt(2 ** 31);
 const QUIET_MS = 7000;
@@ -90,7 +93,12 @@ async function soakRun(seed: number) {
     SAHUT_RATE_LIMIT: '200',
     SAHUT_TIMEOUT_MS: '10000',
   });
-  const fleet = startFleet(d.env, 3, log);
+  const fleet = startFleet(
+    d.env,
+    3,
+    log,
+    d.crms.some((c) => c.table.kind !== 'hubspot'),
+  );
   try {
     await initialSync(d, log);
     const start = await readSides(d);
@@ -100,6 +108,17 @@ async function soakRun(seed: number) {
         if (record.startsWith(`${crm.connection.name}:`))
           crm.contacts.set(record.split(':')[1] as string, contactId);
     await fleet.startScheduler();
+    // HubSpot has no notify: its webhooks to `serve` bring its changes within seconds, the cron stays the safety net.
+    const hubspot = d.crms.flatMap(({ table, connection }) => (table.hubspot ? [{ table, connection }] : []));
+    if (hubspot.length > 0) {
+      const port = await sparePort();
+      await fleet.startServe(port);
+      for (const { table, connection } of hubspot)
+        table.hubspot?.setWebhook({
+          url: `http://127.0.0.1:${port}/webhooks/hubspot/${connection.name}`,
+          clientSecret: WEBHOOK_SECRET,
+        });
+    }
 
     const editor = startEditor({
       random,
@@ -148,6 +167,7 @@ async function soakRun(seed: number) {
         .map((w) => ({ at: w.at, phone: w.body.phone, email: w.body.email })),
     });
     const kept = <T>(m: ReadonlyMap<string, T>) => new Map([...m].filter(([r]) => !del.excluded.has(r)));
+    const window = [...d.journal.overwrites, ...d.crms.flatMap(({ table }) => table.overwrites ?? [])];
     const v = classifyFates({
       owners: OWNERS,
       onConflict: 'crm',
@@ -155,7 +175,7 @@ async function soakRun(seed: number) {
       createdAt: createdAt(audit),
       edits: editor.edits.filter((e) => !del.excluded.has(e.record)),
       conflicts,
-      window: d.journal.overwrites,
+      window,
       final: kept(end.final),
     });
     // A record flagged gone-in-sahut whose last CRM change never reached Sahut is read again by every
@@ -165,6 +185,9 @@ async function soakRun(seed: number) {
     );
     const idleGetsOfGone = idle.gotIds.filter((id) => goneContacts.has(id)).length;
     const dup = duplicates({ ...end, contacts: end.contacts.filter((c) => !del.unlinked.has(c.id)) });
+    const sandboxes = hubspot.flatMap(({ table }) => (table.hubspot ? [table.hubspot] : []));
+    const limits = sandboxes.map((h) => h.limitCounters());
+    const hooks = sandboxes.map((h) => h.webhookStats());
     const lag = lags(editor.edits, v.fates, sahutArrivals(d, end.links), crmArrivals(audit));
     const fates = countBy([...v.fates.values()]);
     const line =
@@ -178,7 +201,15 @@ async function soakRun(seed: number) {
         `lag crm→sahut p50 ${p(lag.crmToSahut, 50)} s p95 ${p(lag.crmToSahut, 95)} s (${lag.crmToSahut.length}), ` +
         `sahut→crm p50 ${p(lag.sahutToCrm, 50)} s p95 ${p(lag.sahutToCrm, 95)} s (${lag.sahutToCrm.length}); ` +
         `workers' peak RSS ${fleet.peakRssMb().join(' / ')} MB; ${editor.edits.length} edits ${JSON.stringify(fates)}; ` +
-        `${conflicts.length} conflicts written down; settled in ${quiet}; ${perCrm(d, editor.edits, v)}`,
+        `${conflicts.length} conflicts written down; settled in ${quiet}; ${perCrm(d, editor.edits, v)}` +
+        limits
+          .map(
+            (l, i) =>
+              `; HubSpot: peak ${l.peakTenSecondly}/100 per 10 s, ${l.peakSearchSecondly}/5 searches per s, ` +
+              `${l.daily} calls, limit rejections ${JSON.stringify(l.rejected)}, answers ${JSON.stringify(sandboxes[i]?.statusCounts())}, ` +
+              `webhooks ${hooks[i]?.events} events in ${hooks[i]?.posts} POSTs answered ${JSON.stringify(hooks[i]?.outcomes)}`,
+          )
+          .join(''),
     );
     const logFile = join(tmpdir(), `sahut-sync-soak-${seed}.json`);
     await writeFile(
@@ -187,7 +218,7 @@ async function soakRun(seed: number) {
         seed,
         edits: editor.edits,
         deletions: editor.deletions,
-        window: d.journal.overwrites,
+        window,
         conflicts,
       }),
     );
@@ -221,6 +252,15 @@ async function soakRun(seed: number) {
     }).toEqual({ lost: 0, divergent: 0, phantom: 0, duplicate: 0, idleWrites: 0, idleGetsById: 0 });
     expect(del.problems, 'removals that did not end as docs/deletions.md says').toEqual([]);
     expect(editor.errors, 'edits that failed').toEqual([]);
+    for (const h of hooks)
+      expect(Object.keys(h.outcomes), "serve's answers to HubSpot's webhooks").toEqual(['200']);
+    // HubSpot's limits are the app's: the sync's calls alone (people edit in HubSpot's UI).
+    for (const l of limits)
+      expect(l.rejected, "HubSpot's 429s for a limit reached").toEqual({
+        TEN_SECONDLY_ROLLING: 0,
+        SECONDLY: 0,
+        DAILY: 0,
+      });
     expect(fleet.unexpected, 'processes that ended by themselves').toEqual([]);
     expect(editor.edits.length, 'the editor edited at about its rate').toBeGreaterThan(SECONDS * RATE * 0.5);
   } finally {

@@ -121,4 +121,21 @@ describe.each<CrmKind>(['postgres', 'mariadb'])('write-back under concurrent edi
 
     expect(await settledRuns()).toEqual({ echo: { unchanged: 1 }, scan: { unchanged: 1 } });
   });
+
+  it("an agent's tag removal made while the CRM write waits is kept, though the CRM was just given that tag", async () => {
+    // The HubSpot soak found it: a tag written to the CRM from Sahut's first read came back.
+    await node.rt.sahut.update(sahutId, { tags: ['lead', 'vip'] });
+    const person = await crm.editInTransaction(crmId, { tags: 'lead;jakarta' });
+    const { job, runId } = await enqueueRun(node.rt, 'crm', 'sahut-to-crm');
+    await person.blocked();
+    // While the write-back waits on the row: the agent takes the tag off again.
+    await node.rt.sahut.update(sahutId, { tags: ['lead'] });
+    await person.commit();
+    const run = await waitForRun(node.rt, job, runId);
+
+    expect(run.status).toBe('succeeded');
+    expect((await row())?.tags).toBe('lead;jakarta');
+    expect((await contact())?.tags).toEqual(['lead', 'jakarta']);
+    expect(await settledRuns()).toEqual({ echo: { unchanged: 1 }, scan: { unchanged: 1 } });
+  });
 });

@@ -59,6 +59,16 @@ export class HubspotApiError extends Error {
 }
 
 const isSearch = (path: string) => path.split('?')[0]?.endsWith('/search') === true;
+const routeOf = (c: HubspotCall<unknown>) => `${c.method} ${c.path.split('?')[0]?.replace(/\/\d+$/, '/:id')}`;
+
+type Failed = { wire: string } | { status: number; body: ErrorBody; retryAfter: string | undefined };
+type Attempt<T> = { done: T } | Failed;
+/** A call's failures so far, 429 waits apart: they do not spend its retries. */
+interface Tally {
+  failures: number;
+  waited: number;
+  streak: number;
+}
 
 /**
  * One undici pool per connector, with timeouts; every call waits its turn at the shared
@@ -90,79 +100,117 @@ export function createHubspotHttp(opts: HubspotHttpOptions) {
     }
   };
 
-  async function call<T>(c: HubspotCall<T>, signal?: AbortSignal): Promise<T> {
-    const route = `${c.method} ${c.path.split('?')[0]?.replace(/\/\d+$/, '/:id')}`;
-    let failures = 0;
-    let waited = 0;
-    let streak = 0;
-    for (;;) {
-      checkDailyReserve(daily, opts.dailyReserve ?? 0);
-      await (isSearch(c.path) ? opts.search : opts.burst)?.take(signal);
-      let status: number;
-      let text: string;
-      let retryAfter: string | undefined;
-      try {
-        const res = await pool.request({
-          method: c.method,
-          path: basePath + c.path,
-          headers: c.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-          body: c.body === undefined ? null : JSON.stringify(c.body),
-          signal,
+  /** One request, after its turn at the limiter (`turn: false`: taken already); what came back. */
+  async function attempt<T>(
+    c: HubspotCall<T>,
+    signal: AbortSignal | undefined,
+    turn = true,
+  ): Promise<Attempt<T>> {
+    checkDailyReserve(daily, opts.dailyReserve ?? 0);
+    if (turn) await (isSearch(c.path) ? opts.search : opts.burst)?.take(signal);
+    let status: number;
+    let text: string;
+    let retryAfter: string | undefined;
+    try {
+      const res = await pool.request({
+        method: c.method,
+        path: basePath + c.path,
+        headers: c.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: c.body === undefined ? null : JSON.stringify(c.body),
+        signal,
+      });
+      status = res.statusCode;
+      const seen = dailyFromHeaders(res.headers, Date.now());
+      if (seen) {
+        daily = seen;
+        opts.onDaily?.(seen);
+      }
+      const ra = res.headers['retry-after'];
+      retryAfter = Array.isArray(ra) ? ra[0] : ra;
+      text = await res.body.text();
+    } catch (err) {
+      signal?.throwIfAborted();
+      const code = (err as { code?: unknown }).code;
+      return { wire: typeof code === 'string' ? code : err instanceof Error ? err.name : 'network error' };
+    }
+    if (status >= 200 && status < 300) return { done: parse(c, routeOf(c), text) };
+    if (status === 404 && c.notFound !== undefined) return { done: c.notFound };
+    return { status, body: parseError(text), retryAfter };
+  }
+
+  /** What to do after a failed attempt: wait that long and try again, or give up with the error. */
+  function afterFailure(c: HubspotCall<unknown>, a: Failed, tally: Tally): number {
+    const route = routeOf(c);
+    if ('wire' in a) {
+      if (c.unsafe || tally.failures >= retries)
+        throw new Error(
+          `HubSpot ${route} failed on the wire (${a.wire})${c.unsafe ? '; it may have been applied' : ''}`,
+        );
+      tally.failures += 1;
+      return backoff(tally.failures);
+    }
+    const { status, body } = a;
+    if (status === 429) {
+      if (body.policyName === 'DAILY')
+        throw new CrmError(
+          'LIMIT_EXHAUSTED',
+          `HubSpot's daily API limit is spent (429 DAILY): the next run resumes from its cursor after HubSpot resets the count at midnight in the account's time zone`,
+        );
+      const wait = rateLimitWaitMs(body.policyName, a.retryAfter, tally.streak);
+      if (tally.waited + wait > (opts.maxRateLimitWaitMs ?? 120_000))
+        throw new HubspotApiError(route, status, {
+          ...body,
+          message: `${body.message ?? ''} (still limited after ${Math.round(tally.waited / 1000)} s of waiting)`,
         });
-        status = res.statusCode;
-        const seen = dailyFromHeaders(res.headers, Date.now());
-        if (seen) {
-          daily = seen;
-          opts.onDaily?.(seen);
-        }
-        const ra = res.headers['retry-after'];
-        retryAfter = Array.isArray(ra) ? ra[0] : ra;
-        text = await res.body.text();
-      } catch (err) {
-        signal?.throwIfAborted();
-        const code = (err as { code?: unknown }).code;
-        const reason = typeof code === 'string' ? code : err instanceof Error ? err.name : 'network error';
-        if (c.unsafe || failures >= retries)
-          throw new Error(
-            `HubSpot ${route} failed on the wire (${reason})${c.unsafe ? '; it may have been applied' : ''}`,
-          );
-        failures += 1;
-        await sleep(backoff(failures), undefined, { signal });
-        continue;
-      }
-      if (status >= 200 && status < 300) return parse(c, route, text);
-      if (status === 404 && c.notFound !== undefined) return c.notFound;
-      const body = parseError(text);
-      if (status === 429) {
-        if (body.policyName === 'DAILY')
-          throw new CrmError(
-            'LIMIT_EXHAUSTED',
-            `HubSpot's daily API limit is spent (429 DAILY): the next run resumes from its cursor after HubSpot resets the count at midnight in the account's time zone`,
-          );
-        const wait = rateLimitWaitMs(body.policyName, retryAfter, streak);
-        if (waited + wait > (opts.maxRateLimitWaitMs ?? 120_000))
-          throw new HubspotApiError(route, status, {
-            ...body,
-            message: `${body.message ?? ''} (still limited after ${Math.round(waited / 1000)} s of waiting)`,
-          });
-        streak += 1;
-        waited += wait;
-        await sleep(wait, undefined, { signal });
-        continue;
-      }
-      streak = 0;
-      if (status === 401 || status === 403) throw authError(status, body);
-      if (status >= 500 && failures < retries && !c.unsafe) {
-        failures += 1;
-        await sleep(backoff(failures), undefined, { signal });
-        continue;
-      }
-      throw new HubspotApiError(route, status, body);
+      tally.streak += 1;
+      tally.waited += wait;
+      return wait;
+    }
+    tally.streak = 0;
+    if (status === 401 || status === 403) throw authError(status, body);
+    if (status >= 500 && tally.failures < retries && !c.unsafe) {
+      tally.failures += 1;
+      return backoff(tally.failures);
+    }
+    throw new HubspotApiError(route, status, body);
+  }
+
+  async function call<T>(c: HubspotCall<T>, signal?: AbortSignal): Promise<T> {
+    const tally: Tally = { failures: 0, waited: 0, streak: 0 };
+    for (;;) {
+      const a = await attempt(c, signal);
+      if ('done' in a) return a.done;
+      await sleep(afterFailure(c, a, tally), undefined, { signal });
+    }
+  }
+
+  /**
+   * A compare-and-set: `read`, then the write `decide` makes of what it read (none: nothing to
+   * write), sent at once. HubSpot has no conditional write, so nothing may come between the two:
+   * the write's turn at the limiter is taken before the read, and a write that fails (5xx, 429,
+   * the wire) is never sent again as it was, but decided again from a new read, with the waits
+   * and retries of a call. A write sent on the wire may have been applied: the new read shows it.
+   */
+  async function compareAndSet<R, T>(
+    read: () => Promise<R>,
+    decide: (read: R) => HubspotCall<T> | null,
+    signal?: AbortSignal,
+  ): Promise<{ read: R; written: T | null }> {
+    const tally: Tally = { failures: 0, waited: 0, streak: 0 };
+    for (;;) {
+      await opts.burst?.take(signal);
+      const r = await read();
+      const c = decide(r);
+      if (!c) return { read: r, written: null };
+      const a = await attempt(c, signal, false);
+      if ('done' in a) return { read: r, written: a.done };
+      await sleep(afterFailure({ ...c, unsafe: false }, a, tally), undefined, { signal });
     }
   }
 
   return {
     call,
+    compareAndSet,
     /** The daily budget as last reported, or null before any answer carried it. */
     daily: () => daily,
     close: () => pool.close(),

@@ -46,8 +46,10 @@ function refusal(what: string, e: { category?: string | undefined; message?: str
 /**
  * Write-back and creation in HubSpot's batches. Compare-and-set: the batch reads the records'
  * current values, refuses (StaleRecordError) those that no longer hold what the merge read,
- * and writes the rest in one batch update. HubSpot has no conditional write, so the time
- * between that read and the write (one round trip) remains, as with Sahut's GET then PUT.
+ * and writes the rest in one batch update, sent as soon as the read answers (its turn at the
+ * limiter taken before the read; a failed update is compared again from a new read, never
+ * repeated as it was). HubSpot has no conditional write, so the time between that read and the
+ * write (one round trip) remains, as with Sahut's GET then PUT.
  */
 export function createWriter(
   http: HubspotHttp,
@@ -77,25 +79,32 @@ export function createWriter(
   const update = createBatcher<UpdateInput, CrmRecord>(
     BATCH_MAX,
     async (inputs) => {
-      const read = await readBatch(inputs.map((i) => i.id));
-      // A merged-away id answers with the merged record under its new id: not this record any more.
-      const current = new Map(read.results.map((o) => [o.id, recordOf(columns, o)]));
-      const results: (CrmRecord | Error)[] = inputs.map((i) => {
-        const now = current.get(i.id);
-        if (!now) return new CrmError('RECORD_NOT_FOUND', `Update of ${LABEL}: no contact with id ${i.id}`);
-        if (!sameRecordData(i.expected.data, now.data)) return new StaleRecordError(LABEL, now);
-        return now;
-      });
-      const writes = inputs.filter(
-        (i, n) => !(results[n] instanceof Error) && Object.keys(i.fields).length > 0,
+      let results: (CrmRecord | Error)[] = [];
+      const { written: res } = await http.compareAndSet(
+        () => readBatch(inputs.map((i) => i.id)),
+        (read) => {
+          // A merged-away id answers with the merged record under its new id: not this record any more.
+          const current = new Map(read.results.map((o) => [o.id, recordOf(columns, o)]));
+          results = inputs.map((i) => {
+            const now = current.get(i.id);
+            if (!now)
+              return new CrmError('RECORD_NOT_FOUND', `Update of ${LABEL}: no contact with id ${i.id}`);
+            if (!sameRecordData(i.expected.data, now.data)) return new StaleRecordError(LABEL, now);
+            return now;
+          });
+          const writes = inputs.filter(
+            (i, n) => !(results[n] instanceof Error) && Object.keys(i.fields).length > 0,
+          );
+          if (writes.length === 0) return null;
+          return {
+            method: 'POST',
+            path: `${CONTACTS}/batch/update`,
+            body: { inputs: writes.map((i) => ({ id: i.id, properties: toProperties(i.fields) })) },
+            schema: batchResponseSchema,
+          };
+        },
       );
-      if (writes.length === 0) return results;
-      const res = await http.call({
-        method: 'POST',
-        path: `${CONTACTS}/batch/update`,
-        body: { inputs: writes.map((i) => ({ id: i.id, properties: toProperties(i.fields) })) },
-        schema: batchResponseSchema,
-      });
+      if (!res) return results;
       const written = new Map(res.results.map((o) => [o.id, o]));
       const failed = errorsByKey(res, 'ids');
       return inputs.map((input, n) => {

@@ -68,6 +68,14 @@ export function createRunProcessor(rt: Runtime) {
     }
     if (!data.runId) data = await startRun(rt, job, data, connection);
     const runId = data.runId as string;
+    // Delivered again after its run ended (its worker died between the end and BullMQ's
+    // completion): the books are closed and dropped, so a removal step now would judge every
+    // link missed. The run's account stands.
+    const ended = await rt.store.getRun(runId);
+    if (ended && ended.status !== 'running') {
+      if (data.trigger !== 'replay') await releaseConnection(rt, connection.name, jobId);
+      return { runId, connection: connection.name, direction: data.direction };
+    }
     try {
       return await work(rt, job, data, runId, token);
     } catch (err) {

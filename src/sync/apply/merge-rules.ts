@@ -62,18 +62,28 @@ export function contactFromDiff(diff: FieldDiff): Contact {
 /**
  * The base after the CRM was written with `merged` while Sahut still held `sahut`: a field
  * both now hold alike is agreed (its base moves to that value), any other keeps its old base.
+ * Tags merge tag by tag, so they agree tag by tag: a tag both hold, or both lack, is agreed.
  * Merging again from it, a later agent edit reads as Sahut's change, not as a conflict with
- * the value we just wrote to the CRM.
+ * the value we just wrote to the CRM (and an agent's removal of a tag the CRM was just given
+ * from Sahut removes it).
  */
 export function agreedBase(base: Contact, merged: Contact, sahut: Contact): Contact {
   const next = structuredClone(base);
   for (const key of fieldKeys(merged)) {
     const [m, s] = [read(merged, key), read(sahut, key)];
-    const agreed =
-      key === 'tags' ? sameTags(m as string[], s as string[]) : sameValue(m as AttrValue, s as AttrValue);
-    if (agreed) write(next, key, m);
+    if (key === 'tags')
+      write(next, key, agreedTags(read(base, key) as string[], m as string[], s as string[]));
+    else if (sameValue(m as AttrValue, s as AttrValue)) write(next, key, m);
   }
   return next;
+}
+
+/** The tags both hold, and those of the old base that only one of them holds (not yet agreed). */
+function agreedTags(base: readonly string[], merged: readonly string[], sahut: readonly string[]): string[] {
+  const [inMerged, inSahut] = [new Set(merged), new Set(sahut)];
+  const both = merged.filter((t) => inSahut.has(t));
+  const pending = base.filter((t) => inMerged.has(t) !== inSahut.has(t));
+  return [...new Set([...both, ...pending])];
 }
 
 function fieldKeys(contact: Contact): string[] {

@@ -5,12 +5,14 @@ import type { Finding } from './fate.ts';
  * - `delete-soft` / `delete-hard`: the CRM row soft-deleted (`deleted_at`) or deleted (a tombstone);
  * - `recreate`: the row deleted, then the person entered again as a new row with the same phone
  *   and email (`recreatedAs`);
+ * - `crm-merge` (HubSpot): a person merged two contacts in HubSpot: both records are gone, and the
+ *   new record HubSpot made holds the primary's properties (`recreatedAs` on the primary's entry);
  * - `sahut-delete`: an agent deleted the contact in Sahut;
  * - `sahut-merge`: an agent merged the contact into another (`survivor`), which keeps its own
  *   phone and email.
  */
 export interface Deletion {
-  kind: 'delete-soft' | 'delete-hard' | 'recreate' | 'sahut-delete' | 'sahut-merge';
+  kind: 'delete-soft' | 'delete-hard' | 'recreate' | 'crm-merge' | 'sahut-delete' | 'sahut-merge';
   /** `Date.now()` once the deletion was visible on its side. */
   at: number;
   record: string;
@@ -75,7 +77,7 @@ export function judgeDeletions(input: DeletionInput): DeletionVerdict {
     const rows = input.audit.filter((r) => r.record === d.record);
     const count = (action: string) => rows.filter((r) => r.action === action).length;
     v.excluded.add(d.record);
-    if (d.kind === 'delete-soft' || d.kind === 'delete-hard' || d.kind === 'recreate') {
+    if (!d.kind.startsWith('sahut-')) {
       v.counts.deleted += count('deleted');
       if (count('deleted') !== 1) problem(d, `${count('deleted')} "deleted" audit rows, not 1`);
       if (input.links.has(d.record)) problem(d, `still linked to ${input.links.get(d.record)}`);

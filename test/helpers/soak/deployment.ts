@@ -8,20 +8,10 @@ import { buildSandbox, type Sandbox } from '../../../src/sandbox/index.ts';
 import type { Store } from '../../../src/store/index.ts';
 import type { Random } from '../chaos/schedule.ts';
 import { runCli } from '../cli.ts';
-import { type CrmKind, type CrmTable, crmTable } from '../crm-tables.ts';
 import { API_KEY, deletePrefix, MYSQL_URL, privateStore, REDIS_URL, uniqueName } from '../env.ts';
 import type { SoakCrm } from './editor.ts';
 import { installJournal, type Journal } from './journal.ts';
-
-/** Issue 20's mapping: the name is the CRM's, the tier Sahut's, the rest both sides'. */
-const MAPPING = `fields:
-  name:    { from: name, owner: crm }
-  phone:   { from: phone, owner: both }
-  email:   { from: email, owner: both }
-  company: { from: company, owner: both }
-  tags:    { from: tags, transform: split, separator: ";", owner: both }
-  custom_attributes.customer_tier: { from: tier, owner: sahut }
-`;
+import { type SoakKind, type SoakTable, soakTable } from './tables.ts';
 
 export interface SoakDeployment {
   sandbox: Sandbox;
@@ -36,38 +26,39 @@ export interface SoakDeployment {
 }
 
 /**
- * One deployment as issue 20 ran it: a two-way connection per CRM (`notify: true`, both directions
- * on a cron every 3 s, `onConflict: crm`, soft deletes in `deleted_at`, the notify and delete
- * triggers installed), `rows` rows in each table, a PostgreSQL store, a
+ * One deployment as issue 20 ran it: a two-way connection per CRM (both directions on a cron
+ * every 3 s, `onConflict: crm`; a database table with `notify: true`, soft deletes in
+ * `deleted_at` and the notify and delete triggers installed; a HubSpot account with no
+ * `notify`, so that the cron is what brings its changes), `rows` rows in each, a PostgreSQL store, a
  * private queue prefix, and the sandbox as Sahut with latency, 3 % answered 503 and some slow
  * answers, its requests journaled for the verdict.
  */
 export async function soakDeployment(
-  kinds: readonly CrmKind[],
+  kinds: readonly SoakKind[],
   rows: number,
   random: Random,
   env: Record<string, string>,
 ): Promise<SoakDeployment> {
   const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-soak-'));
-  const tables: { kind: CrmKind; table: CrmTable; name: string; digit: number }[] = [];
+  const tables: { kind: SoakKind; table: SoakTable; name: string; digit: number }[] = [];
   for (const [i, kind] of kinds.entries()) {
-    const table = await crmTable(kind);
+    const table = await soakTable(kind, random);
     // Connection names are unique: MariaDB's change table is shared by every test in the database.
-    const name = `soak-${kind === 'postgres' ? 'pg' : 'maria'}-${randomUUID().slice(0, 6)}`;
+    const name = `soak-${SHORT[kind]}-${randomUUID().slice(0, 6)}`;
     const digit = i + 1;
     await table.insert(Array.from({ length: rows }, (_, r) => seedRow(r, digit)));
     tables.push({ kind, table, name, digit });
   }
   const configPath = join(dir, 'sahut-sync.yaml');
-  await writeFile(join(dir, 'mapping.yaml'), MAPPING);
+  for (const { table, name } of tables) await writeFile(join(dir, `${name}.yaml`), table.mapping);
   await writeFile(
     configPath,
     [
       'connections:',
       ...tables.flatMap(({ table, name }) => [
         `  ${name}:`,
-        `    source: ${JSON.stringify({ ...table.source, notify: true, deletedColumn: 'deleted_at' })}`,
-        '    mapping: mapping.yaml',
+        `    source: ${JSON.stringify(table.source)}`,
+        `    mapping: ${name}.yaml`,
         '    directions: [crm-to-sahut, sahut-to-crm]',
         '    schedule: { cron: "*/3 * * * * *" }',
         // The soak's removals are real: a guard tripping on them would be a failure of the suite.
@@ -113,13 +104,20 @@ export async function soakDeployment(
     },
   };
   await Promise.all(
-    tables.map(async ({ name }) => {
-      const { code, output } = await runCli(['crm', 'install-trigger', '--connection', name], deployment.env);
-      if (code !== 0) throw new Error(`install-trigger ${name} exited ${code}:\n${output}`);
-    }),
+    tables
+      .filter(({ kind }) => kind !== 'hubspot')
+      .map(async ({ name }) => {
+        const { code, output } = await runCli(
+          ['crm', 'install-trigger', '--connection', name],
+          deployment.env,
+        );
+        if (code !== 0) throw new Error(`install-trigger ${name} exited ${code}:\n${output}`);
+      }),
   );
   return deployment;
 }
+
+const SHORT: Record<SoakKind, string> = { postgres: 'pg', mariadb: 'maria', hubspot: 'hub' };
 
 function seedRow(r: number, digit: number) {
   const k = String(r).padStart(6, '0');

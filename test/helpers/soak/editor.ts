@@ -3,16 +3,17 @@ import type { Connection } from '../../../src/config/index.ts';
 import type { Contact } from '../../../src/domain/index.ts';
 import { prepareRecord, projectSahut } from '../../../src/sync/index.ts';
 import { pick, type Random, seededRandom } from '../chaos/schedule.ts';
-import type { CrmRow, CrmTable } from '../crm-tables.ts';
+import type { CrmRow } from '../crm-tables.ts';
 import { API_KEY } from '../env.ts';
 import type { Edit, Field, ScalarField, Side, Values } from './edits.ts';
 import { AGENT_HEADER, type Journal } from './journal.ts';
 import { type AgentCall, removers } from './removals.ts';
+import type { SoakTable } from './tables.ts';
 
 /** One CRM of the soak: its connection, its table and the contacts its rows were linked to at the start. */
 export interface SoakCrm {
   connection: Connection;
-  table: CrmTable;
+  table: SoakTable;
   /** One digit that keeps this CRM's phones apart from the other's. */
   digit: number;
   /** CRM id → Sahut contact id, for the agents; every CRM id here is edited on the CRM side too. */
@@ -59,7 +60,8 @@ const KINDS = [
  * 10 % of the time the same field of one record is edited on both sides within a second. Every
  * edit is logged once visible. 5 % of the time a person is removed instead (`Deletion`): a CRM
  * row soft- or hard-deleted, deleted and entered again with the same phone and email, a contact
- * deleted or merged into another through the sandbox's admin routes.
+ * deleted or merged into another through the sandbox's admin routes. On HubSpot, which has no soft
+ * delete, the soft deletions are merges of two contacts in HubSpot instead (`crm-merge`).
  */
 export function startEditor(opts: EditorOptions) {
   const { random } = opts;
@@ -115,6 +117,7 @@ export function startEditor(opts: EditorOptions) {
       },
       // A person's transaction holds the row lock a moment: write-backs meet it and wait.
       Math.floor(dice() * 300),
+      seq,
     );
     if (!written) return;
     const record = `${crm.connection.name}:${id}`;
@@ -126,7 +129,7 @@ export function startEditor(opts: EditorOptions) {
         record,
         field,
         op,
-        value: valuesOf(crm.connection, { id, ...written } as CrmRow, scalar) ?? null,
+        value: valuesOf(crm, { id, ...written } as CrmRow, scalar) ?? null,
         raw: String(Object.values(written)[0]),
       });
   }
@@ -198,7 +201,11 @@ export function startEditor(opts: EditorOptions) {
     };
     const [id] = await crm.table.insert([row]);
     if (!id) return;
-    const prepared = prepareRecord({ id, data: { id, ...row } }, crm.connection, 'ID');
+    const prepared = prepareRecord(
+      { id, data: crm.table.data({ id, ...row } as CrmRow) },
+      crm.connection,
+      'ID',
+    );
     if (prepared.kind === 'ready')
       opts.initial.set(`${crm.connection.name}:${id}`, toValues(prepared.contact));
     crm.inserted.push(id);
@@ -254,6 +261,12 @@ export function startEditor(opts: EditorOptions) {
       case 'sahut-delete':
       case 'sahut-merge': {
         const contactId = remove(crm, id);
+        // HubSpot has no soft delete: there, that share of removals is a merge of two contacts.
+        if (kind === 'delete-soft' && crm.table.merge) {
+          const other = pick(random, [...crm.contacts.keys()]);
+          const absorbed = { id: other, contactId: remove(crm, other) };
+          return launch('HubSpot merge', () => removals.crmMerge(crm, id, contactId, absorbed));
+        }
         if (!kind.startsWith('sahut-'))
           return launch(`CRM ${kind}`, () => removals.crmDelete(crm, id, contactId, kind, dice));
         const survivor = kind === 'sahut-merge' ? pick(random, [...crm.contacts.keys()]) : undefined;
@@ -347,8 +360,8 @@ function agentValue(field: ScalarField, k: number, digit: number): string {
 }
 
 /** The value of `field` the CRM row now holds, as the sync compares it. */
-function valuesOf(connection: Connection, row: CrmRow, field: ScalarField): string | null | undefined {
-  const p = prepareRecord({ id: row.id, data: { ...row } }, connection, 'ID');
+function valuesOf(crm: SoakCrm, row: CrmRow, field: ScalarField): string | null | undefined {
+  const p = prepareRecord({ id: row.id, data: crm.table.data(row) }, crm.connection, 'ID');
   return p.kind === 'ready' ? toValues(p.contact)[field] : undefined;
 }
 

@@ -48,7 +48,9 @@ export interface ConflictRow {
 /**
  * A `PUT` of the sync that followed its `GET` of the contact, with an agent's `PUT` of the same
  * contact answered in between: the fields the sync sent (flattened, `custom_attributes.x`).
- * Sahut has no conditional update, so what it overwrites there is the documented window.
+ * Sahut has no conditional update, so what it overwrites there is the documented window. On
+ * HubSpot, likewise: a batch update that followed the sync's batch read, with a person's edit
+ * of the contact in between (`editSeq` is then that CRM edit's).
  */
 export interface WindowOverwrite {
   editSeq: number;

@@ -17,7 +17,9 @@ import {
  * - `owner`: the other side owns the field, so the edit was put back (an agent's rename of a
  *   CRM-owned name, a CRM edit of a Sahut-owned attribute);
  * - `conflict`: it lost a conflict the audit wrote down, naming its value, as `onConflict` says;
- * - `window`: the sync's `PUT` overwrote it inside Sahut's GET → PUT window (no conditional update);
+ * - `window`: the sync's write overwrote it inside the other side's read → write window (no
+ *   conditional update): an agent's edit within Sahut's GET → PUT, a person's within HubSpot's
+ *   batch read → batch update;
  * - `lost`: none of these: a lost update.
  */
 export type Fate = 'survived' | 'superseded' | 'owner' | 'conflict' | 'window' | 'lost';
@@ -126,7 +128,7 @@ function judgeScalar(input: FateInput, v: FateVerdict, c: ScalarCase) {
     return;
   }
   if (held === last.value) return void v.fates.set(last.seq, 'survived');
-  if (last.side === 'sahut' && overwrittenInWindow(input.window, last)) {
+  if (overwrittenInWindow(input.window, last)) {
     v.fates.set(last.seq, 'window');
     v.window.push({ record, field, what: describe(last, show(held)) });
     return;
@@ -171,7 +173,7 @@ function judgeTags(input: FateInput, v: FateVerdict, c: TagsCase) {
     const what = last
       ? describe(last, crm.has(tag) ? 'the tag' : 'no such tag')
       : `tag ${show(tag)} ${expected ? 'removed' : 'added'} by nobody`;
-    if (last && last.side === 'sahut' && overwrittenInWindow(input.window, last)) {
+    if (last && overwrittenInWindow(input.window, last)) {
       v.fates.set(last.seq, 'window');
       v.window.push({ record, field: 'tags', what });
       continue;
@@ -181,12 +183,13 @@ function judgeTags(input: FateInput, v: FateVerdict, c: TagsCase) {
   }
 }
 
-/** A sync `PUT` inside Sahut's window carried this field with another value (tags: without the agent's change). */
+/** A sync write inside its window carried this field with another value (tags: without the edit's change). */
 function overwrittenInWindow(window: readonly WindowOverwrite[], edit: Edit): boolean {
   return window.some((w) => {
     if (w.editSeq !== edit.seq || !(edit.field in w.body)) return false;
     const sent = w.body[edit.field];
-    if (edit.field !== 'tags') return (sent ?? null) !== edit.value;
+    if (edit.field !== 'tags')
+      return (sent ?? null) !== edit.value && (sent ?? null) !== (edit.raw ?? edit.value);
     const has = Array.isArray(sent) && sent.includes(edit.value);
     return has !== (edit.op === 'add');
   });

@@ -24,7 +24,7 @@ export async function readSides(d: SoakDeployment): Promise<Sides> {
     const byCrmId = new Map((await allLinks(d, name)).map((l) => [l.crmId, l.sahutId]));
     for (const row of await crm.table.rows()) {
       const record = `${name}:${row.id}`;
-      const p = prepareRecord({ id: row.id, data: { ...row } }, crm.connection, 'ID');
+      const p = prepareRecord({ id: row.id, data: crm.table.data(row) }, crm.connection, 'ID');
       if (p.kind === 'rejected') throw new Error(`${record} reads as invalid: ${p.reason}`);
       const contactId = byCrmId.get(row.id);
       const contact = contactId ? contacts.get(contactId) : undefined;

@@ -7,8 +7,15 @@ import { until } from '../env.ts';
  * The deployment's long-lived processes: `workers` `sahut-sync worker`s and one `sahut-sync
  * scheduler`. A worker SIGKILLed is replaced in its slot; each slot's peak RSS (VmHWM) is read
  * every second and before each kill, so the figure covers every process that held the slot.
+ * `startServe` adds a `sahut-sync serve`, never killed.
+ * `watching`: some connection has `notify: true`, and the scheduler is ready once it watches.
  */
-export function startFleet(env: Record<string, string>, workers: number, log: (line: string) => void) {
+export function startFleet(
+  env: Record<string, string>,
+  workers: number,
+  log: (line: string) => void,
+  watching: boolean,
+) {
   const slots = Array.from({ length: workers }, () => ({ process: spawnCli(['worker'], env), peakKb: 0 }));
   const all: CliProcess[] = slots.map((s) => s.process);
   const killed = new Set<CliProcess>();
@@ -38,10 +45,23 @@ export function startFleet(env: Record<string, string>, workers: number, log: (l
       all.push(p);
       watch(p, 'scheduler');
       scheduler = p;
-      await until(
-        () => p.output().includes('watching CRM changes'),
-        30_000,
-        'the scheduler to watch the CRMs',
+      const ready = watching ? 'watching CRM changes' : 'schedules applied';
+      await until(() => p.output().includes(ready), 30_000, `the scheduler's "${ready}"`);
+    },
+    /** `sahut-sync serve` on `port`, where HubSpot's webhooks are delivered; resolves once it listens. */
+    async startServe(port: number) {
+      // The dashboard it also serves wants a password; the soak never logs in.
+      const p = spawnCli(['serve', '--port', String(port)], {
+        ...env,
+        LOG_LEVEL: 'info',
+        DASHBOARD_PASSWORD: 'soak-dashboard',
+      });
+      all.push(p);
+      watch(p, 'serve');
+      await until(() => p.output().includes('dashboard listening'), 30_000, 'serve to listen').catch(
+        (err) => {
+          throw new Error(`${String(err)}:\n${p.output().slice(-2000)}`);
+        },
       );
     },
     async killWorker(random: Random) {

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Connection } from '../../../src/config/index.ts';
 import { prepareRecord } from '../../../src/sync/index.ts';
 import type { Random } from '../chaos/schedule.ts';
 import type { CrmRow } from '../crm-tables.ts';
@@ -37,7 +36,7 @@ export function removers(journal: Journal, call: AgentCall, nextSeq: () => numbe
     const row = await crm.table.remove(id, how);
     if (!row) throw new Error(`row ${id} was not there to delete`);
     const at = Date.now();
-    const values = valuesOfRow(crm.connection, row);
+    const values = valuesOfRow(crm, row);
     const d: Deletion = { kind, at, record: `${crm.connection.name}:${id}`, contactId, ...identity(values) };
     if (kind === 'recreate') {
       await sleep(Math.floor(dice() * 3000));
@@ -79,12 +78,50 @@ export function removers(journal: Journal, call: AgentCall, nextSeq: () => numbe
     await journal.asAgent(contactId, () => (into ? journal.asAgent(into, act) : act()));
   }
 
-  return { deletions, crmDelete, sahutDelete };
+  /**
+   * A HubSpot user's merge of row `other` into row `id`: HubSpot makes a new record holding `id`'s
+   * properties over `other`'s, which is the person of `id` entered again (`recreatedAs`), while
+   * `other`'s person is gone.
+   */
+  async function crmMerge(
+    crm: SoakCrm,
+    id: string,
+    contactId: string,
+    other: { id: string; contactId: string },
+  ) {
+    const { merge } = crm.table;
+    if (!merge) throw new Error(`a ${crm.table.kind} CRM cannot merge records`);
+    const rows = new Map((await crm.table.rows()).map((r) => [r.id, r]));
+    const [primary, absorbed] = [rows.get(id), rows.get(other.id)];
+    if (!primary || !absorbed) throw new Error(`rows ${id} and ${other.id} were not there to merge`);
+    const merged = await merge(id, other.id);
+    const at = Date.now();
+    const record = (crmId: string) => `${crm.connection.name}:${crmId}`;
+    deletions.push(
+      {
+        kind: 'crm-merge',
+        at,
+        record: record(id),
+        contactId,
+        ...identity(valuesOfRow(crm, primary)),
+        recreatedAs: record(merged),
+      },
+      {
+        kind: 'crm-merge',
+        at,
+        record: record(other.id),
+        contactId: other.contactId,
+        ...identity(valuesOfRow(crm, absorbed)),
+      },
+    );
+  }
+
+  return { deletions, crmDelete, crmMerge, sahutDelete };
 }
 
 /** A CRM row's values as the sync compares them (empty for a row it would reject). */
-function valuesOfRow(connection: Connection, row: CrmRow): Values {
-  const p = prepareRecord({ id: row.id, data: { ...row } }, connection, 'ID');
+function valuesOfRow(crm: SoakCrm, row: CrmRow): Values {
+  const p = prepareRecord({ id: row.id, data: crm.table.data(row) }, crm.connection, 'ID');
   return p.kind === 'ready' ? toValues(p.contact) : {};
 }
 

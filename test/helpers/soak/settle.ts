@@ -38,12 +38,24 @@ export async function quiesce(
   return `${((Date.now() - from) / 1000).toFixed(1)} s`;
 }
 
+/** The sync's write requests to HubSpot so far (the sandbox counts the app's requests only). */
+function hubspotWrites(d: SoakDeployment): number {
+  let n = 0;
+  for (const { table } of d.crms)
+    for (const [route, count] of Object.entries(table.hubspot?.counts() ?? {}))
+      if (!route.startsWith('GET ') && !route.endsWith('/search') && !route.endsWith('/batch/read'))
+        n += count;
+  return n;
+}
+
 /** `seconds` with nobody editing: the sync's Sahut writes and GETs by id, and every CRM write. */
 export async function idleWindow(d: SoakDeployment, seconds: number, log: (line: string) => void) {
   const from = Date.now();
   const before = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
+  const hubspotBefore = hubspotWrites(d);
   await sleep(seconds * 1000);
   const after = JSON.stringify(await Promise.all(d.crms.map((c) => c.table.rows())));
+  const hubspot = hubspotWrites(d) - hubspotBefore;
   const calls = d.journal.syncCounts(from);
   const rows = await auditRows(d, new Date(from));
   const written = rows.filter((r) => r.diff !== null);
@@ -51,6 +63,7 @@ export async function idleWindow(d: SoakDeployment, seconds: number, log: (line:
     (calls['PUT /contacts/:id'] ?? 0) +
     (calls['POST /contacts'] ?? 0) +
     written.length +
+    hubspot +
     (before === after ? 0 : 1);
   // What the sync still did to records while nobody edited: each record's actions, for the log.
   const busy = new Map<string, number>();
@@ -59,7 +72,7 @@ export async function idleWindow(d: SoakDeployment, seconds: number, log: (line:
     busy.set(key, (busy.get(key) ?? 0) + 1);
   }
   log(
-    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${written.length} audit rows with writes` +
+    `idle ${seconds} s: the sync's calls ${JSON.stringify(calls)}, ${hubspot} HubSpot writes, ${written.length} audit rows with writes` +
       [...busy].map(([key, n]) => `\n  ${n}× ${key}`).join(''),
   );
   return { writes, getsById: calls['GET /contacts/:id'] ?? 0, gotIds: d.journal.syncGets(from) };
