@@ -129,6 +129,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
     let agents: Agents | null = null;
 
     log(`JOB_MAX_STALLS=${maxStalls}`);
+    if (d.crm.describe) log(d.crm.describe);
     if (chaosFirst) {
       const held = pick(random, valid);
       const phase: ChaosPhase = {
@@ -182,6 +183,7 @@ async function chaosRun(params: ChaosParams, seed: number) {
     log(
       `removals: ${r.made} made; ${r.deleted} deleted, ${r.relinked} relinked, ${r.goneInSahut} gone-in-sahut; ${r.wrong} wrong; ${r.orphans} orphaned (created, the answer lost, the row deleted before a retry)`,
     );
+    if (d.crm.report) log(d.crm.report());
     console.log(`${describeParams(params)}, seed ${seed}: ${line}`);
     problems.unshift(...v.examples);
     if (problems.length > 0 || settledIn === null) {

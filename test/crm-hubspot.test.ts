@@ -92,6 +92,26 @@ describe('hubspot connector: incremental read at the search cap', () => {
     const items = (await readAll(connector, moved, 10, 5000)).flatMap((p) => p.items);
     expect(idsOf(items)).toContain('501');
   });
+
+  it("an incremental read passes on each record as it is now, never the older version the lagging index still holds (found by the chaos suite: a write-back's value reverted in Sahut)", async () => {
+    const { sandbox, connector } = await hub({ indexLagMs: 60_000 });
+    sandbox.setIndexLag(0);
+    sandbox.seed([
+      { id: '601', properties: { name: 'A', email: 'a@x.io' }, updatedAt: Date.now() - 20_000 },
+      { id: '602', properties: { name: 'P', email: 'p@x.io' }, updatedAt: Date.now() - 10_000 },
+    ]);
+    const cursor = await incrementalCursor(connector);
+    sandbox.setIndexLag(60_000);
+    // Write-back: live at once, while search goes on showing A for a minute.
+    await connector.update('601', { name: 'B' }, (await connector.get('601'))!);
+    sandbox.store.archive('602');
+    const items = (await readAll(connector, cursor, 10, 60_000)).flatMap((p) => p.items);
+    expect(sandbox.store.searchable().find((c) => c.id === '601')?.properties.name).toBe('A');
+    // 602, archived meanwhile, is no one's record to pass on: removals report it.
+    expect(items.map((i) => (i.ok ? i.record : null))).toEqual([
+      { id: '601', data: { name: 'B', email: 'a@x.io' } },
+    ]);
+  });
 });
 
 describe('hubspot connector: writes', () => {
@@ -225,6 +245,17 @@ describe('hubspot connector: walk-in lookup', () => {
       limit: 20,
     });
     expect(byEmail.map((r) => r.id)).toEqual([fresh]);
+    // Found by search, passed on as it is now: the index still holds the older values.
+    const [first, second] = made.map((c) => c.id) as [string, string];
+    await connector.update(first, { name: 'Renamed' }, (await connector.get(first))!);
+    const again = await connector.findByIdentity({
+      phone: { columns: ['phone'], digits: '81234567890' },
+      email: { column: 'email', address: 'f1@x.io' },
+      limit: 20,
+    });
+    expect(sandbox.store.searchable().find((c) => c.id === first)?.properties.name).toBeUndefined();
+    expect(again.find((r) => r.id === first)?.data).toMatchObject({ name: 'Renamed', email: 'f0@x.io' });
+    expect(again.find((r) => r.id === second)?.data).toMatchObject({ email: 'f1@x.io' });
   });
 });
 

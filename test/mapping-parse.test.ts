@@ -64,6 +64,24 @@ describe('the example mapping', () => {
       /does not manage the field custom_attributes.other/,
     );
   });
+
+  it("has a HubSpot twin: the same fields, transforms and owners in HubSpot's property names", () => {
+    const hubspot = loadMapping(new URL('../config/mapping.hubspot.example.yaml', import.meta.url).pathname);
+    const property: Record<string, string> = {
+      first_name: 'firstname',
+      last_name: 'lastname',
+      mobile: 'mobilephone',
+      email: 'email',
+      company_name: 'company',
+      segments: 'segments',
+      tier: 'customer_tier',
+    };
+    const renamed = loadMapping(example).fields.map((f) => ({
+      ...f,
+      from: f.from.map((c) => property[c] ?? c),
+    }));
+    expect(hubspot.fields).toEqual(renamed);
+  });
 });
 
 describe('parseMapping', () => {

@@ -2,7 +2,7 @@ import { checkedProbe } from '../find-probe.ts';
 import type { CrmRecord, IdentityProbe } from '../types.ts';
 import type { HubspotHttp } from './http.ts';
 import { CONTACTS } from './paths.ts';
-import { recordOf } from './read.ts';
+import { BATCH_READ_MAX, recordOf } from './read.ts';
 import { batchResponseSchema, type PublicObject, searchResponseSchema } from './schemas.ts';
 
 /**
@@ -42,28 +42,38 @@ export async function findContacts(
   for (const column of phone?.columns ?? [])
     groups.push(eq(SEARCHABLE_PHONE[column] ?? column, phone?.digits ?? ''));
   const found = new Map<string, PublicObject>();
-  // Only `email` (or a unique property) can be an idProperty.
-  if (email && email.column === 'email') {
+  const readLive = async (idProperty: string | undefined, ids: readonly string[]) => {
     const live = await http.call({
       method: 'POST',
       path: `${CONTACTS}/batch/read?archived=false`,
-      body: { idProperty: email.column, inputs: [{ id: email.address }], properties: [...columns] },
+      body: {
+        ...(idProperty ? { idProperty } : {}),
+        inputs: ids.map((id) => ({ id })),
+        properties: [...columns],
+      },
       schema: batchResponseSchema,
     });
     for (const o of live.results) found.set(o.id, o);
-  }
+  };
+  // Only `email` (or a unique property) can be an idProperty.
+  if (email && email.column === 'email') await readLive(email.column, [email.address]);
+  // Search finds; its copy of a contact lags writes, so those it finds are read live.
+  const searched = new Set<string>();
   for (let i = 0; i < groups.length; i += MAX_GROUPS) {
     const res = await http.call({
       method: 'POST',
       path: `${CONTACTS}/search`,
       body: {
         filterGroups: groups.slice(i, i + MAX_GROUPS),
-        properties: [...columns],
+        properties: ['hs_object_id'],
         limit: Math.min(limit, 200),
       },
       schema: searchResponseSchema,
     });
-    for (const o of res.results) found.set(o.id, o);
+    for (const o of res.results) if (!found.has(o.id)) searched.add(o.id);
   }
+  const ids = [...searched];
+  for (let i = 0; i < ids.length; i += BATCH_READ_MAX)
+    await readLive(undefined, ids.slice(i, i + BATCH_READ_MAX));
   return [...found.values()].slice(0, limit).map((o) => recordOf(columns, o));
 }

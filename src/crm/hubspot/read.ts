@@ -2,10 +2,16 @@ import type { CrmPage, CrmRecord } from '../types.ts';
 import { compareIds, comparePositions, listCursor, NO_ID, type Position, searchCursor } from './cursor.ts';
 import type { HubspotHttp } from './http.ts';
 import { CONTACTS } from './paths.ts';
-import { listResponseSchema, type PublicObject, searchResponseSchema } from './schemas.ts';
+import {
+  batchResponseSchema,
+  listResponseSchema,
+  type PublicObject,
+  searchResponseSchema,
+} from './schemas.ts';
 
 export const SEARCH_MAX = 200;
 export const LIST_MAX = 100;
+export const BATCH_READ_MAX = 100;
 
 export interface ReadContext {
   http: HubspotHttp;
@@ -75,6 +81,12 @@ export async function* listPages(
  * whole page shares one stamp (a bulk import in one millisecond) they are walked by id. With
  * `overlapMs`, a reader starting from a plain cursor goes back that far first (the index lags
  * writes); `hw` marks where it had got to, so resuming inside the overlap does not go back again.
+ *
+ * Search orders and finds; what it answers is the index's copy, which lags writes: a record
+ * written back a moment ago still shows its older values there. Passing those on would undo the
+ * write-back in Sahut, so each page's records are read live (one batch read per 100) and passed
+ * on as they are now; one archived or merged meanwhile is left to `removals`. Positions stay the
+ * index's: a newer version is read again when the index shows it, and settled by its hash.
  */
 export async function* searchPages(
   ctx: ReadContext,
@@ -113,9 +125,32 @@ export async function* searchPages(
       ties = emitted.length === 0;
     }
     if (hw && comparePositions(pos, hw) > 0) hw = null;
-    if (emitted.length > 0) yield { items: items(ctx, emitted), cursor: searchCursor(pos, hw) };
+    const live = emitted.length > 0 ? await readLive(ctx, emitted) : [];
+    if (live.length > 0) yield { items: items(ctx, live), cursor: searchCursor(pos, hw) };
     if (done) return;
   }
+}
+
+/** The records as they are now, in the given order; those no longer live (archived, merged) left out. */
+async function readLive(ctx: ReadContext, objects: readonly PublicObject[]): Promise<PublicObject[]> {
+  const found = new Map<string, PublicObject>();
+  for (let i = 0; i < objects.length; i += BATCH_READ_MAX) {
+    const read = await ctx.http.call(
+      {
+        method: 'POST',
+        path: `${CONTACTS}/batch/read?archived=false`,
+        body: {
+          inputs: objects.slice(i, i + BATCH_READ_MAX).map((o) => ({ id: o.id })),
+          properties: [...ctx.columns],
+        },
+        schema: batchResponseSchema,
+      },
+      ctx.signal,
+    );
+    // A merged-away id answers with the merged record under its new id: this one is gone.
+    for (const o of read.results) found.set(o.id, o);
+  }
+  return objects.flatMap((o) => found.get(o.id) ?? []);
 }
 
 const sortByPosition = (objects: readonly PublicObject[]) =>
@@ -135,7 +170,8 @@ function search(ctx: ReadContext, pos: Position, ties: boolean, limit: number): 
           { filters: [{ propertyName: 'lastmodifieddate', operator: 'GT', value: String(pos.ts) }] },
         ],
     sorts: [{ propertyName: ties ? 'hs_object_id' : 'lastmodifieddate', direction: 'ASCENDING' }],
-    properties: [...new Set([...ctx.columns, 'lastmodifieddate'])],
+    // Only the position: the values come from the live read.
+    properties: ['lastmodifieddate'],
     limit,
   };
   return ctx.http

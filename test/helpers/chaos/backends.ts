@@ -56,6 +56,7 @@ export async function editCrm(
   d: ChaosDeployment,
   random: Random,
   label: string,
+  late = false,
 ): Promise<{ edit: OpenCrmEdit; ids: string[] }> {
   const records = d.params.records;
   const ids = [
@@ -65,10 +66,14 @@ export async function editCrm(
       ),
     ),
   ];
-  const edit = await d.crm.edit(ids, {
-    company_name: label,
-    segments: pick(random, ['vip', 'vip;chaos', '', 'reseller;jakarta']),
-    last_name: pick(random, ['Baru', 'Chaos']),
-  });
+  const edit = await d.crm.edit(
+    ids,
+    {
+      company_name: label,
+      segments: pick(random, ['vip', 'vip;chaos', '', 'reseller;jakarta']),
+      last_name: pick(random, ['Baru', 'Chaos']),
+    },
+    late,
+  );
   return { edit, ids };
 }

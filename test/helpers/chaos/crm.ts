@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createMysqlPool } from '../../../src/crm/index.ts';
 import { MYSQL_URL, PG_URL } from '../env.ts';
 
-export type ChaosCrmKind = 'postgres' | 'mariadb';
+export type ChaosCrmKind = 'postgres' | 'mariadb' | 'hubspot';
 
 /** An edit left open: its rows are stamped now and committed when the caller says. */
 export interface OpenCrmEdit {
@@ -28,6 +28,16 @@ export interface ChaosCrm {
   kind: ChaosCrmKind;
   /** The connection's `source` as YAML flow mapping. */
   sourceYaml: string;
+  /** The mapping file, when not config/mapping.example.yaml (HubSpot's property names). */
+  mapping?: string;
+  /** `options.createInCrm` as YAML flow mapping, when not the compose table's (its first name NOT NULL). */
+  createInCrm?: string;
+  /** `options.pageSize`, when not 100. */
+  pageSize?: number;
+  /** What the run's CRM does on its own (faults, lag), for the log. */
+  describe?: string;
+  /** What the CRM answered over the run (its faults that fired), for the log. */
+  report?(): string;
   /** Every row not deleted (hard, or soft in `deleted_at`), ordered by id, `id` as text. */
   rows(): Promise<Record<string, unknown>[]>;
   /**
@@ -37,8 +47,11 @@ export interface ChaosCrm {
   remove(id: string, how: 'soft' | 'hard'): Promise<Record<string, unknown> | null>;
   /** A person enters `row` (its columns) again as a new row; returns its id. */
   reenter(row: Record<string, unknown>): Promise<string>;
-  /** Updates the rows `ids` (stamping `updated_at`) in a transaction left open. */
-  edit(ids: readonly string[], values: CrmEditValues): Promise<OpenCrmEdit>;
+  /**
+   * Updates the rows `ids` (stamping `updated_at`) in a transaction left open. `late`: the caller
+   * commits it at a later event (a CRM without transactions makes the edit late its own way).
+   */
+  edit(ids: readonly string[], values: CrmEditValues, late?: boolean): Promise<OpenCrmEdit>;
   drop(): Promise<void>;
 }
 
@@ -81,7 +94,7 @@ const SEED = new URL('../../../config/compose/initdb/01-demo-crm.sql', import.me
  * own seed file in a private schema; in MariaDB the same columns and the same
  * rows (phone formats, invalid phones, upper-case emails) under a private name.
  */
-export async function chaosCrm(kind: ChaosCrmKind, records: number): Promise<ChaosCrm> {
+export async function chaosCrm(kind: Exclude<ChaosCrmKind, 'hubspot'>, records: number): Promise<ChaosCrm> {
   const suffix = randomUUID().slice(0, 8);
   return kind === 'postgres'
     ? postgresCrm(`chaos_crm_${suffix}`, records)

@@ -13,6 +13,7 @@ import { API_KEY, deletePrefix, privateStore, REDIS_URL, uniqueName } from '../e
 import { type SentinelGroup, startSentinelGroup } from '../redis-topology.ts';
 import { forgetMysqlChanges } from '../soak/deployment.ts';
 import { type ChaosCrm, chaosCrm } from './crm.ts';
+import { hubspotChaosCrm } from './crm-hubspot.ts';
 import type { ChaosParams } from './params.ts';
 import type { Random } from './schedule.ts';
 
@@ -65,7 +66,8 @@ export interface ChaosDeployment {
 /**
  * What the chaos suite runs against: the compose demo's CRM table seeded with
  * `records` rows (PostgreSQL or MariaDB; mixed phone formats, 2 % invalid),
- * the shipped mapping (owners included), a PostgreSQL or SQLite store, a
+ * the shipped mapping (owners included), or the same people in a HubSpot
+ * sandbox with its faults (crm-hubspot.ts) and config/mapping.hubspot.example.yaml, a PostgreSQL or SQLite store, a
  * private queue prefix on the local Redis or on a Sentinel group of its own,
  * and the sandbox as Sahut with seeded faults: 5 % answered 503, some POSTs
  * committed and then dropped, some slow answers. Two-way parameters give the
@@ -76,7 +78,10 @@ export async function chaosDeployment(
   random: Random,
   env: Record<string, string>,
 ): Promise<ChaosDeployment> {
-  const crm = await chaosCrm(params.crm, params.records);
+  const crm =
+    params.crm === 'hubspot'
+      ? await hubspotChaosCrm(params.records, random)
+      : await chaosCrm(params.crm, params.records);
   const dir = await mkdtemp(join(tmpdir(), 'sahut-sync-chaos-'));
   const configPath = join(dir, 'sahut-sync.yaml');
   const twoWay = params.direction !== 'crm-to-sahut';
@@ -88,11 +93,11 @@ export async function chaosDeployment(
       'connections:',
       `  ${name}:`,
       `    source: ${crm.sourceYaml}`,
-      `    mapping: ${join(ROOT, 'config/mapping.example.yaml')}`,
+      `    mapping: ${crm.mapping ?? join(ROOT, 'config/mapping.example.yaml')}`,
       `    directions: ${twoWay ? '[crm-to-sahut, sahut-to-crm]' : '[crm-to-sahut]'}`,
       // Small windows: the durable cursor moves many times in one run.
-      `    options: { pageSize: 100, windowSize: ${Math.max(100, Math.round(params.records / 6))}${
-        twoWay ? ', createInCrm: { tags: [lead], defaults: { first_name: "" } }' : ''
+      `    options: { pageSize: ${crm.pageSize ?? 100}, windowSize: ${Math.max(100, Math.round(params.records / 6))}${
+        twoWay ? `, createInCrm: ${crm.createInCrm ?? '{ tags: [lead], defaults: { first_name: "" } }'}` : ''
       } }`,
     ].join('\n'),
   );
@@ -174,6 +179,8 @@ export async function chaosDeployment(
     },
   };
   // Hard deletes leave tombstones (docs/deletions.md), as a team that deletes rows would set it up.
+  // HubSpot keeps its own: the archived list.
+  if (params.crm === 'hubspot') return deployment;
   const { code, output } = await runCli(['crm', 'install-trigger', '--connection', name], deployment.env);
   if (code !== 0) {
     await deployment.dispose();

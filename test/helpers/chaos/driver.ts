@@ -164,7 +164,7 @@ export function createChaos(opts: ChaosOptions, phase: ChaosPhase) {
     },
     async 'edit-crm'() {
       const late = random() < 0.5;
-      const open = await editCrm(deployment, random, `Edited ${++edits}`);
+      const open = await editCrm(deployment, random, `Edited ${++edits}`, late);
       if (late) lateCommit = open;
       else await commitCrm(open);
       log(`edited ${open.ids.length} CRM rows${late ? ' (committed at the next event)' : ''}`);

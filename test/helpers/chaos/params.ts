@@ -15,6 +15,8 @@ export interface ChaosParams {
 }
 
 const CRMS: readonly ChaosCrmKind[] = ['postgres', 'mariadb'];
+/** HubSpot (its sandbox) only when CHAOS_CRM=hubspot names it: neither drawn nor in the matrix. */
+const OPT_IN_CRMS: readonly ChaosCrmKind[] = [...CRMS, 'hubspot'];
 const STORES: readonly StoreKind[] = ['postgres', 'sqlite'];
 const DIRECTIONS: readonly ChaosDirection[] = ['crm-to-sahut', 'sahut-to-crm', 'both'];
 
@@ -35,7 +37,10 @@ function oneOf<T extends string>(
  * failover on each CRM × store two-way; each CHAOS_* variable set narrows
  * it to that value. Without CHAOS_MATRIX (`npm test`): one combination, the
  * variables set and the rest drawn from the first seed (two-way unless told;
- * a failover one time in two).
+ * a failover one time in two). The CRMs drawn or crossed are PostgreSQL and
+ * MariaDB; HubSpot runs only when CHAOS_CRM=hubspot names it (with
+ * CHAOS_MATRIX=1, its eight combinations), as it would make the matrix half
+ * as long again.
  */
 export function chaosCombinations(
   env: NodeJS.ProcessEnv,
@@ -44,7 +49,7 @@ export function chaosCombinations(
   /** Whether `redis-server` is there to start a Sentinel group with. */
   sentinels: boolean,
 ): ChaosParams[] {
-  const crm = oneOf('CHAOS_CRM', env.CHAOS_CRM, CRMS);
+  const crm = oneOf('CHAOS_CRM', env.CHAOS_CRM, OPT_IN_CRMS);
   const store = oneOf('CHAOS_STORE', env.CHAOS_STORE, STORES);
   const direction = oneOf('CHAOS_DIRECTION', env.CHAOS_DIRECTION, DIRECTIONS);
   const failover =
