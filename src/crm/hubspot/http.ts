@@ -97,18 +97,21 @@ export function createHubspotHttp(opts: HubspotHttpOptions) {
     let streak = 0;
     for (;;) {
       checkDailyReserve(daily, opts.dailyReserve ?? 0);
-      await (isSearch(c.path) ? opts.search : opts.burst)?.take(signal);
+      const release = await (isSearch(c.path) ? opts.search : opts.burst)?.take(signal);
       let status: number;
       let text: string;
       let retryAfter: string | undefined;
       try {
-        const res = await pool.request({
-          method: c.method,
-          path: basePath + c.path,
-          headers: c.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-          body: c.body === undefined ? null : JSON.stringify(c.body),
-          signal,
-        });
+        // The slot is held until the headers are back: the server counted the request by then.
+        const res = await pool
+          .request({
+            method: c.method,
+            path: basePath + c.path,
+            headers: c.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+            body: c.body === undefined ? null : JSON.stringify(c.body),
+            signal,
+          })
+          .finally(() => release?.());
         status = res.statusCode;
         const seen = dailyFromHeaders(res.headers, Date.now());
         if (seen) {

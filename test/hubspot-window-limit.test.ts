@@ -1,0 +1,121 @@
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHubspotHttp } from '../src/crm/hubspot/http.ts';
+import { listResponseSchema, searchResponseSchema } from '../src/crm/hubspot/schemas.ts';
+import { buildHubspotSandbox, CONTACTS, type HubspotSandbox } from '../src/hubspot-sandbox/index.ts';
+import { createRedisWindowLimiter } from '../src/queue/index.ts';
+import { seededRandom } from './helpers/chaos/schedule.ts';
+import { deletePrefix, REDIS_URL, uniqueName } from './helpers/env.ts';
+import { HUBSPOT_TOKEN } from './helpers/hubspot.ts';
+import { peakInWindow, sustainedShare } from './helpers/hubspot-limits.ts';
+
+/** WINDOW_LIMIT_SEED replays a seed (printed first). */
+const SEED = Number(process.env.WINDOW_LIMIT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+let sandbox: HubspotSandbox;
+let baseUrl: string;
+let prefix: string;
+const clients: Redis[] = [];
+
+beforeEach(async () => {
+  sandbox = await buildHubspotSandbox({ token: HUBSPOT_TOKEN });
+  sandbox.seed(Array.from({ length: 50 }, (_, i) => ({ properties: { firstname: `P${i}` } })));
+  baseUrl = await sandbox.listen();
+  prefix = uniqueName('hs-window');
+});
+afterEach(async () => {
+  await sandbox.close();
+  await deletePrefix(prefix);
+  for (const c of clients.splice(0)) await c.quit();
+});
+
+/** One worker process's worth: its own Redis connection, limiters and HTTP pool, sharing only Redis. */
+function worker() {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  clients.push(redis);
+  return createHubspotHttp({
+    baseUrl,
+    token: HUBSPOT_TOKEN,
+    search: createRedisWindowLimiter(redis, { key: `${prefix}:search`, max: 5, windowMs: 1000 }),
+    burst: createRedisWindowLimiter(redis, { key: `${prefix}:burst`, max: 100, windowMs: 10_000 }),
+    // Any 429 fails the call at once: the test counts them, it does not wait them out.
+    maxRateLimitWaitMs: 0,
+  });
+}
+
+describe('the Redis window limiter against the HubSpot sandbox, measured at arrival', () => {
+  it("several workers' crowds of takers, on a host whose event loop stalls, never exceed either rolling window and use at least 90 % of both", async () => {
+    console.log(`window limiter seed ${SEED} (WINDOW_LIMIT_SEED replays it)`);
+    const random = seededRandom(SEED);
+    const workers = [worker(), worker(), worker()];
+    // Past the 10-second window's edge, where the second window's worth must wait for the first;
+    // calls still waiting then are dropped, so the phase measured is one where takers always wait.
+    const signal = AbortSignal.timeout(12_000);
+    const failures: string[] = [];
+    const failed = (err: Error) => {
+      if (!signal.aborted) failures.push(err.message);
+    };
+
+    // A busy host: the event loop (the workers' timers and the sandbox's arrivals alike) stalls
+    // for up to 150 ms at random, the delay that bunched searches into one second before.
+    let stalls = 0;
+    const stall = async () => {
+      while (!signal.aborted) {
+        await new Promise((r) => setTimeout(r, random() * 200));
+        const end = performance.now() + random() * 150;
+        while (performance.now() < end);
+        stalls += 1;
+      }
+    };
+    const searcher = async (http: (typeof workers)[number]) => {
+      while (!signal.aborted) {
+        await http
+          .call(
+            {
+              method: 'POST',
+              path: `${CONTACTS}/search`,
+              body: { filterGroups: [], limit: 10, properties: ['firstname'] },
+              schema: searchResponseSchema,
+            },
+            signal,
+          )
+          .catch(failed);
+      }
+    };
+    const reader = async (http: (typeof workers)[number]) => {
+      while (!signal.aborted) {
+        await http
+          .call({ method: 'GET', path: `${CONTACTS}?limit=10`, schema: listResponseSchema }, signal)
+          .catch(failed);
+      }
+    };
+    await Promise.all([
+      stall(),
+      ...workers.flatMap((w) => [
+        ...Array.from({ length: 4 }, () => searcher(w)),
+        ...Array.from({ length: 10 }, () => reader(w)),
+      ]),
+    ]);
+    for (const w of workers) await w.close();
+
+    const { search, other } = sandbox.limitArrivals();
+    const figures = {
+      searches: search.length,
+      peakSearch: peakInWindow(search, 1000),
+      searchShare: Number(sustainedShare(search, 5, 1000).toFixed(3)),
+      reads: other.length,
+      peakTenSecondly: peakInWindow(other, 10_000),
+      readShare: Number(sustainedShare(other, 100, 10_000).toFixed(3)),
+      stalls,
+    };
+    console.log(`window limiter seed ${SEED}: ${JSON.stringify(figures)}`);
+    expect({ rejected: sandbox.limitCounters().rejected, failures }).toEqual({
+      rejected: { TEN_SECONDLY_ROLLING: 0, SECONDLY: 0, DAILY: 0 },
+      failures: [],
+    });
+    expect(figures.peakSearch).toBeLessThanOrEqual(5);
+    expect(figures.peakTenSecondly).toBeLessThanOrEqual(100);
+    expect(figures.searchShare).toBeGreaterThanOrEqual(0.9);
+    expect(figures.readShare).toBeGreaterThanOrEqual(0.9);
+  }, 60_000);
+});
