@@ -119,3 +119,71 @@ describe('the Redis window limiter against the HubSpot sandbox, measured at arri
     expect(figures.readShare).toBeGreaterThanOrEqual(0.9);
   }, 60_000);
 });
+
+describe("the window limiter's slots", () => {
+  let redis: Redis;
+  let key: string;
+  beforeEach(() => {
+    redis = new Redis(REDIS_URL);
+    clients.push(redis);
+    key = `${prefix}:slots`;
+  });
+
+  it('an aborted waiter gives its slot back at once, and the next moves up', async () => {
+    const limiter = createRedisWindowLimiter(redis, { key, max: 1, windowMs: 300 });
+    (await limiter.take())();
+    const controller = new AbortController();
+    const aborted = limiter.take(controller.signal);
+    const next = limiter.take();
+    controller.abort(new Error('stop'));
+    await expect(aborted).rejects.toThrow('stop');
+    const started = performance.now();
+    (await next)();
+    // A slot kept by the aborted waiter would be held for its 60-s lease.
+    expect(performance.now() - started).toBeLessThan(5000);
+    await expect(limiter.take(AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
+  });
+
+  it('a waiter aborted after its slot was booked gives it back', async () => {
+    const limiter = createRedisWindowLimiter(redis, { key, max: 1, windowMs: 400 });
+    (await limiter.take())();
+    const controller = new AbortController();
+    const booked = limiter.take(controller.signal);
+    // The first answered, the second booked: held by its lease until given back.
+    const held = async () => [
+      await redis.zcount(key, '-inf', Date.now()),
+      await redis.zcount(key, Date.now() + 10_000, '+inf'),
+    ];
+    while ((await held()).join() !== '1,1');
+    controller.abort(new Error('stop'));
+    await expect(booked).rejects.toThrow('stop');
+    while ((await held()).join() !== '2,0');
+  });
+
+  it('a slot its holder never gives back (a process that died mid-request) is free once its lease and a window pass', async () => {
+    const opts = { key, max: 1, windowMs: 100, leaseMs: 300 };
+    await createRedisWindowLimiter(redis, opts).take();
+    const started = performance.now();
+    (await createRedisWindowLimiter(redis, opts).take())();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+  });
+
+  it("a crowd of one process's waiters asks Redis about twice per slot, not once per waiter per slot", async () => {
+    let calls = 0;
+    const counted = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop === 'evalsha' || prop === 'eval') calls++;
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const limiter = createRedisWindowLimiter(counted, { key, max: 2, windowMs: 100 });
+    await Promise.all(Array.from({ length: 10 }, () => limiter.take().then((release) => release())));
+    // 10 takes, 10 releases, and one refusal per slot that had to wait.
+    expect(calls).toBeLessThanOrEqual(30);
+  });
+
+  it('refuses nonsense settings', () => {
+    expect(() => createRedisWindowLimiter(redis, { key, max: 0, windowMs: 1000 })).toThrow(RangeError);
+    expect(() => createRedisWindowLimiter(redis, { key, max: 1, windowMs: 0 })).toThrow(RangeError);
+  });
+});

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { luaScript, type RedisClient } from '../../redis/index.ts';
 
 /** Ends a request's hold on its slot: call it once the answer's headers, or its failure, came back. */
@@ -16,25 +17,35 @@ export interface WindowLimiter {
 // answer of the one `max` before it arrives at least `window` after it, however late timers fire,
 // however the pool or the network bunches requests. Stamping take times instead leaves that
 // jitter to a margin, which a busy host overruns (HubSpot's search window is one second).
-// A refused take learns how long until the oldest counted request leaves the window; one still
-// in flight leaves it no sooner than `window` from now.
+//
+// A take that must wait for a request already answered books the slot it will have, `window`
+// after that answer ('at'), so it goes at its time without asking again; one that waits for a
+// request still in flight learns only that it will not be free for a window ('wait').
 const TAKE = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local max = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
+local ttl = math.ceil(lease + 2 * window + 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 if count < max then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(lease + window + 1000))
-  return '0'
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  return {'go', '0'}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
-return tostring(math.max(1, math.min(tonumber(oldest[2]), now) + window - now))`);
+local freeing = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
+local ended = tonumber(freeing[2])
+if ended > now then return {'wait', tostring(window)} end
+local start = ended + window
+redis.call('ZADD', KEYS[1], start + lease, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {'at', tostring(start - now)}`);
+const takeSchema = z.tuple([z.enum(['go', 'at', 'wait']), z.coerce.number()]);
 
-// Moves the request's score down to now: never up, so a lease that ran out keeps its bound.
+// Moves the request's score down to now, never up, so a lease that ran out keeps its bound. A
+// booked slot given back unused ends now too: that request never reached the server.
 const RELEASE = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -53,16 +64,18 @@ export interface RedisWindowLimiterOptions {
   leaseMs?: number;
 }
 
+type Outcome = { release: Release } | { error: unknown };
 type Waiter = {
   signal: AbortSignal | undefined;
-  resolve: (release: Release) => void;
-  reject: (err: unknown) => void;
+  settle: (outcome: Outcome) => void;
+  /** The slot booked for it, given back if it is aborted before its time. */
+  booked?: Release;
 };
 
 /**
  * A rolling-window limit shared by every process through Redis, counted from each request's
  * answer. Takers of one process queue in order and only the first asks Redis, so a crowd of
- * waiters costs one call per slot, not one per waiter.
+ * waiters costs about one call per slot, not one per waiter.
  */
 export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLimiterOptions): WindowLimiter {
   if (!(opts.max >= 1) || !(opts.windowMs > 0))
@@ -87,24 +100,31 @@ export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLi
     try {
       for (let head = queue[0]; head !== undefined; head = queue[0]) {
         const id = randomUUID();
-        let wait: number;
+        let verdict: 'go' | 'at' | 'wait';
+        let ms: number;
         try {
-          wait = Number(await TAKE(redis, keys, [opts.max, opts.windowMs, lease, id]));
+          [verdict, ms] = takeSchema.parse(await TAKE(redis, keys, [opts.max, opts.windowMs, lease, id]));
         } catch (err) {
           if (queue[0] === head) queue.shift();
-          head.reject(err);
+          head.settle({ error: err });
           continue;
         }
-        if (wait > 0) {
-          await sleep(Math.ceil(wait), head.signal);
+        if (verdict === 'wait') {
+          await sleep(Math.ceil(ms), head.signal);
           continue;
         }
         const release = releaser(id);
         // Aborted while Redis answered: it left the queue, the slot goes back.
-        if (queue[0] !== head) release();
+        if (queue[0] !== head) {
+          release();
+          continue;
+        }
+        queue.shift();
+        if (verdict === 'go') head.settle({ release });
         else {
-          queue.shift();
-          head.resolve(release);
+          const waiter = head;
+          waiter.booked = release;
+          void sleep(Math.ceil(ms), waiter.signal).then(() => waiter.settle({ release }));
         }
       }
     } finally {
@@ -114,26 +134,24 @@ export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLi
 
   return {
     take(signal) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) return Promise.reject(signal.reason);
       return new Promise<Release>((resolve, reject) => {
+        let settled = false;
         const onAbort = () => {
           const at = queue.indexOf(waiter);
-          if (at < 0) return;
-          queue.splice(at, 1);
-          settled();
-          reject(signal?.reason);
+          if (at >= 0) queue.splice(at, 1);
+          waiter.booked?.();
+          waiter.settle({ error: signal?.reason });
         };
-        // Runs keep one signal for thousands of requests: each waiter takes its listener away.
-        const settled = () => signal?.removeEventListener('abort', onAbort);
         const waiter: Waiter = {
           signal,
-          resolve: (release) => {
-            settled();
-            resolve(release);
-          },
-          reject: (err) => {
-            settled();
-            reject(err);
+          settle(outcome) {
+            if (settled) return;
+            settled = true;
+            // Runs keep one signal for thousands of requests: each waiter takes its listener away.
+            signal?.removeEventListener('abort', onAbort);
+            if ('release' in outcome) resolve(outcome.release);
+            else reject(outcome.error);
           },
         };
         queue.push(waiter);
