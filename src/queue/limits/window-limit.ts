@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { luaScript, type RedisClient } from '../../redis/index.ts';
+import { redisClock } from './redis-clock.ts';
 
 /** Ends a request's hold on its slot: call it once the answer's headers, or its failure, came back. */
 export type Release = () => void;
@@ -21,6 +22,10 @@ export interface WindowLimiter {
 // A take that must wait for a request already answered books the slot it will have, `window`
 // after that answer ('at'), so it goes at its time without asking again; one that waits for a
 // request still in flight learns only that it will not be free for a window ('wait').
+//
+// Both ends are read on Redis's clock without waiting on Redis, which a loaded host answers late:
+// an answer's end is stamped with the latest time Redis's clock can show when it came back, and a
+// booked request leaves once Redis's clock is surely past its slot (see redis-clock.ts).
 const TAKE = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -33,23 +38,25 @@ local count = redis.call('ZCARD', KEYS[1])
 if count < max then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ttl)
-  return {'go', '0'}
+  return {'go', tostring(now), tostring(now)}
 end
 local freeing = redis.call('ZRANGE', KEYS[1], count - max, count - max, 'WITHSCORES')
 local ended = tonumber(freeing[2])
-if ended > now then return {'wait', tostring(window)} end
+if ended > now then return {'wait', tostring(now + window), tostring(now)} end
 local start = ended + window
 redis.call('ZADD', KEYS[1], start + lease, ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ttl)
-return {'at', tostring(start - now)}`);
-const takeSchema = z.tuple([z.enum(['go', 'at', 'wait']), z.coerce.number()]);
+return {'at', tostring(start), tostring(now)}`);
+const takeSchema = z.tuple([z.enum(['go', 'at', 'wait']), z.coerce.number(), z.coerce.number()]);
 
-// Moves the request's score down to now, never up, so a lease that ran out keeps its bound. A
-// booked slot given back unused ends now too: that request never reached the server.
+// Moves the request's score down to when its answer came back (ARGV[2], on Redis's clock, or
+// now), never up, so a lease that ran out keeps its bound. A booked slot given back unused ends
+// then too: that request never reached the server.
 const RELEASE = luaScript(`
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-redis.call('ZADD', KEYS[1], 'XX', 'LT', now, ARGV[1])
+local ended = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+if ARGV[2] then ended = math.min(ended, tonumber(ARGV[2])) end
+redis.call('ZADD', KEYS[1], 'XX', 'LT', ended, ARGV[1])
 return 1`);
 
 export interface RedisWindowLimiterOptions {
@@ -85,13 +92,16 @@ export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLi
   const queue: Waiter[] = [];
   let pumping = false;
 
+  const clock = redisClock();
+
   const releaser = (id: string): Release => {
     let done = false;
     return () => {
       if (done) return;
       done = true;
+      const ended = clock.atMost();
       // A lost release only keeps the slot until its lease runs out: slower, never over the limit.
-      RELEASE(redis, keys, [id]).catch(() => {});
+      RELEASE(redis, keys, ended === undefined ? [id] : [id, ended]).catch(() => {});
     };
   };
 
@@ -101,16 +111,24 @@ export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLi
       for (let head = queue[0]; head !== undefined; head = queue[0]) {
         const id = randomUUID();
         let verdict: 'go' | 'at' | 'wait';
-        let ms: number;
+        let at: number;
+        let goAt: number;
         try {
-          [verdict, ms] = takeSchema.parse(await TAKE(redis, keys, [opts.max, opts.windowMs, lease, id]));
+          const sentAt = clock.now();
+          let redisNow: number;
+          [verdict, at, redisNow] = takeSchema.parse(
+            await TAKE(redis, keys, [opts.max, opts.windowMs, lease, id]),
+          );
+          const receivedAt = clock.now();
+          clock.add(sentAt, redisNow, receivedAt);
+          goAt = clock.localWhenPast(at) ?? receivedAt + at - redisNow;
         } catch (err) {
           if (queue[0] === head) queue.shift();
           head.settle({ error: err });
           continue;
         }
         if (verdict === 'wait') {
-          await sleep(Math.ceil(ms), head.signal);
+          await sleep(Math.ceil(goAt - clock.now()), head.signal);
           continue;
         }
         const release = releaser(id);
@@ -124,7 +142,7 @@ export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLi
         else {
           const waiter = head;
           waiter.booked = release;
-          void sleep(Math.ceil(ms), waiter.signal).then(() => waiter.settle({ release }));
+          void sleep(Math.ceil(goAt - clock.now()), waiter.signal).then(() => waiter.settle({ release }));
         }
       }
     } finally {
@@ -165,7 +183,7 @@ export function createRedisWindowLimiter(redis: RedisClient, opts: RedisWindowLi
 /** Resolves after `ms`, or at once when the signal aborts (the pump then serves the next waiter). */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
+    if (signal?.aborted || ms <= 0) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
