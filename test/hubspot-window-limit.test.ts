@@ -4,6 +4,7 @@ import { createHubspotHttp } from '../src/crm/hubspot/http.ts';
 import { listResponseSchema, searchResponseSchema } from '../src/crm/hubspot/schemas.ts';
 import { buildHubspotSandbox, CONTACTS, type HubspotSandbox } from '../src/hubspot-sandbox/index.ts';
 import { createRedisWindowLimiter } from '../src/queue/index.ts';
+import { redisClock } from '../src/queue/limits/redis-clock.ts';
 import { seededRandom } from './helpers/chaos/schedule.ts';
 import { deletePrefix, REDIS_URL, uniqueName } from './helpers/env.ts';
 import { HUBSPOT_TOKEN } from './helpers/hubspot.ts';
@@ -187,5 +188,30 @@ describe("the window limiter's slots", () => {
   it('refuses nonsense settings', () => {
     expect(() => createRedisWindowLimiter(redis, { key, max: 0, windowMs: 1000 })).toThrow(RangeError);
     expect(() => createRedisWindowLimiter(redis, { key, max: 1, windowMs: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("a process's bounds on Redis's clock", () => {
+  it("hold on both sides: Redis's clock never reads past the upper one, and is past a time once the lower one says so", async () => {
+    const redis = new Redis(REDIS_URL);
+    clients.push(redis);
+    const clock = redisClock();
+    const redisNow = async () => {
+      const [s, us] = await redis.time();
+      return Number(s) * 1000 + Number(us) / 1000;
+    };
+    expect(clock.atMost()).toBeUndefined();
+    for (let i = 0; i < 20; i++) {
+      const sentAt = clock.now();
+      const time = await redisNow();
+      clock.add(sentAt, time, clock.now());
+      // Read before the bound is computed: the bound, for a later moment, cannot be below it.
+      const read = await redisNow();
+      expect(clock.atMost()).toBeGreaterThanOrEqual(read);
+      const target = read + 5;
+      const goAt = clock.localWhenPast(target) as number;
+      while (clock.now() < goAt);
+      expect(await redisNow()).toBeGreaterThanOrEqual(target);
+    }
   });
 });
