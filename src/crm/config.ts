@@ -206,7 +206,7 @@ export interface ConnectorDeps {
 // The search limit is used whole: the shared limiter counts each request until its answer is
 // back, so HubSpot's one-second window cannot see six, however the host delays requests. The
 // 10-second limit keeps a tenth for calls made outside the shared limiter (doctor, init, the
-// catalog); search is the tighter of the two and the one runs wait on.
+// catalog, a dry run); search is the tighter of the two and the one runs wait on.
 const BURST_SHARE = 0.9;
 
 /** The shared limiters' key: per private app (its token), never the token itself. */
