@@ -5,7 +5,12 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { CrmError } from './errors.ts';
 import { createFileConnector } from './file/index.ts';
-import { createHubspotConnector, type DailyLimitSeen, type Limiter } from './hubspot/index.ts';
+import {
+  createHubspotConnector,
+  type DailyLimitSeen,
+  type Limiter,
+  type WindowLimit,
+} from './hubspot/index.ts';
 import { createMysqlConnector } from './mysql/index.ts';
 import { MAX_PAGE_SIZE } from './paging.ts';
 import { createPostgresConnector } from './postgres/index.ts';
@@ -192,17 +197,17 @@ export interface ConnectorDeps {
   columns: readonly string[];
   /** Columns only `create` may set besides those (`options.createInCrm.defaults`). */
   insertColumns?: readonly string[];
-  /** A rate shared by every worker (the Redis limiter), by key; HubSpot's limits use it. */
-  limiterFor?: (key: string, ratePerSec: number) => Limiter;
+  /** A rolling-window limit shared by every worker (the Redis window limiter), by key; HubSpot's limits use it. */
+  limiterFor?: (key: string, limit: WindowLimit) => Limiter;
   /** Called with HubSpot's daily budget whenever an answer reports it. */
   onDaily?: (seen: DailyLimitSeen) => void;
 }
 
-// Requests leave evenly spaced but arrive with jitter: keep under HubSpot's windows, not at them.
-// The search window is one second: at 90 % a late timer put six searches in one second on a busy
-// host (the 3,000-contact run); at 80 % the slack is a quarter of a second.
-const BURST_HEADROOM = 0.9;
-const SEARCH_HEADROOM = 0.8;
+// The search limit is used whole: the shared limiter counts each request until its answer is
+// back, so HubSpot's one-second window cannot see six, however the host delays requests. The
+// 10-second limit keeps a tenth for calls made outside the shared limiter (doctor, init, the
+// catalog, a dry run); search is the tighter of the two and the one runs wait on.
+const BURST_SHARE = 0.9;
 
 /** The shared limiters' key: per private app (its token), never the token itself. */
 const appKey = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
@@ -220,8 +225,11 @@ function hubspotConnector(source: HubspotSourceConfig, deps: ConnectorDeps): Crm
     ...(deps.onDaily ? { onDaily: deps.onDaily } : {}),
     ...(limiterFor
       ? {
-          burst: limiterFor(`hubspot:${app}:burst`, (source.limits.burstPer10s / 10) * BURST_HEADROOM),
-          search: limiterFor(`hubspot:${app}:search`, source.limits.searchPerSecond * SEARCH_HEADROOM),
+          burst: limiterFor(`hubspot:${app}:burst`, {
+            max: Math.max(1, Math.floor(source.limits.burstPer10s * BURST_SHARE)),
+            windowMs: 10_000,
+          }),
+          search: limiterFor(`hubspot:${app}:search`, { max: source.limits.searchPerSecond, windowMs: 1000 }),
         }
       : {}),
   });

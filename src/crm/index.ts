@@ -63,6 +63,7 @@ export {
   type HubspotConnectorOptions,
   type Limiter,
   verifyHubspotSignature,
+  type WindowLimit,
 } from './hubspot/index.ts';
 export { createMemoryConnector, type MemoryConnector } from './memory/index.ts';
 export {

@@ -22,10 +22,18 @@ export interface LimitCounters {
   rejected: Record<PolicyName, number>;
 }
 
+/** When each accepted request arrived (epoch ms, the sandbox's clock), in order. */
+export interface Arrivals {
+  search: number[];
+  other: number[];
+}
+
 /** Rolling windows of accepted requests; one instance per app (token). */
 export class Limits {
   #tenSecondly: number[] = [];
   #searchSecondly: number[] = [];
+  // Bounded by the daily limit; lets tests measure the share of a limit a run used.
+  #arrivals: Arrivals = { search: [], other: [] };
   #counters: LimitCounters = fresh();
   settings: LimitSettings;
   private readonly now: () => number;
@@ -44,6 +52,7 @@ export class Limits {
     const max = search ? this.settings.searchSecondly : this.settings.tenSecondly;
     if (window.length >= max) return this.#reject(search ? 'SECONDLY' : 'TEN_SECONDLY_ROLLING');
     window.push(t);
+    (search ? this.#arrivals.search : this.#arrivals.other).push(t);
     this.#counters.daily += 1;
     if (search)
       this.#counters.peakSearchSecondly = Math.max(this.#counters.peakSearchSecondly, window.length);
@@ -68,9 +77,14 @@ export class Limits {
     return structuredClone(this.#counters);
   }
 
+  arrivals(): Arrivals {
+    return structuredClone(this.#arrivals);
+  }
+
   reset(): void {
     this.#tenSecondly = [];
     this.#searchSecondly = [];
+    this.#arrivals = { search: [], other: [] };
     this.#counters = fresh();
   }
 

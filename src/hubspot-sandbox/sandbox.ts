@@ -6,7 +6,7 @@ import { type Contact, type ContactEvent, ContactStore, type SeedInput } from '.
 import { hubspotError, type PolicyName } from './errors.ts';
 import { type FaultSettings, Faults } from './faults.ts';
 import { limitGuard, READ_SCOPE, SCHEMA_SCOPE, type StormState, tokenGuard, WRITE_SCOPE } from './guards.ts';
-import { DEFAULT_LIMITS, type LimitCounters, type LimitSettings, Limits } from './limits.ts';
+import { type Arrivals, DEFAULT_LIMITS, type LimitCounters, type LimitSettings, Limits } from './limits.ts';
 import { CONTACTS, contactRoutes } from './routes.ts';
 import { type DeliveryStats, WebhookSender, type WebhookSettings } from './webhooks.ts';
 
@@ -42,6 +42,8 @@ export interface HubspotSandbox {
   setIndexLag(ms: number): void;
   setLimits(limits: Partial<LimitSettings>): void;
   limitCounters(): LimitCounters;
+  /** When each request the limits accepted arrived, search and the rest apart. */
+  limitArrivals(): Arrivals;
   /** Requests per route template and their outcomes. */
   counts(): Record<string, number>;
   statusCounts(): Record<string, Record<string, number>>;
@@ -145,6 +147,7 @@ export async function buildHubspotSandbox(opts: HubspotSandboxOptions): Promise<
       limits = new Limits({ ...limits.settings, ...settings }, now);
     },
     limitCounters: () => limits.counters(),
+    limitArrivals: () => limits.arrivals(),
     counts: () => counters.byRoute(),
     statusCounts: () => counters.byOutcome(),
     resetCounts() {

@@ -10,6 +10,12 @@ export { QUEUES, type RecordJob, type RunJob } from './jobs.ts';
 export { dailyRecorder, readDailyLimits } from './limits/crm-limits.ts';
 export { createRedisLocks, LockTimeoutError } from './limits/locks.ts';
 export { createRedisRateLimiter, type RateLimiter } from './limits/rate-limit.ts';
+export {
+  createRedisWindowLimiter,
+  type RedisWindowLimiterOptions,
+  type Release,
+  type WindowLimiter,
+} from './limits/window-limit.ts';
 export { GUARD_NOTE } from './removals/index.ts';
 export { type ChangeRunOptions, createChangeRuns } from './runs/change-runs.ts';
 export { type Replay, type ReplayResult, replayFailed } from './runs/replay.ts';

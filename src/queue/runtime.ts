@@ -5,7 +5,13 @@ import pg from 'pg';
 import { createNotifier, type Notifier } from '../alerts/index.ts';
 import type { Config, Connection } from '../config/index.ts';
 import { ConfigError, findConnection, secretsOf } from '../config/index.ts';
-import { type CrmConnector, createConnector, createMysqlPool, type MysqlSourceConfig } from '../crm/index.ts';
+import {
+  type CrmConnector,
+  createConnector,
+  createMysqlPool,
+  type MysqlSourceConfig,
+  type WindowLimit,
+} from '../crm/index.ts';
 import type { Logger } from '../log/index.ts';
 import { sourceColumns } from '../mapping/index.ts';
 import type { Metrics } from '../metrics/index.ts';
@@ -20,6 +26,7 @@ import { createLatencyMeter, type LatencyMeter } from './limits/concurrency.ts';
 import { dailyRecorder } from './limits/crm-limits.ts';
 import { createRedisLocks } from './limits/locks.ts';
 import { createRedisRateLimiter } from './limits/rate-limit.ts';
+import { createRedisWindowLimiter } from './limits/window-limit.ts';
 
 /** The engine paces itself at this share of SAHUT_RATE_LIMIT. */
 export const RATE_HEADROOM = 0.97;
@@ -189,8 +196,8 @@ export function createConnectors(
       insertColumns: Object.keys(c.options.createInCrm?.defaults ?? {}),
       ...(shared
         ? {
-            limiterFor: (key: string, ratePerSec: number) =>
-              createRedisRateLimiter(shared.redis, { key: `${shared.prefix}:${key}`, ratePerSec }),
+            limiterFor: (key: string, limit: WindowLimit) =>
+              createRedisWindowLimiter(shared.redis, { key: `${shared.prefix}:${key}`, ...limit }),
             onDaily: dailyRecorder(shared.redis, shared.prefix, c.name, log),
           }
         : {}),

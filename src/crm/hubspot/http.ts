@@ -100,25 +100,37 @@ export function createHubspotHttp(opts: HubspotHttpOptions) {
     }
   };
 
-  /** One request, after its turn at the limiter (`turn: false`: taken already); what came back. */
+  /**
+   * One request, after its turn at the limiter (`held`: the release of a turn taken already);
+   * what came back.
+   */
   async function attempt<T>(
     c: HubspotCall<T>,
     signal: AbortSignal | undefined,
-    turn = true,
+    held?: () => void,
   ): Promise<Attempt<T>> {
-    checkDailyReserve(daily, opts.dailyReserve ?? 0);
-    if (turn) await (isSearch(c.path) ? opts.search : opts.burst)?.take(signal);
+    let release = held;
+    try {
+      checkDailyReserve(daily, opts.dailyReserve ?? 0);
+      release ??= await (isSearch(c.path) ? opts.search : opts.burst)?.take(signal);
+    } catch (err) {
+      held?.();
+      throw err;
+    }
     let status: number;
     let text: string;
     let retryAfter: string | undefined;
     try {
-      const res = await pool.request({
-        method: c.method,
-        path: basePath + c.path,
-        headers: c.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-        body: c.body === undefined ? null : JSON.stringify(c.body),
-        signal,
-      });
+      // The slot is held until the headers are back: the server counted the request by then.
+      const res = await pool
+        .request({
+          method: c.method,
+          path: basePath + c.path,
+          headers: c.body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+          body: c.body === undefined ? null : JSON.stringify(c.body),
+          signal,
+        })
+        .finally(() => release?.());
       status = res.statusCode;
       const seen = dailyFromHeaders(res.headers, Date.now());
       if (seen) {
@@ -198,11 +210,21 @@ export function createHubspotHttp(opts: HubspotHttpOptions) {
   ): Promise<{ read: R; written: T | null }> {
     const tally: Tally = { failures: 0, waited: 0, streak: 0 };
     for (;;) {
-      await opts.burst?.take(signal);
-      const r = await read();
-      const c = decide(r);
-      if (!c) return { read: r, written: null };
-      const a = await attempt(c, signal, false);
+      const release = (await opts.burst?.take(signal)) ?? (() => {});
+      let r: R;
+      let c: HubspotCall<T> | null;
+      try {
+        r = await read();
+        c = decide(r);
+      } catch (err) {
+        release();
+        throw err;
+      }
+      if (!c) {
+        release();
+        return { read: r, written: null };
+      }
+      const a = await attempt(c, signal, release);
       if ('done' in a) return { read: r, written: a.done };
       await sleep(afterFailure({ ...c, unsafe: false }, a, tally), undefined, { signal });
     }

@@ -1,8 +1,18 @@
 import { CrmError } from '../errors.ts';
 
-/** Takes one request slot of a shared rate (the project's Redis limiter fits). */
+/** At most `max` requests in any rolling `windowMs`: how HubSpot states its limits. */
+export interface WindowLimit {
+  max: number;
+  windowMs: number;
+}
+
+/**
+ * Takes one request slot of a limit shared by every worker (the project's Redis window limiter
+ * fits). The slot is held until the returned function is called, once the answer's headers or the
+ * request's failure came back: HubSpot counts a request somewhere in between.
+ */
 export interface Limiter {
-  take(signal?: AbortSignal): Promise<void>;
+  take(signal?: AbortSignal): Promise<() => void>;
 }
 
 /** HubSpot's daily budget as its last answer reported it (`X-HubSpot-RateLimit-Daily*`). */

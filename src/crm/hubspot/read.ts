@@ -103,31 +103,40 @@ export async function* searchPages(
     pos = { ts: start.ts - overlapMs, id: NO_ID };
   }
   let ties = false;
-  for (;;) {
-    const results = await search(ctx, pos, ties, limit);
-    let emitted: PublicObject[];
-    let done = false;
-    if (ties) {
-      emitted = results;
-      ties = results.length === limit;
-      const last = results.at(-1);
-      if (last) pos = { ts: pos.ts, id: last.id };
-    } else if (results.length < limit) {
-      emitted = sortByPosition(results);
-      const last = emitted.at(-1);
-      if (last) pos = positionOf(last);
-      done = true;
-    } else {
-      const lastTs = Math.max(...results.map((o) => positionOf(o).ts));
-      emitted = sortByPosition(results.filter((o) => positionOf(o).ts < lastTs));
-      // Records at the last stamp may continue on a next page: read them from the stamp on.
-      if (lastTs !== pos.ts) pos = { ts: lastTs, id: NO_ID };
-      ties = emitted.length === 0;
+  // The next query is asked while the page is passed on: the search limit, not the handling of
+  // each page, then sets the pace. Left unread when the reader stops early, it is dropped.
+  let ahead = search(ctx, pos, ties, limit);
+  try {
+    for (;;) {
+      const results = await ahead;
+      let emitted: PublicObject[];
+      let done = false;
+      if (ties) {
+        emitted = results;
+        ties = results.length === limit;
+        const last = results.at(-1);
+        if (last) pos = { ts: pos.ts, id: last.id };
+      } else if (results.length < limit) {
+        emitted = sortByPosition(results);
+        const last = emitted.at(-1);
+        if (last) pos = positionOf(last);
+        done = true;
+      } else {
+        const lastTs = Math.max(...results.map((o) => positionOf(o).ts));
+        emitted = sortByPosition(results.filter((o) => positionOf(o).ts < lastTs));
+        // Records at the last stamp may continue on a next page: read them from the stamp on.
+        if (lastTs !== pos.ts) pos = { ts: lastTs, id: NO_ID };
+        ties = emitted.length === 0;
+      }
+      if (hw && comparePositions(pos, hw) > 0) hw = null;
+      if (!done) ahead = search(ctx, pos, ties, limit);
+      // Search finds and orders; each record is passed on as it is now (the index lags writes).
+      const live = emitted.length > 0 ? await readLive(ctx, emitted) : [];
+      if (live.length > 0) yield { items: items(ctx, live), cursor: searchCursor(pos, hw) };
+      if (done) return;
     }
-    if (hw && comparePositions(pos, hw) > 0) hw = null;
-    const live = emitted.length > 0 ? await readLive(ctx, emitted) : [];
-    if (live.length > 0) yield { items: items(ctx, live), cursor: searchCursor(pos, hw) };
-    if (done) return;
+  } finally {
+    ahead.catch(() => {});
   }
 }
 
