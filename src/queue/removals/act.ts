@@ -16,7 +16,7 @@ export type Settled = Pick<AuditEntry, 'action' | 'sahutId' | 'diff' | 'error' |
  */
 export type Then = 'drop' | 'keep' | 'flag';
 
-export type Acted = Settled & { then: Then };
+export type Acted = Settled & { after: Then };
 
 export interface ActContext {
   rt: Runtime;
@@ -28,14 +28,14 @@ const note = (
   action: Settled['action'],
   sahutId: string | null,
   error: string | null,
-  then: Then,
+  after: Then,
   extra: Partial<Settled> = {},
 ): Acted => ({
   action,
   sahutId,
   diff: null,
   error,
-  then,
+  after,
   ...extra,
 });
 
@@ -123,7 +123,7 @@ async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promi
     );
     // A conflict stays a conflict, for a person to see; anything else is the relink.
     const action = outcome.action === 'conflict' ? 'conflict' : 'relinked';
-    return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail), then: 'drop' };
+    return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail), after: 'drop' };
   }
   const decision = removal.decision ?? connection.options.onSahutDelete;
   if (decision === 'flag') {
@@ -146,7 +146,7 @@ async function goneInSahut(ctx: ActContext, removal: Removal, link: Link): Promi
   );
   const action =
     outcome.action === 'created' ? 'recreated' : outcome.action === 'linked' ? 'relinked' : outcome.action;
-  return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail), then: 'drop' };
+  return { ...outcome, action, detail: withFrom(removal.sahutId, outcome.detail), after: 'drop' };
 }
 
 /**

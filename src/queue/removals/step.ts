@@ -85,7 +85,7 @@ export async function removalStep(
       });
       // On record before the removal leaves: an attempt stopped in between is finished by the next.
       await out.flush();
-      await finishRemoval(ctx, removal, acted.then);
+      await finishRemoval(ctx, removal, acted.after);
     }
     await out.flush();
     const last = page.at(-1);
