@@ -10,6 +10,7 @@ import {
   parseMapping,
   sourceColumns,
 } from '../src/mapping/index.ts';
+import { HUBSPOT_PROPERTY } from './helpers/chaos/crm-hubspot.ts';
 
 const example = new URL('../config/mapping.example.yaml', import.meta.url).pathname;
 
@@ -67,15 +68,7 @@ describe('the example mapping', () => {
 
   it("has a HubSpot twin: the same fields, transforms and owners in HubSpot's property names", () => {
     const hubspot = loadMapping(new URL('../config/mapping.hubspot.example.yaml', import.meta.url).pathname);
-    const property: Record<string, string> = {
-      first_name: 'firstname',
-      last_name: 'lastname',
-      mobile: 'mobilephone',
-      email: 'email',
-      company_name: 'company',
-      segments: 'segments',
-      tier: 'customer_tier',
-    };
+    const property: Record<string, string> = HUBSPOT_PROPERTY;
     const renamed = loadMapping(example).fields.map((f) => ({
       ...f,
       from: f.from.map((c) => property[c] ?? c),

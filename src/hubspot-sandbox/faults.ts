@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { seeded } from '../sandbox/index.ts';
 import { hubspotError } from './errors.ts';
 
 export interface FaultSettings {
@@ -8,24 +9,12 @@ export interface FaultSettings {
   seed?: number;
 }
 
-/** mulberry32: a small seeded generator, so a fault pattern repeats for a given seed and request order. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Faults {
   #next: () => number;
   private readonly settings: FaultSettings;
   constructor(settings: FaultSettings = {}) {
     this.settings = settings;
-    this.#next = random(settings.seed ?? 1);
+    this.#next = seeded(settings.seed ?? 1);
   }
 
   /** Answers the request with a fault, or returns false to let it through. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seeded } from './seeded.ts';
 
 const status = z.number().int().min(400).max(599);
 
@@ -68,18 +69,6 @@ interface RuleState {
   matched: number;
   fired: number;
   random: () => number;
-}
-
-/** mulberry32: tiny, seedable, good enough to spread faults evenly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

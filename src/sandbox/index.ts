@@ -11,4 +11,5 @@ export {
   type SandboxOptions,
   startSandbox,
 } from './sandbox.ts';
+export { seeded } from './seeded.ts';
 export type { StoredContact } from './validation.ts';

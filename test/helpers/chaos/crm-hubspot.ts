@@ -1,11 +1,12 @@
 import type { SeedInput } from '../../../src/hubspot-sandbox/index.ts';
 import { buildHubspotSandbox, CONTACTS, type HubspotSandbox } from '../../../src/hubspot-sandbox/index.ts';
+import { seeded } from '../../../src/sandbox/index.ts';
 import { HUBSPOT_TOKEN } from '../hubspot.ts';
 import type { ChaosCrm, CrmEditValues } from './crm.ts';
 import type { Random } from './schedule.ts';
 
 /** The compose seed's columns (what the chaos helpers and the verdict name) → HubSpot's properties. */
-const PROPERTY = {
+export const HUBSPOT_PROPERTY = {
   first_name: 'firstname',
   last_name: 'lastname',
   mobile: 'mobilephone',
@@ -14,7 +15,7 @@ const PROPERTY = {
   segments: 'segments',
   tier: 'customer_tier',
 } as const;
-type Column = keyof typeof PROPERTY;
+type Column = keyof typeof HUBSPOT_PROPERTY;
 const EDITED = ['company_name', 'segments', 'last_name'] as const satisfies readonly Column[];
 
 const FIRST = ['Budi', 'Siti', 'Agus', 'Dewi', 'Rina', 'Andi', 'Putri', 'Joko', 'Ayu', 'Hendra'];
@@ -45,7 +46,7 @@ function seedContact(n: number, now: number): SeedInput {
   const properties = Object.fromEntries(
     Object.entries(values)
       .filter(([, v]) => v !== '')
-      .map(([c, v]) => [PROPERTY[c as Column], v]),
+      .map(([c, v]) => [HUBSPOT_PROPERTY[c as Column], v]),
   );
   return { id: String(n), properties, updatedAt: now - n * 60_000 };
 }
@@ -76,11 +77,11 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
   const lateLagMs = 3000 + Math.floor(random() * 5000);
   const sandbox = await buildHubspotSandbox({
     token: HUBSPOT_TOKEN,
-    customProperties: [PROPERTY.segments, PROPERTY.tier],
+    customProperties: [HUBSPOT_PROPERTY.segments, HUBSPOT_PROPERTY.tier],
     indexLagMs,
     faults: { errorShare: ERROR_SHARE, errorStatus: random() < 0.5 ? 502 : 503, seed: seed() },
   });
-  const storms = seededShare(seed());
+  const storms = seeded(seed());
   sandbox.app.addHook('onRequest', async () => {
     if (storms() < STORM_SHARE) sandbox.storm(1);
   });
@@ -127,7 +128,7 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
     },
     async reenter(row) {
       const properties = Object.fromEntries(
-        Object.values(PROPERTY).flatMap((p) => (row[p] ? [[p, String(row[p])]] : [])),
+        Object.values(HUBSPOT_PROPERTY).flatMap((p) => (row[p] ? [[p, String(row[p])]] : [])),
       );
       const { body } = await api(baseUrl, 'POST', CONTACTS, { properties });
       return (body as { id: string }).id;
@@ -160,7 +161,7 @@ export async function hubspotChaosCrm(records: number, random: Random): Promise<
 /** A contact as the verdict reads it: its mapped properties (null when empty) and the compose names. */
 function toRow(c: { id: string; properties: Record<string, string>; updatedAt: number }) {
   const row: Record<string, unknown> = { id: c.id, updated_at: new Date(c.updatedAt).toISOString() };
-  for (const [column, property] of Object.entries(PROPERTY)) {
+  for (const [column, property] of Object.entries(HUBSPOT_PROPERTY)) {
     row[property] = c.properties[property] ?? null;
     row[column] = c.properties[property] ?? null;
   }
@@ -177,7 +178,7 @@ function before(sandbox: HubspotSandbox, written: Map<string, number>, v: CrmEdi
   for (const [id, at] of written) {
     const history = sandbox.store.get(id)?.history ?? {};
     const held = (column: (typeof EDITED)[number]) => {
-      const entries = history[PROPERTY[column]] ?? [];
+      const entries = history[HUBSPOT_PROPERTY[column]] ?? [];
       const mine = entries.findIndex((h) => h.timestamp === at && h.value === v[column]);
       return mine < 0 ? '' : (entries[mine + 1]?.value ?? '');
     };
@@ -192,7 +193,7 @@ function before(sandbox: HubspotSandbox, written: Map<string, number>, v: CrmEdi
 
 /** A person's edit through HubSpot's API: one batch update; returns each record's new stamp. */
 async function batchUpdate(baseUrl: string, ids: readonly string[], v: CrmEditValues) {
-  const properties = Object.fromEntries(EDITED.map((c) => [PROPERTY[c], v[c]]));
+  const properties = Object.fromEntries(EDITED.map((c) => [HUBSPOT_PROPERTY[c], v[c]]));
   const { body } = await api(baseUrl, 'POST', `${CONTACTS}/batch/update`, {
     inputs: ids.map((id) => ({ id, properties })),
   });
@@ -217,16 +218,4 @@ async function api(baseUrl: string, method: string, path: string, payload?: unkn
       throw new Error(`a person's HubSpot call ${method} ${path} answered ${res.status} ${text}`);
     await new Promise((r) => setTimeout(r, res.status === 429 ? 1000 : 100));
   }
-}
-
-/** mulberry32 from a seed, for the sandbox's 429s. */
-function seededShare(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

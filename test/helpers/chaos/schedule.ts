@@ -1,3 +1,5 @@
+import { seeded } from '../../../src/sandbox/index.ts';
+
 /** A seeded source of numbers in [0, 1): the whole chaos schedule derives from one seed. */
 export type Random = () => number;
 
@@ -5,14 +7,7 @@ export type Random = () => number;
 export function seededRandom(seed: number): Random {
   let a = Math.imul(seed ^ (seed >>> 16), 0x45d9f3b);
   a = Math.imul(a ^ (a >>> 16), 0x45d9f3b);
-  a = (a ^ (a >>> 16)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seeded((a ^ (a >>> 16)) >>> 0);
 }
 
 export const pick = <T>(random: Random, items: readonly T[]): T => {
