@@ -73,8 +73,15 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     batchSize: config.worker.batchSize,
   });
   const actions = new Worker(QUEUES.actions, createActionProcessor(rt), { ...common, concurrency: 2 });
+  let closing = false;
   for (const w of [runs, records, actions])
-    w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    w.on('error', (err) =>
+      // Closing ends the connections under the commands still in flight (a Cluster client reports
+      // them as too many redirections): expected then, and no failure of the process.
+      closing
+        ? log.info({ queue: w.name, reason: err.message }, 'worker command ended by the shutdown')
+        : log.error({ err, queue: w.name }, 'worker error'),
+    );
   for (const w of [runs, records]) w.on('failed', (job, err) => logJobFailure(log, w.name, job, err));
   actions.on('failed', (job, err) =>
     log.warn({ queue: actions.name, jobId: job?.id, err: err.message }, 'attention action not carried out'),
@@ -85,6 +92,7 @@ export function startWorkers(rt: Runtime, opts: WorkerOptions = {}): Workers {
     records,
     actions,
     async close(graceMs = config.worker.shutdownGraceMs) {
+      closing = true;
       pace.stop();
       // worker.close() never resolves once Redis is gone (bullmq #4656): race it against the grace period.
       let timer: NodeJS.Timeout | undefined;
