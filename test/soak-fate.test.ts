@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { duplicates } from './helpers/soak/checks.ts';
-import type { ConflictRow, Edit, Field, Owner, Values, WindowOverwrite } from './helpers/soak/edits.ts';
+import {
+  type ConflictRow,
+  type Edit,
+  type Field,
+  SOAK_OWNERS,
+  type Values,
+  type WindowOverwrite,
+} from './helpers/soak/edits.ts';
 import { classifyFates, type FateInput } from './helpers/soak/fate.ts';
 
 /** The soak suite's verdict on hand-made edit logs: the mapping of issue 20, `onConflict: crm`. */
-const owners: Record<Field, Owner> = {
-  name: 'crm',
-  phone: 'both',
-  email: 'both',
-  company: 'both',
-  tags: 'both',
-  'custom_attributes.customer_tier': 'sahut',
-};
+const owners = SOAK_OWNERS;
 
 const start: Values = {
   name: 'Ana',

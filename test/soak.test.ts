@@ -11,7 +11,7 @@ import { duplicates, lags, percentile } from './helpers/soak/checks.ts';
 import { judgeDeletions } from './helpers/soak/deletions.ts';
 import { type SoakDeployment, soakDeployment } from './helpers/soak/deployment.ts';
 import { startEditor } from './helpers/soak/editor.ts';
-import type { Edit, Field, Owner } from './helpers/soak/edits.ts';
+import { type Edit, SOAK_OWNERS } from './helpers/soak/edits.ts';
 import { classifyFates, type FateVerdict } from './helpers/soak/fate.ts';
 import {
   auditRows,
@@ -53,15 +53,6 @@ const KINDS = (process.env.SOAK_CRMS ?? 'postgres,mariadb').split(',') as SoakKi
 const REPEAT = Number(process.env.SOAK_REPEAT ?? 1);
 const FIRST_SEED = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) : randomInt(2 ** 31);
 const QUIET_MS = 7000;
-
-const OWNERS: Record<Field, Owner> = {
-  name: 'crm',
-  phone: 'both',
-  email: 'both',
-  company: 'both',
-  tags: 'both',
-  'custom_attributes.customer_tier': 'sahut',
-};
 
 describe(`soak: ${SECONDS} s of edits on both sides of ${KINDS.join(' and ')} CRMs, workers killed`, () => {
   for (let i = 0; i < REPEAT; i++) {
@@ -169,7 +160,7 @@ async function soakRun(seed: number) {
     const kept = <T>(m: ReadonlyMap<string, T>) => new Map([...m].filter(([r]) => !del.excluded.has(r)));
     const window = [...d.journal.overwrites, ...d.crms.flatMap(({ table }) => table.overwrites ?? [])];
     const v = classifyFates({
-      owners: OWNERS,
+      owners: SOAK_OWNERS,
       onConflict: 'crm',
       initial: kept(initial),
       createdAt: createdAt(audit),

@@ -14,6 +14,16 @@ export const SCALAR_FIELDS = [
 export type ScalarField = (typeof SCALAR_FIELDS)[number];
 export type Field = ScalarField | 'tags';
 
+/** Issue 20's mapping, the soak's on every CRM: the name is the CRM's, the tier Sahut's, the rest both sides'. */
+export const SOAK_OWNERS: Readonly<Record<Field, Owner>> = {
+  name: 'crm',
+  phone: 'both',
+  email: 'both',
+  company: 'both',
+  tags: 'both',
+  'custom_attributes.customer_tier': 'sahut',
+};
+
 /**
  * One person's edit, logged once it is visible on its side (the CRM transaction committed, the
  * agent's PUT answered). `record` is `<connection>:<CRM id>`; `value` is in the form both sides
